@@ -1,0 +1,1 @@
+"""Plate detection and reading models, and the inference wrappers the pipeline uses."""

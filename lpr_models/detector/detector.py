@@ -1,0 +1,43 @@
+"""Plate detection on whole frames: letterbox, run the network, map plates back to the frame."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from lpr_models.detection import Detection
+from lpr_models.detector.model import DetectorConfig, PlateDetectorNet
+from lpr_models.detector.postprocess import select
+from lpr_models.detector.preprocess import to_tensor
+from lpr_models.geometry import letterbox
+from lpr_models.weights import build_model
+
+
+class PlateDetector:
+    """`detect(frame) -> list[Detection]` with the trained network.
+
+    `input_size` is (height, width), each a multiple of 32: (640, 640) by default, or
+    for example (384, 640) to letterbox 16:9 video with less padding and work.
+    """
+
+    def __init__(self, net: PlateDetectorNet, input_size: tuple[int, int] = (640, 640),
+                 score_threshold: float = 0.35, nms_iou: float = 0.5) -> None:
+        if any(s % max(net.strides) for s in input_size):
+            raise ValueError(f"detector input size {input_size} must be multiples of {max(net.strides)}")
+        self.net = net.eval().to(memory_format=torch.channels_last)
+        self.input_size, self.score_threshold, self.nms_iou = tuple(input_size), score_threshold, nms_iou
+
+    @classmethod
+    def from_weights(cls, path: str | Path | None = None, **kwargs) -> "PlateDetector":
+        """Load shipped (default) or given weights; see lpr_models.weights for the checks made."""
+        return cls(build_model("detector", path, lambda cfg: PlateDetectorNet(DetectorConfig(**cfg))), **kwargs)
+
+    def detect(self, frame: np.ndarray) -> list[Detection]:
+        return self.detect_batch([frame])[0]
+
+    @torch.inference_mode()
+    def detect_batch(self, frames: list[np.ndarray]) -> list[list[Detection]]:
+        boxed = [letterbox(f, self.input_size) for f in frames]
+        scores, boxes, corners = self.net.predict(to_tensor(np.stack([b[0] for b in boxed])))
+        return [select(scores[i], boxes[i], corners[i], boxed[i][1], self.score_threshold, self.nms_iou) for i in range(len(frames))]

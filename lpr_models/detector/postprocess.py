@@ -1,0 +1,28 @@
+"""From the network's dense outputs to a short list of plates: threshold, top-k, NMS."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import torch
+
+from lpr_models.detection import Detection
+from lpr_models.geometry import Letterbox
+
+
+def select(
+    scores: torch.Tensor, boxes: torch.Tensor, corners: torch.Tensor, letterbox: Letterbox,
+    score_threshold: float, nms_iou: float, max_plates: int = 100,
+) -> list[Detection]:
+    """Detections of one image (scores (P,), boxes (P, 4), corners (P, 4, 2)) in frame pixels."""
+    keep = (scores > score_threshold).nonzero().squeeze(1)
+    if keep.numel() == 0:
+        return []
+    if keep.numel() > 1000:
+        keep = keep[scores[keep].topk(1000).indices]
+    s, b, c = scores[keep].numpy(), boxes[keep].numpy(), corners[keep].numpy()
+    xywh = np.concatenate([b[:, :2], b[:, 2:] - b[:, :2]], axis=1)
+    chosen = cv2.dnn.NMSBoxes(xywh.tolist(), s.tolist(), score_threshold, nms_iou, top_k=max_plates)
+    chosen = np.asarray(chosen, dtype=np.int64).reshape(-1)
+    frame_boxes = letterbox.to_frame(b[chosen].reshape(-1, 2, 2)).reshape(-1, 4)
+    frame_corners = letterbox.to_frame(c[chosen])
+    return [Detection(float(s[i]), frame_boxes[k], frame_corners[k]) for k, i in enumerate(chosen)]

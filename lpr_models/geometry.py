@@ -1,0 +1,79 @@
+"""Geometry shared by training and inference: letterboxing and plate rectification.
+
+Keeping one implementation of each is what guarantees that the models see the same
+pre-processing at training and at inference.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Letterbox:
+    """How a frame was scaled and padded into the network input, to map outputs back."""
+
+    scale: float
+    pad_x: int
+    pad_y: int
+
+    def to_frame(self, points: np.ndarray) -> np.ndarray:
+        """Map (..., 2) points in network-input pixels back to frame pixels."""
+        out = np.asarray(points, dtype=np.float32).copy()
+        out[..., 0] = (out[..., 0] - self.pad_x) / self.scale
+        out[..., 1] = (out[..., 1] - self.pad_y) / self.scale
+        return out
+
+    def to_input(self, points: np.ndarray) -> np.ndarray:
+        """Map (..., 2) points in frame pixels into network-input pixels."""
+        out = np.asarray(points, dtype=np.float32).copy()
+        out[..., 0] = out[..., 0] * self.scale + self.pad_x
+        out[..., 1] = out[..., 1] * self.scale + self.pad_y
+        return out
+
+
+def letterbox(image: np.ndarray, size: tuple[int, int], pad_value: int = 114) -> tuple[np.ndarray, Letterbox]:
+    """Resize `image` to fit (height, width) `size` keeping its aspect ratio, centred on a padded canvas."""
+    out_h, out_w = size
+    h, w = image.shape[:2]
+    scale = min(out_w / w, out_h / h)
+    new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
+    resized = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_LINEAR if scale > 1 else cv2.INTER_AREA)
+    pad_x, pad_y = (out_w - new_w) // 2, (out_h - new_h) // 2
+    canvas = np.full((out_h, out_w, 3), pad_value, dtype=np.uint8)
+    canvas[pad_y : pad_y + new_h, pad_x : pad_x + new_w] = resized
+    return canvas, Letterbox(scale, pad_x, pad_y)
+
+
+def rectify(image: np.ndarray, corners: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Warp the quadrilateral `corners` (TL, TR, BR, BL) of `image` to a (height, width) plate image."""
+    h, w = size
+    src = np.asarray(corners, dtype=np.float32).reshape(4, 2)
+    dst = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
+    matrix = cv2.getPerspectiveTransform(src, dst)
+    return cv2.warpPerspective(image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def order_corners(corners: np.ndarray) -> np.ndarray:
+    """Put 4 points in TL, TR, BR, BL order, whatever order they came in."""
+    pts = np.asarray(corners, dtype=np.float32).reshape(4, 2)
+    centre = pts.mean(axis=0)
+    angles = np.arctan2(pts[:, 1] - centre[1], pts[:, 0] - centre[0])
+    pts = pts[np.argsort(angles)]  # clockwise in image coordinates, starting near -pi (left)
+    start = int(np.argmin(pts.sum(axis=1)))  # top-left has the smallest x + y
+    return np.roll(pts, -start, axis=0)
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU matrix between (N, 4) and (M, 4) boxes in x1, y1, x2, y2."""
+    a = np.asarray(a, dtype=np.float32).reshape(-1, 4)
+    b = np.asarray(b, dtype=np.float32).reshape(-1, 4)
+    lt = np.maximum(a[:, None, :2], b[None, :, :2])
+    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    inter = np.clip(rb - lt, 0, None).prod(axis=2)
+    area_a = np.clip(a[:, 2:] - a[:, :2], 0, None).prod(axis=1)
+    area_b = np.clip(b[:, 2:] - b[:, :2], 0, None).prod(axis=1)
+    union = area_a[:, None] + area_b[None, :] - inter
+    return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)

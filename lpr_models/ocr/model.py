@@ -1,0 +1,130 @@
+"""MaskOCR: a ViT encoder over full-height vertical strips of the plate, pre-trained as a
+masked autoencoder, and a transformer decoder whose learned character-slot queries read
+every character in parallel.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+from lpr_models.vocab import vocab_size
+
+
+@dataclass(frozen=True)
+class OcrConfig:
+    """Architecture of the reader; stored beside the weights so a checkpoint rebuilds its model."""
+
+    height: int = 48
+    width: int = 192
+    strip_width: int = 8
+    embed_dim: int = 128
+    encoder_layers: int = 4
+    heads: int = 4
+    decoder_layers: int = 2
+    max_chars: int = 10
+    mae_decoder_dim: int = 64
+    mae_decoder_layers: int = 1
+
+    @property
+    def num_strips(self) -> int:
+        return self.width // self.strip_width
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _encoder_layer(dim: int, heads: int) -> nn.TransformerEncoderLayer:
+    return nn.TransformerEncoderLayer(
+        dim, heads, dim_feedforward=dim * 4, dropout=0.0, activation="gelu", batch_first=True, norm_first=True
+    )
+
+
+class StripEncoder(nn.Module):
+    """ViT encoder whose tokens are vertical strips spanning the plate's full height."""
+
+    def __init__(self, cfg: OcrConfig) -> None:
+        super().__init__()
+        if cfg.width % cfg.strip_width:
+            raise ValueError("plate width must be a multiple of the strip width")
+        self.embed = nn.Conv2d(3, cfg.embed_dim, kernel_size=(cfg.height, cfg.strip_width), stride=(cfg.height, cfg.strip_width))
+        self.pos = nn.Parameter(torch.zeros(1, cfg.num_strips, cfg.embed_dim))
+        nn.init.trunc_normal_(self.pos, std=0.02)
+        self.blocks = nn.TransformerEncoder(_encoder_layer(cfg.embed_dim, cfg.heads), cfg.encoder_layers, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(cfg.embed_dim)
+
+    def tokens(self, images: torch.Tensor) -> torch.Tensor:
+        """(B, 3, H, W) -> (B, strips, dim) strip tokens with position embeddings."""
+        return self.embed(images).flatten(2).transpose(1, 2) + self.pos
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        return self.norm(self.blocks(tokens))
+
+
+class MaskOCR(nn.Module):
+    """The reader: encoder + parallel character decoder (+ MAE decoder used only in pre-training)."""
+
+    def __init__(self, cfg: OcrConfig | None = None) -> None:
+        super().__init__()
+        self.cfg = cfg = cfg or OcrConfig()
+        self.encoder = StripEncoder(cfg)
+        self.queries = nn.Parameter(torch.zeros(1, cfg.max_chars, cfg.embed_dim))
+        nn.init.trunc_normal_(self.queries, std=0.02)
+        layer = nn.TransformerDecoderLayer(
+            cfg.embed_dim, cfg.heads, dim_feedforward=cfg.embed_dim * 4, dropout=0.0,
+            activation="gelu", batch_first=True, norm_first=True,
+        )
+        self.decoder = nn.TransformerDecoder(layer, cfg.decoder_layers)
+        self.decoder_norm = nn.LayerNorm(cfg.embed_dim)
+        self.head = nn.Linear(cfg.embed_dim, vocab_size())
+        self.mae = MaeDecoder(cfg)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """(B, 3, H, W) normalised plates -> (B, max_chars, vocab) logits."""
+        memory = self.encoder(self.encoder.tokens(images))
+        queries = self.queries.expand(images.shape[0], -1, -1)
+        return self.head(self.decoder_norm(self.decoder(queries, memory)))
+
+    def mae_loss(self, images: torch.Tensor, mask_ratio: float = 0.7) -> torch.Tensor:
+        """Masked-autoencoder loss: hide `mask_ratio` of the strips, reconstruct their pixels."""
+        tokens = self.encoder.tokens(images)
+        batch, strips, dim = tokens.shape
+        keep = max(1, round(strips * (1 - mask_ratio)))
+        order = torch.rand(batch, strips, device=images.device).argsort(dim=1)
+        visible_idx = order[:, :keep]
+        visible = torch.gather(tokens, 1, visible_idx[..., None].expand(-1, -1, dim))
+        latent = self.encoder(visible)
+        prediction = self.mae(latent, visible_idx, strips)
+        target = strips_of(images, self.cfg.strip_width)
+        target = (target - target.mean(-1, keepdim=True)) / (target.var(-1, keepdim=True) + 1e-6).sqrt()
+        masked = torch.ones(batch, strips, device=images.device)
+        masked.scatter_(1, visible_idx, 0.0)
+        per_strip = ((prediction - target) ** 2).mean(-1)
+        return (per_strip * masked).sum() / masked.sum()
+
+
+class MaeDecoder(nn.Module):
+    """Light decoder that fills masked strips with a mask token and predicts their pixels."""
+
+    def __init__(self, cfg: OcrConfig) -> None:
+        super().__init__()
+        dim = cfg.mae_decoder_dim
+        self.project = nn.Linear(cfg.embed_dim, dim)
+        self.mask_token = nn.Parameter(torch.zeros(1, 1, dim))
+        self.pos = nn.Parameter(torch.zeros(1, cfg.num_strips, dim))
+        nn.init.trunc_normal_(self.pos, std=0.02)
+        self.blocks = nn.TransformerEncoder(_encoder_layer(dim, max(1, dim // 32)), cfg.mae_decoder_layers, enable_nested_tensor=False)
+        self.out = nn.Linear(dim, 3 * cfg.height * cfg.strip_width)
+
+    def forward(self, latent: torch.Tensor, visible_idx: torch.Tensor, strips: int) -> torch.Tensor:
+        batch = latent.shape[0]
+        x = self.mask_token.expand(batch, strips, -1).clone()
+        x.scatter_(1, visible_idx[..., None].expand(-1, -1, x.shape[-1]), self.project(latent))
+        return self.out(self.blocks(x + self.pos))
+
+
+def strips_of(images: torch.Tensor, strip_width: int) -> torch.Tensor:
+    """(B, C, H, W) -> (B, W // strip_width, C * H * strip_width) pixel strips, left to right."""
+    b, c, h, w = images.shape
+    return images.reshape(b, c, h, w // strip_width, strip_width).permute(0, 3, 1, 2, 4).reshape(b, w // strip_width, -1)

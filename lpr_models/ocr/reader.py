@@ -1,0 +1,56 @@
+"""Inference with the reader: rectified plates in, texts with per-character confidences out."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from lpr_models.ocr.model import MaskOCR
+from lpr_models.ocr.preprocess import to_tensor
+from lpr_models.vocab import PAD, decode
+
+
+@dataclass(frozen=True)
+class Reading:
+    text: str
+    confidence: float  # product of the character confidences (end-of-plate slot included)
+    char_confidences: tuple[float, ...]
+
+
+@torch.inference_mode()
+def read_batch(model: MaskOCR, plates: np.ndarray) -> list[Reading]:
+    """Read (B, H, W, 3) BGR plates already rectified to the model's input size."""
+    if len(plates) == 0:
+        return []
+    probs = model(to_tensor(plates)).softmax(-1)
+    conf, ids = probs.max(-1)
+    readings = []
+    for row_ids, row_conf in zip(ids.tolist(), conf.tolist()):
+        text = decode(row_ids)
+        used = row_conf[: len(text) + (1 if len(text) < len(row_ids) and row_ids[len(text)] == PAD else 0)]
+        readings.append(Reading(text, float(np.prod(used)) if used else 0.0, tuple(row_conf[: len(text)])))
+    return readings
+
+
+class PlateReader:
+    """`read(plates) -> list[Reading]` for plates rectified to `input_size` (height, width)."""
+
+    def __init__(self, model: MaskOCR, max_batch: int = 16) -> None:
+        self.model = model.eval()
+        self.input_size = (model.cfg.height, model.cfg.width)
+        self.max_batch = max_batch
+
+    @classmethod
+    def from_weights(cls, path=None, **kwargs) -> "PlateReader":
+        """Load shipped (default) or given weights; see lpr_models.weights for the checks made."""
+        from lpr_models.ocr.model import OcrConfig
+        from lpr_models.weights import build_model
+
+        return cls(build_model("ocr", path, lambda cfg: MaskOCR(OcrConfig(**cfg))), **kwargs)
+
+    def read(self, plates: list[np.ndarray]) -> list[Reading]:
+        out: list[Reading] = []
+        for start in range(0, len(plates), self.max_batch):
+            out += read_batch(self.model, np.stack(plates[start : start + self.max_batch]))
+        return out

@@ -1,0 +1,62 @@
+"""Loading model weights safely: tensors and plain values only, checked before use.
+
+Weights are read with `torch.load(weights_only=True)`, which never unpickles code; the
+shipped files' SHA-256 digests are checked so a corrupted or tampered file is refused;
+and the checkpoint must say which model it holds.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+from pathlib import Path
+
+import torch
+
+WEIGHTS_DIR = Path(__file__).parent / "weights"
+SHIPPED = {"detector": WEIGHTS_DIR / "detector.pt", "ocr": WEIGHTS_DIR / "ocr.pt"}
+DIGESTS_FILE = WEIGHTS_DIR / "SHA256SUMS.json"
+
+
+class WeightsError(ValueError):
+    """Weights that cannot be used: missing, tampered with, not ours, or of another model."""
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def load_weights(kind: str, path: str | Path | None = None) -> dict:
+    """Checkpoint dict ("kind", "config", "model") for `kind`, from `path` or the shipped file."""
+    shipped = path is None
+    path = Path(path) if path is not None else SHIPPED[kind]
+    if not path.is_file():
+        raise WeightsError(f"{kind} weights not found: {path}")
+    if shipped:
+        expected = json.loads(DIGESTS_FILE.read_text()).get(path.name) if DIGESTS_FILE.is_file() else None
+        if expected != sha256(path):
+            raise WeightsError(f"shipped {kind} weights {path} do not match their SHA-256 in {DIGESTS_FILE.name}: refusing them")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as err:
+        raise WeightsError(f"{path} is not a weights file this project can load safely: {str(err).splitlines()[0]}") from None
+    if not isinstance(state, dict) or not {"config", "model"} <= state.keys():
+        raise WeightsError(f"{path} is not a checkpoint of this project (no config/model entries)")
+    if state.get("kind", kind) != kind:
+        raise WeightsError(f"{path} holds {state['kind']} weights, not {kind} weights")
+    return state
+
+
+def build_model(kind: str, path: str | Path | None, factory) -> torch.nn.Module:
+    """Load a checkpoint and build its model with `factory(config_dict)`; a mismatch is a WeightsError."""
+    state = load_weights(kind, path)
+    try:
+        model = factory(state["config"])
+        model.load_state_dict(state["model"])
+    except (TypeError, RuntimeError) as err:
+        raise WeightsError(f"{kind} weights {path or SHIPPED[kind]} do not fit this project's {kind}: {str(err).splitlines()[0]}") from None
+    return model

@@ -1,0 +1,1 @@
+"""The streaming runtime: sources, detection, tracking, reading, voting and publishing."""

@@ -1,0 +1,89 @@
+"""The `lpr` command: run cameras, subscribe to their events, evaluate and benchmark the models."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from stream.config import CameraSection, Config, ConfigError, load_config
+from stream.runner import EXIT_FAILED, EXIT_USAGE
+
+log = logging.getLogger("lpr")
+
+
+def _run(args: argparse.Namespace) -> int:
+    cfg = load_config(args.config) if args.config else Config()
+    if args.source:
+        camera = CameraSection(id=args.camera_id, source=args.source, stride=args.stride, realtime=args.realtime)
+        cfg = replace(cfg, cameras=(camera,))
+    if not cfg.cameras:
+        raise ConfigError("no source: give SOURCE or a config with [[camera]] tables")
+    publish = cfg.publish
+    if args.publish:
+        publish = replace(publish, endpoint=args.publish)
+    if args.jsonl:
+        publish = replace(publish, jsonl=str(args.jsonl))
+    if args.video_out:
+        publish = replace(publish, video=str(args.video_out))
+    cfg = replace(cfg, publish=publish)
+    from stream.runner import run  # imported here: torch is slow to import and `subscribe` needs none of it
+
+    codes = run(cfg)
+    return max(codes.values(), default=0)
+
+
+def _subscribe(args: argparse.Namespace) -> int:
+    from stream.subscribe import subscribe
+
+    subscribe(args.endpoint, args.camera, args.save_crops, args.health, args.count, args.timeout)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lpr", description="Real-time license-plate recognition for video streams.")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="read plates from a video, stream, webcam, image or folder")
+    run.add_argument("source", nargs="?", help="file, rtsp:// or other FFmpeg URL, /dev/videoN or index, image, folder")
+    run.add_argument("--config", type=Path, help="TOML config (several cameras, model and event options)")
+    run.add_argument("--publish", metavar="ENDPOINT", help="ZeroMQ endpoint to bind (default tcp://127.0.0.1:5556)")
+    run.add_argument("--camera-id", default="cam0")
+    run.add_argument("--stride", type=int, default=1, help="process every Nth frame")
+    run.add_argument("--realtime", action="store_true", help="replay files at their own frame rate")
+    run.add_argument("--jsonl", type=Path, help="also append events to this JSONL file")
+    run.add_argument("--video-out", type=Path, help="write an annotated copy of the video")
+    run.set_defaults(func=_run)
+
+    subp = sub.add_parser("subscribe", help="print the events a running `lpr run` publishes")
+    subp.add_argument("endpoint", nargs="?", default="tcp://127.0.0.1:5556")
+    subp.add_argument("--camera", help="only this camera's events")
+    subp.add_argument("--save-crops", type=Path, help="save each event's plate crop here")
+    subp.add_argument("--health", action="store_true", help="print health messages too")
+    subp.add_argument("--count", type=int, help="exit after this many plate events")
+    subp.add_argument("--timeout", type=float, help="exit after this many seconds without a message")
+    subp.set_defaults(func=_subscribe)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    from lpr_models.weights import WeightsError
+    from stream.sources import SourceError
+
+    try:
+        return args.func(args)
+    except ConfigError as err:
+        log.error("%s", err)
+        return EXIT_USAGE
+    except (SourceError, WeightsError, ValueError, OSError) as err:
+        log.error("%s", err)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

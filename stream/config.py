@@ -1,0 +1,152 @@
+"""The run configuration: TOML read with tomllib, checked in full before anything starts.
+
+Every section is a dataclass; unknown keys, wrong types, a missing source, duplicate
+camera ids and malformed endpoints are reported in one message naming the file and key.
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from stream.pipeline import EventOptions
+from stream.publish import DEFAULT_ENDPOINT
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class DetectorSection:
+    weights: str = ""  # empty: the shipped weights
+    input_size: tuple[int, int] = (640, 640)
+    score_threshold: float = 0.35
+    nms_iou: float = 0.5
+    threads: int = 0  # torch threads per camera; 0 = torch's default
+
+
+@dataclass(frozen=True)
+class OcrSection:
+    weights: str = ""
+
+
+@dataclass(frozen=True)
+class TrackingSection:
+    distance_threshold: float = 1.0  # in plate widths
+    hit_counter_max: int = 15  # frames a track survives unseen
+    initialization_delay: int = 0
+
+
+@dataclass(frozen=True)
+class PublishSection:
+    endpoint: str = DEFAULT_ENDPOINT
+    connect: bool = False
+    high_water_mark: int = 1000
+    jsonl: str = ""  # also append events to this file
+    video: str = ""  # write an annotated copy of the video here (single camera)
+
+
+@dataclass(frozen=True)
+class CameraSection:
+    id: str
+    source: str
+    stride: int = 1
+    realtime: bool = False
+    queue_size: int = 8
+    open_timeout_s: float = 10.0
+    read_timeout_s: float = 10.0
+    rtsp_transport: str = "tcp"
+    backoff_max_s: float = 30.0
+
+
+@dataclass(frozen=True)
+class Config:
+    cameras: tuple[CameraSection, ...] = ()
+    detector: DetectorSection = field(default_factory=DetectorSection)
+    ocr: OcrSection = field(default_factory=OcrSection)
+    tracking: TrackingSection = field(default_factory=TrackingSection)
+    events: EventOptions = field(default_factory=EventOptions)
+    publish: PublishSection = field(default_factory=PublishSection)
+
+
+SECTIONS = {"detector": DetectorSection, "ocr": OcrSection, "tracking": TrackingSection,
+            "events": EventOptions, "publish": PublishSection}
+ENDPOINT = re.compile(r"^(tcp://[^:/\s]+:(\d+|\*)|ipc://\S+|inproc://\S+)$")
+
+
+def _check_value(value, kind, where: str):
+    origin = typing.get_origin(kind)
+    if origin is tuple:
+        args = typing.get_args(kind)
+        if not isinstance(value, list) or len(value) != len(args):
+            raise ConfigError(f"{where}: expected a list of {len(args)} values, got {value!r}")
+        return tuple(_check_value(v, a, f"{where}[{i}]") for i, (v, a) in enumerate(zip(value, args)))
+    if origin in (typing.Union, types.UnionType):
+        for option in typing.get_args(kind):
+            if option is type(None) and value is None:
+                return None
+        kind = next(a for a in typing.get_args(kind) if a is not type(None))
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ConfigError(f"{where}: expected {kind.__name__}, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _section(cls, table, where: str):
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: expected a table")
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
+    values = {k: _check_value(v, hints[k], f"{where}.{k}") for k, v in table.items()}
+    try:
+        return cls(**values)
+    except TypeError as err:
+        missing = re.findall(r"'(\w+)'", str(err))
+        raise ConfigError(f"{where}: missing key {missing[0] if missing else ''!r}") from None
+
+
+def parse_config(data: dict, origin: str = "<config>") -> Config:
+    unknown = sorted(set(data) - set(SECTIONS) - {"camera"})
+    if unknown:
+        raise ConfigError(f"{origin}: unknown section {unknown[0]!r} (known: camera, {', '.join(SECTIONS)})")
+    sections = {name: _section(cls, data.get(name, {}), f"{origin}: [{name}]") for name, cls in SECTIONS.items()}
+    raw_cameras = data.get("camera", [])
+    if not isinstance(raw_cameras, list):
+        raise ConfigError(f"{origin}: 'camera' must be an array of tables ([[camera]])")
+    cameras = tuple(_section(CameraSection, c, f"{origin}: [[camera]] #{i + 1}") for i, c in enumerate(raw_cameras))
+    ids = [c.id for c in cameras]
+    for cam in cameras:
+        if not cam.id or not re.fullmatch(r"[\w.-]+", cam.id):
+            raise ConfigError(f"{origin}: [[camera]] id {cam.id!r} must be letters, digits, '_', '-' or '.'")
+        if not cam.source:
+            raise ConfigError(f"{origin}: [[camera]] {cam.id!r} has an empty source")
+        if ids.count(cam.id) > 1:
+            raise ConfigError(f"{origin}: duplicate camera id {cam.id!r}")
+        if cam.stride < 1 or cam.queue_size < 1:
+            raise ConfigError(f"{origin}: [[camera]] {cam.id!r}: stride and queue_size must be at least 1")
+    if not ENDPOINT.match(sections["publish"].endpoint):
+        raise ConfigError(f"{origin}: [publish].endpoint {sections['publish'].endpoint!r} is not a ZeroMQ endpoint "
+                          "(tcp://HOST:PORT, ipc://PATH)")
+    size = sections["detector"].input_size
+    if any(s <= 0 or s % 32 for s in size):
+        raise ConfigError(f"{origin}: [detector].input_size {list(size)} must be positive multiples of 32")
+    return Config(cameras=cameras, **sections)
+
+
+def load_config(path: str | Path) -> Config:
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: not valid TOML: {err}") from None
+    return parse_config(data, str(path))

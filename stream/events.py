@@ -1,0 +1,49 @@
+"""The plate event: one per track, its JSON schema and the ZeroMQ message layout."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+SCHEMA_VERSION = 1
+REQUIRED_KEYS = {
+    "schema_version": int, "type": str, "camera_id": str, "track_id": int, "text": str, "confidence": float,
+    "char_confidences": list, "candidates": list, "first_seen": dict, "last_seen": dict,
+    "frames_seen": int, "frames_read": int, "box": list, "corners": list, "reason": str,
+}
+
+
+def utc_iso(timestamp: float) -> str:
+    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def topic(kind: str, camera_id: str) -> bytes:
+    """`plate.<camera>` or `health.<camera>`: subscribers filter by prefix."""
+    return f"{kind}.{camera_id}".encode()
+
+
+def validate_event(event: Any) -> dict:
+    """Check an event against the schema; ValueError names the first problem."""
+    if not isinstance(event, dict):
+        raise ValueError("event must be a JSON object")
+    for key, kind in REQUIRED_KEYS.items():
+        if key not in event:
+            raise ValueError(f"event lacks {key!r}")
+        value = event[key]
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) if kind is float else isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+        if not ok:
+            raise ValueError(f"event key {key!r} should be {kind.__name__}, got {type(value).__name__}")
+    if event["schema_version"] != SCHEMA_VERSION:
+        raise ValueError(f"unsupported schema_version {event['schema_version']}")
+    return event
+
+
+def encode_event(event: dict) -> bytes:
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def decode_event(payload: bytes) -> dict:
+    try:
+        return validate_event(json.loads(payload.decode("utf-8")))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"event is not JSON: {err}") from None

@@ -1,0 +1,172 @@
+"""One camera's pipeline: frames -> plates -> tracks -> best crops read -> voted events."""
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Protocol
+
+import cv2
+import numpy as np
+
+from lpr_models.detection import Detection
+from lpr_models.geometry import rectify
+from lpr_models.ocr.reader import Reading
+from stream.events import SCHEMA_VERSION, utc_iso
+from stream.frames import Frame
+from stream.track_state import TrackState
+from stream.tracking import PlateTracker
+
+log = logging.getLogger(__name__)
+
+
+class Detector(Protocol):
+    def detect(self, frame: np.ndarray) -> list[Detection]: ...
+
+
+class Reader(Protocol):
+    input_size: tuple[int, int]
+
+    def read(self, plates: list[np.ndarray]) -> list[Reading]: ...
+
+
+@dataclass(frozen=True)
+class EventOptions:
+    best_crops: int = 5  # K best crops of a track that are read
+    publish_after_s: float = 3.0  # a track confident this long is published before it ends
+    min_confidence: float = 0.5  # confidence needed to publish early
+    min_frames: int = 2  # tracks seen fewer times are dropped as noise
+    max_reads_per_frame: int = 8  # bounds the OCR work done for one frame
+
+
+@dataclass
+class PipelineStats:
+    frames: int = 0
+    detections: int = 0
+    events: int = 0
+    dropped_tracks: int = 0  # ended tracks too short or never read
+    stage_ms: dict[str, deque] = field(default_factory=lambda: defaultdict(lambda: deque(maxlen=10_000)))  # recent laps
+
+
+EventCallback = Callable[[dict, bytes], None]
+FrameCallback = Callable[[Frame, list[tuple[int, Detection, str]]], None]
+
+
+class CameraPipeline:
+    def __init__(self, camera_id: str, detector: Detector, reader: Reader, emit: EventCallback,
+                 tracker: PlateTracker | None = None, options: EventOptions | None = None,
+                 on_frame: FrameCallback | None = None) -> None:
+        self.camera_id, self.detector, self.reader, self.emit = camera_id, detector, reader, emit
+        self.tracker = tracker or PlateTracker()
+        self.options = options or EventOptions()
+        self.on_frame = on_frame
+        self.tracks: dict[int, TrackState] = {}
+        self.stats = PipelineStats()
+
+    def run(self, frames: Iterable[Frame]) -> PipelineStats:
+        """Process every frame, then flush the tracks still open."""
+        try:
+            for frame in frames:
+                self.process(frame)
+        finally:
+            self.flush("flush")
+        return self.stats
+
+    def process(self, frame: Frame) -> None:
+        timer = _Timer(self.stats.stage_ms)
+        detections = self.detector.detect(frame.image)
+        timer.lap("detect")
+        plates = [rectify(frame.image, d.corners, self.reader.input_size) for d in detections]
+        timer.lap("rectify")
+        update = self.tracker.update(detections, plates)
+        timer.lap("track")
+        for track_id, detection, plate in update.seen:
+            state = self.tracks.get(track_id)
+            if state is None:
+                state = self.tracks[track_id] = TrackState(track_id, frame, frame, self.options.best_crops)
+            state.observe(frame, detection, plate)
+        self._read_pending()
+        timer.lap("ocr")
+        for track_id in update.ended_ids:
+            state = self.tracks.pop(track_id, None)
+            if state is not None and not state.published:
+                self._publish(state, "ended")
+        now = _time_of(frame)
+        for state in self.tracks.values():
+            if not state.published and now - _time_of(state.first) >= self.options.publish_after_s:
+                result = state.vote()
+                if result and result.confidence >= self.options.min_confidence:
+                    self._publish(state, "confident")
+        timer.lap("publish")
+        self.stats.frames += 1
+        self.stats.detections += len(detections)
+        if self.on_frame:
+            labels = {tid: (s.vote().text if s.vote() else "") for tid, s in self.tracks.items()}
+            self.on_frame(frame, [(tid, det, labels.get(tid, "")) for tid, det, _ in update.seen])
+
+    def flush(self, reason: str) -> None:
+        """Publish every open track that has not been published (end of stream, shutdown)."""
+        self._read_pending(limit=None)
+        for state in list(self.tracks.values()):
+            if not state.published:
+                self._publish(state, reason)
+        self.tracks.clear()
+
+    def _read_pending(self, limit: int | None = -1) -> None:
+        limit = self.options.max_reads_per_frame if limit == -1 else limit
+        pending = [c for s in self.tracks.values() for c in s.unread()]
+        pending.sort(key=lambda c: -c.quality)
+        pending = pending[:limit] if limit is not None else pending
+        if pending:
+            for crop, reading in zip(pending, self.reader.read([c.plate for c in pending])):
+                crop.reading = reading
+            for state in self.tracks.values():
+                state.readings_made = sum(c.reading is not None for c in state.crops)
+
+    def _publish(self, state: TrackState, reason: str) -> None:
+        result = state.vote()
+        if state.frames_seen < self.options.min_frames or result is None:
+            self.stats.dropped_tracks += 1
+            return
+        state.published = True
+        best = state.best_crop()
+        event = {
+            "schema_version": SCHEMA_VERSION,
+            "type": "plate",
+            "camera_id": self.camera_id,
+            "track_id": state.track_id,
+            "text": result.text,
+            "confidence": result.confidence,
+            "char_confidences": list(result.char_confidences),
+            "candidates": [{"text": t, "share": s} for t, s in result.candidates],
+            "first_seen": _stamp(state.first),
+            "last_seen": _stamp(state.last),
+            "frames_seen": state.frames_seen,
+            "frames_read": state.readings_made,
+            "box": [round(float(v), 1) for v in best.detection.box],
+            "corners": [[round(float(x), 1), round(float(y), 1)] for x, y in best.detection.corners],
+            "detection_score": round(best.detection.score, 4),
+            "reason": reason,
+        }
+        ok, jpeg = cv2.imencode(".jpg", best.plate, [cv2.IMWRITE_JPEG_QUALITY, 90])
+        self.stats.events += 1
+        self.emit(event, jpeg.tobytes() if ok else b"")
+
+
+def _time_of(frame: Frame) -> float:
+    return frame.pts if frame.pts is not None else frame.wall_time
+
+
+def _stamp(frame: Frame) -> dict:
+    return {"frame": frame.index, "pts": frame.pts, "utc": utc_iso(frame.wall_time)}
+
+
+class _Timer:
+    def __init__(self, sink: dict[str, deque]) -> None:
+        self.sink, self.last = sink, time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.sink[stage].append((now - self.last) * 1000)
+        self.last = now

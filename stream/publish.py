@@ -1,0 +1,76 @@
+"""Where events go: a ZeroMQ publisher, a JSONL file, and an annotated copy of the video.
+
+The publisher is an XPUB socket with XPUB_NODROP: a full subscriber queue (high-water
+mark) makes the send fail at once instead of growing memory, and we count the drop.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+
+import zmq
+
+from stream.events import encode_event, topic
+
+log = logging.getLogger(__name__)
+DEFAULT_ENDPOINT = "tcp://127.0.0.1:5556"
+
+
+class ZmqPublisher:
+    """Multipart messages `[topic, json, jpeg]`; topics `plate.<camera>` and `health.<camera>`."""
+
+    def __init__(self, endpoint: str = DEFAULT_ENDPOINT, connect: bool = False, high_water_mark: int = 1000,
+                 linger_ms: int = 500, context: zmq.Context | None = None) -> None:
+        self.context = context or zmq.Context.instance()
+        self.socket = self.context.socket(zmq.XPUB)
+        self.socket.setsockopt(zmq.SNDHWM, high_water_mark)
+        self.socket.setsockopt(zmq.XPUB_NODROP, 1)
+        self.socket.setsockopt(zmq.LINGER, linger_ms)
+        self.endpoint = endpoint
+        self.sent = self.dropped = 0
+        self._lock = threading.Lock()  # the grabber's health callbacks come from another thread
+        try:
+            (self.socket.connect if connect else self.socket.bind)(endpoint)
+        except zmq.ZMQError as err:
+            self.socket.close(0)
+            raise ValueError(f"cannot {'connect to' if connect else 'bind'} {endpoint}: {err}") from None
+
+    def send(self, kind: str, camera_id: str, payload: dict, jpeg: bytes = b"") -> bool:
+        """Send without blocking; False (and a counted drop) when a subscriber's queue is full."""
+        with self._lock:
+            try:
+                self.socket.send_multipart([topic(kind, camera_id), encode_event(payload), jpeg], flags=zmq.NOBLOCK)
+                self.sent += 1
+                return True
+            except zmq.Again:
+                self.dropped += 1
+                if self.dropped == 1 or self.dropped % 100 == 0:
+                    log.warning("publisher %s: %d messages dropped (slow subscriber)", self.endpoint, self.dropped)
+                return False
+
+    def close(self) -> None:
+        self.socket.close()
+
+
+class JsonlSink:
+    """Append one whole line per event; flush each line, fsync at most every `fsync_s` seconds."""
+
+    def __init__(self, path: str | Path, fsync_s: float = 1.0) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fh = self.path.open("ab", buffering=0)
+        self.fsync_s, self._last_sync = fsync_s, time.monotonic()
+
+    def write(self, event: dict) -> None:
+        self.fh.write(json.dumps(event, ensure_ascii=False).encode("utf-8") + b"\n")  # one write: no torn line
+        if time.monotonic() - self._last_sync >= self.fsync_s:
+            os.fsync(self.fh.fileno())
+            self._last_sync = time.monotonic()
+
+    def close(self) -> None:
+        os.fsync(self.fh.fileno())
+        self.fh.close()

@@ -1,0 +1,220 @@
+"""Run cameras: build the models and sinks, wire them to each camera's pipeline, stop cleanly.
+
+One camera runs in this process. Several cameras run one worker process each, so a dead
+or slow camera never stalls the others; workers push their messages to this process,
+which owns the publisher and the JSONL file, and a worker that dies is restarted.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing as mp
+import os
+import signal
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass
+from typing import Callable
+
+import torch
+import zmq
+
+from lpr_models.detector.detector import PlateDetector
+from lpr_models.ocr.reader import PlateReader
+from stream.annotate import VideoAnnotator
+from stream.config import CameraSection, Config
+from stream.events import decode_event, encode_event
+from stream.pipeline import CameraPipeline, PipelineStats
+from stream.publish import JsonlSink, ZmqPublisher
+from stream.sources import FrameGrabber, GrabberOptions, SourceStats
+from stream.tracking import PlateTracker
+
+log = logging.getLogger(__name__)
+Send = Callable[[str, str, dict, bytes], None]  # (kind, camera id, payload, jpeg)
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
+
+
+@dataclass
+class CameraResult:
+    camera_id: str
+    source: SourceStats
+    pipeline: PipelineStats
+    interrupted: bool
+
+    @property
+    def exit_code(self) -> int:
+        if self.source.decoded == 0 and self.source.error:
+            return EXIT_FAILED
+        if self.source.error or self.source.corrupt:
+            return EXIT_PARTIAL
+        return EXIT_OK
+
+    def summary(self) -> str:
+        s, p = self.source, self.pipeline
+        text = (f"{s.decoded} frames decoded, {p.frames} processed, {p.detections} detections, {p.events} events; "
+                f"{s.dropped} dropped, {s.corrupt} corrupt, {s.reconnects} reconnects")
+        return text + (f"; error: {s.error}" if s.error else "")
+
+
+def build_models(cfg: Config) -> tuple[PlateDetector, PlateReader]:
+    if cfg.detector.threads:
+        torch.set_num_threads(cfg.detector.threads)
+    detector = PlateDetector.from_weights(cfg.detector.weights or None, input_size=cfg.detector.input_size,
+                                          score_threshold=cfg.detector.score_threshold, nms_iou=cfg.detector.nms_iou)
+    return detector, PlateReader.from_weights(cfg.ocr.weights or None)
+
+
+def grabber_options(camera: CameraSection) -> GrabberOptions:
+    return GrabberOptions(queue_size=camera.queue_size, stride=camera.stride, realtime=camera.realtime,
+                          open_timeout_s=camera.open_timeout_s, read_timeout_s=camera.read_timeout_s,
+                          rtsp_transport=camera.rtsp_transport, backoff_max_s=camera.backoff_max_s)
+
+
+def run_camera(cfg: Config, camera: CameraSection, send: Send, stop: threading.Event,
+               models: tuple[PlateDetector, PlateReader] | None = None) -> CameraResult:
+    """Run one camera until its source ends or `stop` is set; open tracks are flushed either way."""
+    detector, reader = models or build_models(cfg)
+
+    def health(state: str, stats: SourceStats) -> None:
+        send("health", camera.id, {"camera_id": camera.id, "state": state, "time": time.time(), **asdict(stats)}, b"")
+
+    grabber = FrameGrabber(camera.source, camera.id, grabber_options(camera), on_health=health)
+    annotator = VideoAnnotator(cfg.publish.video) if cfg.publish.video else None
+    tracker = PlateTracker(cfg.tracking.distance_threshold, cfg.tracking.hit_counter_max, cfg.tracking.initialization_delay)
+    pipeline = CameraPipeline(camera.id, detector, reader, lambda event, jpeg: send("plate", camera.id, event, jpeg),
+                              tracker, cfg.events, on_frame=annotator)
+    watcher = threading.Thread(target=lambda: (stop.wait(), grabber.stop()), daemon=True)
+    watcher.start()
+    try:
+        pipeline.run(grabber)
+    finally:
+        grabber.stop()
+        if annotator:
+            annotator.close()
+    health("stopped", grabber.stats)
+    return CameraResult(camera.id, grabber.stats, pipeline.stats, stop.is_set())
+
+
+class Sinks:
+    """The publisher plus the optional JSONL file, behind one `send`."""
+
+    def __init__(self, cfg: Config) -> None:
+        self.publisher = ZmqPublisher(cfg.publish.endpoint, cfg.publish.connect, cfg.publish.high_water_mark)
+        self.jsonl = JsonlSink(cfg.publish.jsonl) if cfg.publish.jsonl else None
+
+    def send(self, kind: str, camera_id: str, payload: dict, jpeg: bytes) -> None:
+        self.publisher.send(kind, camera_id, payload, jpeg)
+        if self.jsonl and kind == "plate":
+            self.jsonl.write(payload)
+
+    def close(self) -> None:
+        if self.jsonl:
+            self.jsonl.close()
+        self.publisher.close()
+
+
+def stop_on_signals(stop: threading.Event) -> None:
+    """SIGINT/SIGTERM set `stop` so the pipeline flushes its tracks and sockets close cleanly."""
+    def handler(signum, _frame):
+        log.warning("received %s: flushing open tracks and stopping", signal.Signals(signum).name)
+        stop.set()
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+
+
+def run(cfg: Config) -> dict[str, int]:
+    """Run every camera of `cfg` until their sources end or a signal stops them; exit code per camera."""
+    stop = threading.Event()
+    stop_on_signals(stop)
+    sinks = Sinks(cfg)
+    try:
+        if len(cfg.cameras) == 1:
+            result = run_camera(cfg, cfg.cameras[0], sinks.send, stop)
+            log.info("camera %s: %s", result.camera_id, result.summary())
+            return {result.camera_id: result.exit_code}
+        return Supervisor(cfg, sinks).run(stop)
+    finally:
+        sinks.close()
+
+
+# -- several cameras: one worker process each ----------------------------------------------
+
+def _worker(cfg: Config, camera: CameraSection, endpoint: str, results) -> None:
+    stop = threading.Event()
+    stop_on_signals(stop)
+    socket = zmq.Context.instance().socket(zmq.PUSH)
+    socket.setsockopt(zmq.LINGER, 2000)
+    socket.connect(endpoint)
+    send = lambda kind, cam, payload, jpeg: socket.send_multipart([kind.encode(), cam.encode(), encode_event(payload), jpeg])  # noqa: E731
+    try:
+        result = run_camera(cfg, camera, send, stop)
+        results.put((camera.id, result.exit_code))
+    finally:
+        socket.close()
+
+
+class Supervisor:
+    """Starts a worker per camera, forwards their messages to the sinks, restarts the ones that die."""
+
+    def __init__(self, cfg: Config, sinks: Sinks, restart_backoff_max_s: float = 30.0) -> None:
+        self.cfg, self.sinks, self.backoff_max = cfg, sinks, restart_backoff_max_s
+        self.endpoint = f"ipc://{tempfile.gettempdir()}/lpr-{os.getpid()}.ipc"
+        self.ctx = mp.get_context("spawn")
+        self.results = self.ctx.Queue()
+        self.restarts: dict[str, int] = {c.id: 0 for c in cfg.cameras}
+
+    def _start(self, camera: CameraSection):
+        process = self.ctx.Process(target=_worker, args=(self.cfg, camera, self.endpoint, self.results),
+                                   name=f"camera-{camera.id}", daemon=True)
+        process.start()
+        return process
+
+    def run(self, stop: threading.Event) -> dict[str, int]:
+        """Exit code of every camera once all have ended (or `stop` was set)."""
+        pull = zmq.Context.instance().socket(zmq.PULL)
+        pull.bind(self.endpoint)
+        workers = {c.id: self._start(c) for c in self.cfg.cameras}
+        cameras = {c.id: c for c in self.cfg.cameras}
+        finished: dict[str, int] = {}
+        restart_at: dict[str, float] = {}
+        try:
+            while len(finished) < len(cameras):
+                if stop.is_set():
+                    for p in workers.values():
+                        if p.is_alive():
+                            p.terminate()  # SIGTERM: the worker flushes its tracks
+                self._forward(pull, timeout_ms=200)
+                while not self.results.empty():
+                    cam, code = self.results.get()
+                    finished[cam] = code
+                for cam, process in workers.items():
+                    if cam in finished or process.is_alive():
+                        continue
+                    if stop.is_set():
+                        finished[cam] = EXIT_OK
+                    elif cam not in restart_at:
+                        self.restarts[cam] += 1
+                        delay = min(self.backoff_max, 0.5 * 2 ** (self.restarts[cam] - 1))
+                        log.error("camera %s: worker died (exit %s); restarting in %.1fs", cam, process.exitcode, delay)
+                        self.sinks.send("health", cam, {"camera_id": cam, "state": "worker_restart",
+                                                        "restarts": self.restarts[cam], "time": time.time()}, b"")
+                        restart_at[cam] = time.monotonic() + delay
+                    elif time.monotonic() >= restart_at[cam]:
+                        del restart_at[cam]
+                        workers[cam] = self._start(cameras[cam])
+            self._forward(pull, timeout_ms=100)
+        finally:
+            for p in workers.values():
+                p.join(timeout=5)
+            pull.close(0)
+        return {cam: finished.get(cam, EXIT_FAILED) for cam in cameras}
+
+    def _forward(self, pull: zmq.Socket, timeout_ms: int) -> None:
+        while pull.poll(timeout_ms):
+            kind, cam, payload, jpeg = pull.recv_multipart()
+            message = decode_event(payload) if kind == b"plate" else json.loads(payload)
+            self.sinks.send(kind.decode(), cam.decode(), message, jpeg)
+            timeout_ms = 0
+

@@ -1,0 +1,51 @@
+"""Group detections of the same plate across frames with norfair, and notice when tracks end.
+
+Norfair has no "track ended" event: ended tracks are the ids that were active at the
+previous update and are gone now. Its `last_detection` tells whether a track was seen
+in the current frame (it is the very Detection object passed in).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from norfair import Detection as NorfairDetection
+from norfair import Tracker
+
+from lpr_models.detection import Detection
+
+
+def _corner_distance(detection: NorfairDetection, tracked) -> float:
+    """Mean corner distance in plate widths: scale-free, so small and large plates track alike."""
+    width = np.linalg.norm(detection.points[1] - detection.points[0]) + 1.0
+    return float(np.linalg.norm(detection.points - tracked.estimate, axis=1).mean() / width)
+
+
+@dataclass(frozen=True)
+class TrackUpdate:
+    seen: list[tuple[int, Detection, object]]  # (track id, detection, payload) for tracks seen in this frame
+    new_ids: list[int]  # tracks that became active with this frame
+    ended_ids: list[int]  # tracks active at the previous update and gone now
+
+
+class PlateTracker:
+    def __init__(self, distance_threshold: float = 1.0, hit_counter_max: int = 15, initialization_delay: int = 0) -> None:
+        self.tracker = Tracker(
+            distance_function=_corner_distance, distance_threshold=distance_threshold,
+            hit_counter_max=hit_counter_max, initialization_delay=initialization_delay,
+        )
+        self.active: set[int] = set()
+
+    def update(self, detections: list[Detection], data: list | None = None) -> TrackUpdate:
+        """Feed one frame's detections (with optional per-detection payloads for later retrieval)."""
+        data = data if data is not None else [None] * len(detections)
+        wrapped = [NorfairDetection(points=d.corners.astype(np.float64), scores=np.full(4, d.score), data=(d, p))
+                   for d, p in zip(detections, data)]
+        objects = self.tracker.update(detections=wrapped)
+        current = {o.id for o in objects}
+        new_ids = sorted(current - self.active)
+        ended = sorted(self.active - current)
+        this_frame = {id(w) for w in wrapped}
+        seen = [(o.id, *o.last_detection.data) for o in objects if id(o.last_detection) in this_frame]
+        self.active = current
+        return TrackUpdate(seen, new_ids, ended)

@@ -1,0 +1,53 @@
+"""Agree on one plate text from the readings of a track's best crops.
+
+Length first: the readings vote on the plate's length, weighted by confidence. Then,
+among readings of that length, every character position votes, each reading weighted
+by its confidence in that character. Runner-up full readings are kept with their shares.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from lpr_models.ocr.reader import Reading
+
+
+@dataclass(frozen=True)
+class Vote:
+    text: str
+    confidence: float
+    char_confidences: tuple[float, ...]
+    candidates: tuple[tuple[str, float], ...]  # other readings and their vote shares, best first
+
+
+def vote(readings: list[Reading]) -> Vote | None:
+    """The consensus of `readings`, or None when none of them read any character."""
+    readings = [r for r in readings if r.text]
+    if not readings:
+        return None
+    weight = {id(r): max(r.confidence, 1e-6) for r in readings}
+    total = sum(weight.values())
+    by_length: dict[int, float] = defaultdict(float)
+    for r in readings:
+        by_length[len(r.text)] += weight[id(r)]
+    length = max(by_length, key=lambda n: (by_length[n], n))
+    same_length = [r for r in readings if len(r.text) == length]
+    chars, shares = [], []
+    for pos in range(length):
+        tally: dict[str, float] = defaultdict(float)
+        for r in same_length:
+            tally[r.text[pos]] += max(r.char_confidences[pos], 1e-6)
+        best = max(tally, key=lambda c: tally[c])
+        chars.append(best)
+        shares.append(tally[best] / sum(tally.values()))
+    text = "".join(chars)
+    mean_conf = sum(weight[id(r)] for r in same_length) / len(same_length)
+    char_conf = tuple(round(s * mean_conf ** (1 / length), 4) for s in shares)
+    confidence = by_length[length] / total
+    for s in char_conf:
+        confidence *= s
+    by_text: dict[str, float] = defaultdict(float)
+    for r in readings:
+        by_text[r.text] += weight[id(r)] / total
+    candidates = tuple(sorted(((t, round(s, 4)) for t, s in by_text.items() if t != text), key=lambda c: -c[1]))
+    return Vote(text, round(confidence, 4), char_conf, candidates[:5])

@@ -1,0 +1,1 @@
+"""Data sets, augmentation, training and evaluation of the plate models."""

@@ -1,0 +1,72 @@
+"""Train the plate detector from scratch on CCPD photos.
+
+    python -m train.det_train --data ../shared/data/ccpd/images --out runs/det --epochs 40
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import torch
+
+from lpr_models.detector.detector import PlateDetector
+from lpr_models.detector.head import make_priors
+from lpr_models.detector.model import STRIDES, DetectorConfig, PlateDetectorNet
+from train.det_data import DetectionDataset, collate, load_photos, split_ccpd
+from train.det_eval import evaluate_detector
+from train.det_loss import detection_loss
+from train.loop import run_epochs
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=Path("../shared/data/ccpd/images"), help="folder of CCPD-named photos")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--samples-per-epoch", type=int, default=2000)
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--size", type=int, default=384, help="square training input (letterboxed)")
+    parser.add_argument("--eval-size", type=int, default=640)
+    parser.add_argument("--val-images", type=int, default=200, help="validation photos scored after each epoch")
+    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--strength", type=float, default=1.0, help="augmentation strength (0 = none)")
+    parser.add_argument("--width", type=float, default=DetectorConfig.width)
+    parser.add_argument("--depth", type=int, default=DetectorConfig.depth)
+    parser.add_argument("--neck-channels", type=int, default=DetectorConfig.neck_channels)
+    parser.add_argument("--limit", type=int, help="read at most this many photos (for quick tests)")
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--resume", action="store_true")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+
+    cfg = DetectorConfig(width=args.width, depth=args.depth, neck_channels=args.neck_channels)
+    model = PlateDetectorNet(cfg).to(memory_format=torch.channels_last)
+    train_paths, val_paths = split_ccpd(args.data, args.limit)
+    dataset = DetectionDataset(load_photos(train_paths), args.size, args.samples_per_epoch, args.strength)
+    val_paths = val_paths[: args.val_images]
+    priors = make_priors(args.size, args.size, STRIDES)
+
+    def batches():
+        return torch.utils.data.DataLoader(dataset, batch_size=args.batch, collate_fn=collate)
+
+    def step_loss(batch) -> torch.Tensor:
+        images, targets = batch
+        loss, _ = detection_loss(model(images), priors, targets, STRIDES)
+        return loss
+
+    def validate() -> float:
+        report = evaluate_detector(PlateDetector(model, (args.eval_size, args.eval_size)), val_paths)
+        print(json.dumps({k: round(v, 4) for k, v in report.items()}))
+        model.train()
+        corner = report["corner_error"] if report["corner_error"] == report["corner_error"] else 1.0  # NaN: nothing found
+        return report["detection_rate"] + report["ap50"] - corner
+
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
+    run_epochs(model=model, optimizer=optimizer, batches=batches, step_loss=step_loss, epochs=args.epochs, lr=args.lr,
+               out_dir=args.out, extra_state={"kind": "detector", "config": cfg.to_dict()}, validate=validate, resume=args.resume)
+
+
+if __name__ == "__main__":
+    main()

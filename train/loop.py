@@ -1,0 +1,84 @@
+"""Pieces every training command shares: schedule, checkpoints with resume, the epoch loop."""
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Callable, Sized
+
+import torch
+from tqdm import tqdm
+
+
+def cosine_lr(step: int, total: int, base: float, warmup: int) -> float:
+    """Linear warm-up then cosine decay to 1% of `base`."""
+    if step < warmup:
+        return base * (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    return base * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def save_checkpoint(path: Path, **state) -> None:
+    """Write atomically, so an interrupted run never leaves a torn checkpoint."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    tmp.replace(path)
+
+
+def load_checkpoint(path: Path) -> dict:
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def run_epochs(
+    *,
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    batches: Callable[[], Sized],
+    step_loss: Callable[[object], torch.Tensor],
+    epochs: int,
+    lr: float,
+    out_dir: Path,
+    extra_state: dict,
+    validate: Callable[[], float] | None = None,
+    resume: bool = False,
+    grad_clip: float = 5.0,
+) -> float:
+    """Train for `epochs`, validating after each; keep `last.pt` (for resume) and `best.pt`.
+
+    `validate` returns a score where higher is better; without it the negative
+    training loss picks the best checkpoint. Returns the best score.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    last, best_path = out_dir / "last.pt", out_dir / "best.pt"
+    start_epoch, best = 0, -math.inf
+    if resume and last.is_file():
+        state = load_checkpoint(last)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        start_epoch, best = state["epoch"] + 1, state["best"]
+        print(f"resumed from {last} at epoch {start_epoch}")
+    steps_per_epoch = len(batches())
+    total = steps_per_epoch * epochs
+    for epoch in range(start_epoch, epochs):
+        model.train()
+        started, losses = time.time(), []
+        bar = tqdm(batches(), total=steps_per_epoch, desc=f"epoch {epoch + 1}/{epochs}")
+        for i, batch in enumerate(bar):
+            for group in optimizer.param_groups:
+                group["lr"] = cosine_lr(epoch * steps_per_epoch + i, total, lr, warmup=min(300, total // 10))
+            loss = step_loss(batch)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+            optimizer.step()
+            losses.append(loss.item())
+            bar.set_postfix(loss=f"{sum(losses[-50:]) / len(losses[-50:]):.4f}")
+        model.eval()
+        score = validate() if validate else -sum(losses) / len(losses)
+        print(f"epoch {epoch + 1}: loss {sum(losses) / len(losses):.4f} score {score:.4f} ({time.time() - started:.0f}s)", flush=True)
+        if score > best:
+            best = score
+            save_checkpoint(best_path, model=model.state_dict(), epoch=epoch, score=score, **extra_state)
+        save_checkpoint(last, model=model.state_dict(), optimizer=optimizer.state_dict(), epoch=epoch, best=best, **extra_state)
+    return best

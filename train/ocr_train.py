@@ -1,0 +1,80 @@
+"""Train the plate reader: MAE pre-training of the encoder, then recognition.
+
+    python -m train.ocr_train mae   --data ../shared/data --out runs/ocr_mae  --epochs 30
+    python -m train.ocr_train recog --data ../shared/data --out runs/ocr      --epochs 40 --init runs/ocr_mae/best.pt
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import fields
+from pathlib import Path
+
+import torch
+
+from lpr_models.ocr.model import MaskOCR, OcrConfig
+from train.loop import load_checkpoint, run_epochs
+from train.ocr_data import PlateDataset, load_splits
+from train.ocr_eval import evaluate_reader
+
+
+def build_config(args: argparse.Namespace) -> OcrConfig:
+    overrides = {f.name: getattr(args, f.name) for f in fields(OcrConfig) if getattr(args, f.name, None) is not None}
+    return OcrConfig(**overrides)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("stage", choices=["mae", "recog"])
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"), help="folder holding ccpd/, ccpd_crops/, br_crops/, us_crops/")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--strength", type=float, default=1.0, help="augmentation strength (0 = none)")
+    parser.add_argument("--mask-ratio", type=float, default=0.7)
+    parser.add_argument("--init", type=Path, help="checkpoint whose encoder starts recognition (MAE pre-training)")
+    parser.add_argument("--limit", type=int, help="read at most this many images per folder (for quick tests)")
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--resume", action="store_true")
+    for f in fields(OcrConfig):
+        parser.add_argument(f"--{f.name.replace('_', '-')}", type=int, dest=f.name)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+
+    cfg = build_config(args)
+    train, val = load_splits(args.data, args.limit)
+    model = MaskOCR(cfg)
+    if args.init:
+        encoder = {k.removeprefix("encoder."): v for k, v in load_checkpoint(args.init)["model"].items() if k.startswith("encoder.")}
+        model.encoder.load_state_dict(encoder)
+        print(f"encoder initialised from {args.init}")
+    size = (cfg.height, cfg.width)
+    dataset = PlateDataset(train, size, cfg.max_chars, args.strength)
+
+    def batches():
+        return torch.utils.data.DataLoader(dataset, batch_size=args.batch, shuffle=True, drop_last=True)
+
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.05)
+    if args.stage == "mae":
+        step_loss = lambda batch: model.mae_loss(batch[0], args.mask_ratio)  # noqa: E731
+        validate = None
+    else:
+        criterion = torch.nn.CrossEntropyLoss(label_smoothing=0.1)
+        step_loss = lambda batch: criterion(model(batch[0]).flatten(0, 1), batch[1].flatten())  # noqa: E731
+
+        def validate() -> float:
+            report = {name: evaluate_reader(model, samples, size) for name, samples in val.items() if samples}
+            print(json.dumps({k: {m: round(v, 4) for m, v in r.items() if isinstance(v, float)} for k, r in report.items()}))
+            return report["ccpd"]["exact"] if "ccpd" in report else -1.0
+
+    best = run_epochs(
+        model=model, optimizer=optimizer, batches=batches, step_loss=step_loss, epochs=args.epochs,
+        lr=args.lr, out_dir=args.out, extra_state={"config": cfg.to_dict()}, validate=validate, resume=args.resume,
+    )
+    print(f"best score {best:.4f}; checkpoints in {args.out}")
+
+
+if __name__ == "__main__":
+    main()
