@@ -103,8 +103,9 @@ class FrameGrabber:
         self._gap_start: float | None = None  # when a live source was lost
 
     def __iter__(self) -> Iterator[Frame]:
-        if not self._thread.is_alive() and not self._stop.is_set():
-            self._thread.start()
+        if self._stop.is_set():
+            return  # stopped before it started
+        self._thread.start()
         while True:
             item = self._queue.get()
             if item is _END:
@@ -223,10 +224,7 @@ class FrameGrabber:
                 continue
             except (av.error.FFmpegError, OSError) as err:
                 raise SourceError(f"{self.spec.url}: read failed: {err}") from None
-            if packet.size == 0 and packet.dts is None:
-                packet.decode()  # flush
-                return
-            yield packet
+            yield packet  # the last, empty packet flushes the decoder's buffered frames
 
     def _emit_images(self, paths: list[Path]) -> None:
         for path in paths:

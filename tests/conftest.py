@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("LPR_DATA", ROOT.parent / "shared" / "data"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def endpoint() -> str:
+    return f"tcp://127.0.0.1:{free_port()}"
+
+
+@pytest.fixture(scope="session")
+def data_root() -> Path:
+    if not (DATA / "ccpd" / "images").is_dir():
+        pytest.skip(f"shared plate data not found at {DATA}")
+    return DATA
+
+
+class ColourPlateDetector:
+    """A test detector for the pipeline's logic: saturated rectangles are plates."""
+
+    def detect(self, frame: np.ndarray):
+        from lpr_models.detection import Detection
+
+        hsv = cv2.cvtColor(frame, cv2.COLOR_BGR2HSV)
+        mask = cv2.inRange(hsv, (0, 150, 80), (180, 255, 255))
+        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        out = []
+        for c in contours:
+            x, y, w, h = cv2.boundingRect(c)
+            if w * h < 100:
+                continue
+            corners = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float32)
+            out.append(Detection(0.9, np.array([x, y, x + w, y + h], np.float32), corners))
+        return out
+
+
+class ColourPlateReader:
+    """A test reader: the plate's hue names it, so the pipeline's voting has something to agree on."""
+
+    input_size = (48, 192)
+    names = {"red": "RED111", "green": "GRN222", "blue": "BLU333"}
+
+    def read(self, plates):
+        from lpr_models.ocr.reader import Reading
+
+        out = []
+        for plate in plates:
+            b, g, r = plate.reshape(-1, 3).mean(axis=0)
+            name = self.names["red" if r > max(g, b) else "green" if g > b else "blue"]
+            out.append(Reading(name, 0.9, (0.99,) * len(name)))
+        return out
+
+
+def write_video(path: Path, frames: list[np.ndarray], fps: int = 25) -> Path:
+    import av
+    from fractions import Fraction
+
+    container = av.open(str(path), "w")
+    stream = container.add_stream("libx264", rate=Fraction(fps))
+    stream.height, stream.width = frames[0].shape[:2]
+    stream.pix_fmt = "yuv420p"
+    for frame in frames:
+        for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="bgr24")):
+            container.mux(packet)
+    for packet in stream.encode():
+        container.mux(packet)
+    container.close()
+    return path
+
+
+def moving_plates_frames(n: int = 60, size=(320, 240)) -> list[np.ndarray]:
+    """A red plate crossing left to right for the first 40 frames, a blue one from frame 20 on."""
+    w, h = size
+    frames = []
+    for i in range(n):
+        img = np.full((h, w, 3), 200, np.uint8)
+        if i < 40:
+            x = 10 + i * 4
+            cv2.rectangle(img, (x, 40), (x + 60, 60), (0, 0, 220), -1)
+        if i >= 20:
+            x = 250 - (i - 20) * 3
+            cv2.rectangle(img, (x, 150), (x + 60, 170), (220, 60, 0), -1)
+        frames.append(img)
+    return frames
+
+
+@pytest.fixture
+def plates_video(tmp_path: Path) -> Path:
+    return write_video(tmp_path / "plates.mp4", moving_plates_frames())

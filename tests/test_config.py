@@ -1,0 +1,73 @@
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from stream.config import ConfigError, load_config, parse_config
+
+
+def write(tmp_path, text):
+    path = tmp_path / "lpr.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_reads_a_full_config(tmp_path):
+    cfg = load_config(write(tmp_path, """
+[detector]
+input_size = [384, 640]
+score_threshold = 0.5
+[events]
+best_crops = 3
+publish_after_s = 2
+[publish]
+endpoint = "tcp://127.0.0.1:6000"
+jsonl = "events.jsonl"
+[[camera]]
+id = "gate"
+source = "rtsp://127.0.0.1:8554/gate"
+[[camera]]
+id = "exit"
+source = "exit.mp4"
+stride = 2
+"""))
+    assert [c.id for c in cfg.cameras] == ["gate", "exit"] and cfg.cameras[1].stride == 2
+    assert cfg.detector.input_size == (384, 640) and cfg.events.publish_after_s == 2.0
+    assert cfg.publish.jsonl == "events.jsonl"
+
+
+@pytest.mark.parametrize("text,message", [
+    ("[detecter]\n", "unknown section 'detecter'"),
+    ("[detector]\nscore = 1\n", r"\[detector\]: unknown key 'score'"),
+    ("[detector]\nscore_threshold = 'high'\n", r"\[detector\].score_threshold: expected float"),
+    ("[detector]\ninput_size = [600, 640]\n", "multiples of 32"),
+    ("[[camera]]\nid = 'a'\n", "missing key 'source'"),
+    ("[[camera]]\nid = 'a'\nsource = ''\n", "empty source"),
+    ("[[camera]]\nid='a'\nsource='x'\n[[camera]]\nid='a'\nsource='y'\n", "duplicate camera id 'a'"),
+    ("[publish]\nendpoint = 'localhost:5556'\n", "not a ZeroMQ endpoint"),
+    ("[events]\nmin_frames = true\n", "expected int"),
+    ("camera = 3\n", "array of tables"),
+    ("[detector\n", "not valid TOML"),
+])
+def test_bad_configs_name_the_file_and_key(tmp_path, text, message):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError, match=message) as err:
+        load_config(path)
+    assert str(path) in str(err.value)
+
+
+def test_missing_config_file(tmp_path):
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "nope.toml")
+
+
+toml_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+                           max_leaves=8)
+
+
+@given(st.dictionaries(st.sampled_from(["detector", "ocr", "events", "publish", "tracking", "camera", "x"]), toml_values, max_size=4))
+def test_any_document_is_accepted_or_refused_with_a_config_error(data):
+    try:
+        parse_config(data)
+    except ConfigError:
+        pass

@@ -1,0 +1,82 @@
+import numpy as np
+import pytest
+import torch
+
+from lpr_models.detector.detector import PlateDetector
+from lpr_models.detector.preprocess import to_tensor
+from lpr_models.detector.head import decode, make_priors
+from lpr_models.detector.model import STRIDES, DetectorConfig, PlateDetectorNet
+from lpr_models.geometry import letterbox
+from train.det_data import hflip
+from train.det_loss import atss_assign, detection_loss
+
+TINY = DetectorConfig(width=0.25, depth=1, neck_channels=16, neck_repeats=1, head_convs=1)
+
+
+@pytest.mark.parametrize("size", [(640, 640), (384, 640), (96, 160)])
+def test_neck_strides_match_the_priors(size):
+    net = PlateDetectorNet(TINY)
+    feats = net.neck(net.backbone(torch.zeros(1, 3, *size)))
+    assert [(size[0] // f.shape[2], size[1] // f.shape[3]) for f in feats] == [(s, s) for s in STRIDES]
+    raw = net(torch.zeros(1, 3, *size))
+    assert raw.shape == (1, make_priors(*size, STRIDES).shape[0], 13)
+
+
+def test_decode_places_boxes_and_corners_around_the_prior_centre():
+    priors = torch.tensor([[12.0, 20.0, 8.0]])
+    raw = torch.zeros(1, 1, 13)
+    raw[0, 0, 1:5] = torch.tensor([1.0, 0.5, 2.0, 0.25])
+    raw[0, 0, 5:13] = torch.tensor([-1, -1, 1, -1, 1, 1, -1, 1.0])
+    _, boxes, corners = decode(raw, priors)
+    assert boxes[0, 0].tolist() == [4.0, 16.0, 28.0, 22.0]
+    assert corners[0, 0].tolist() == [[4, 12], [20, 12], [20, 28], [4, 28]]
+
+
+def test_detector_maps_plates_back_to_frame_coordinates():
+    """Outputs in letterboxed input pixels come back in the original frame's pixels."""
+    net = PlateDetectorNet(TINY).eval()
+    detector = PlateDetector(net, (96, 160), score_threshold=0.0)
+    frame = np.random.default_rng(0).integers(0, 255, (300, 400, 3), dtype=np.uint8)
+    boxed, lb = letterbox(frame, (96, 160))
+    with torch.inference_mode():
+        scores, boxes, corners = net.predict(to_tensor(boxed[None]))
+    best = int(scores[0].argmax())
+    detections = detector.detect(frame)
+    top = max(detections, key=lambda d: d.score)
+    np.testing.assert_allclose(top.box, lb.to_frame(boxes[0, best].reshape(2, 2).numpy()).reshape(4), atol=1e-3)
+    np.testing.assert_allclose(top.corners, lb.to_frame(corners[0, best].numpy()), atol=1e-3)
+
+
+def test_atss_assigns_every_plate_even_tiny_ones():
+    priors = make_priors(128, 128, STRIDES)
+    boxes = torch.tensor([[10.0, 10.0, 90.0, 40.0], [100.0, 100.0, 112.0, 104.0]])
+    assigned = atss_assign(priors, boxes, STRIDES)
+    assert set(assigned[assigned >= 0].tolist()) == {0, 1}
+    assert (atss_assign(priors, torch.zeros(0, 4), STRIDES) == -1).all()
+
+
+def test_flip_keeps_corners_in_tl_tr_br_bl_order():
+    image = np.zeros((50, 100, 3), np.uint8)
+    corners = np.array([[[10, 10], [40, 12], [40, 30], [10, 28]]], np.float32)
+    _, _, flipped = hflip(image, corners.copy(), corners)
+    np.testing.assert_array_equal(flipped[0], [[60, 12], [90, 10], [90, 28], [60, 30]])
+
+
+def test_a_training_step_lowers_the_loss_on_a_tiny_batch():
+    torch.manual_seed(0)
+    net = PlateDetectorNet(TINY)
+    images = torch.rand(2, 3, 128, 128)
+    targets = [{"boxes": torch.tensor([[20.0, 30.0, 90.0, 50.0]]),
+                "corners": torch.tensor([[[20.0, 30.0], [90.0, 30.0], [90.0, 50.0], [20.0, 50.0]]])},
+               {"boxes": torch.zeros(0, 4), "corners": torch.zeros(0, 4, 2)}]
+    priors = make_priors(128, 128, STRIDES)
+    optimizer = torch.optim.AdamW(net.parameters(), lr=3e-3)
+    losses = []
+    for _ in range(15):
+        loss, parts = detection_loss(net(images), priors, targets, STRIDES)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert parts["pos"] >= 1
+    assert losses[-1] < 0.7 * losses[0]

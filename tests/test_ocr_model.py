@@ -1,0 +1,72 @@
+import numpy as np
+import torch
+
+from lpr_models.ocr.model import MaskOCR, OcrConfig, strips_of
+from lpr_models.ocr.reader import read_batch
+from lpr_models.vocab import encode, vocab_size
+from train.ocr_data import PlateDataset, PlateSample, full_corners, jitter_corners
+
+TINY = OcrConfig(height=16, width=64, strip_width=4, embed_dim=32, encoder_layers=1, heads=2, decoder_layers=1,
+                 max_chars=6, mae_decoder_dim=16)
+
+
+def test_output_has_one_slot_per_character_over_the_vocabulary():
+    model = MaskOCR(TINY)
+    assert model(torch.zeros(3, 3, 16, 64)).shape == (3, 6, vocab_size())
+
+
+def test_strips_cut_full_height_columns_left_to_right():
+    images = torch.arange(2 * 3 * 16 * 64, dtype=torch.float32).reshape(2, 3, 16, 64)
+    strips = strips_of(images, 4)
+    assert strips.shape == (2, 16, 3 * 16 * 4)
+    assert torch.equal(strips[1, 5].reshape(3, 16, 4), images[1, :, :, 20:24])
+
+
+def test_mae_masks_most_strips_and_reconstructs_pixels():
+    model = MaskOCR(TINY)
+    images = torch.randn(2, 3, 16, 64)
+    tokens = model.encoder.tokens(images)
+    assert tokens.shape == (2, 16, 32)
+    loss = model.mae_loss(images, mask_ratio=0.75)
+    assert loss.ndim == 0 and loss.item() > 0
+    loss.backward()
+    assert model.encoder.embed.weight.grad is not None and model.queries.grad is None
+
+
+def test_a_recognition_step_lowers_the_loss():
+    torch.manual_seed(0)
+    model = MaskOCR(TINY)
+    images = torch.randn(4, 3, 16, 64)
+    targets = \
+        torch.tensor([encode(t, 6) for t in ["AB12", "皖A123", "XY9", "77"]])
+    optimizer = torch.optim.AdamW(model.parameters(), lr=2e-3)
+    losses = []
+    for _ in range(20):
+        loss = torch.nn.functional.cross_entropy(model(images).flatten(0, 1), targets.flatten())
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.5 * losses[0]
+
+
+def test_reader_returns_text_up_to_the_end_class_with_confidences():
+    model = MaskOCR(TINY).eval()
+    with torch.no_grad():
+        model.head.bias.zero_()
+        model.head.weight.zero_()
+        model.head.bias[encode("A", 1)[0]] = 5.0
+    readings = read_batch(model, np.zeros((2, 16, 64, 3), np.uint8))
+    assert [r.text for r in readings] == ["AAAAAA"] * 2
+    assert len(readings[0].char_confidences) == 6 and 0 < readings[0].confidence < 1
+
+
+def test_training_warp_jitters_corners_within_bounds():
+    rng = np.random.default_rng(0)
+    corners = np.array([[0, 0], [100, 0], [100, 20], [0, 20]], np.float32)
+    moved = jitter_corners(corners, rng, 0.05)
+    assert np.abs(moved - corners)[:, 0].max() <= 5 and np.abs(moved - corners)[:, 1].max() <= 1
+    image = np.zeros((20, 100, 3), np.uint8)
+    dataset = PlateDataset([PlateSample(image, full_corners(image), "AB1", "x")], (16, 64), 6, strength=1.0)
+    x, y = dataset[0]
+    assert x.shape == (3, 16, 64) and y.tolist() == encode("AB1", 6)

@@ -1,0 +1,99 @@
+import json
+import threading
+import time
+
+import pytest
+import zmq
+
+from stream.config import CameraSection, Config, PublishSection
+from stream.events import decode_event, validate_event
+from stream.pipeline import CameraPipeline, EventOptions
+from stream.runner import Sinks, run_camera
+from stream.sources import FrameGrabber
+from tests.conftest import ColourPlateDetector, ColourPlateReader, moving_plates_frames, write_video
+
+
+def collect(pipeline_frames, options=None):
+    events = []
+    pipeline = CameraPipeline("cam", ColourPlateDetector(), ColourPlateReader(), lambda e, j: events.append((e, j)),
+                              options=options or EventOptions(publish_after_s=100))
+    stats = pipeline.run(pipeline_frames)
+    return events, stats
+
+
+def test_one_event_per_plate_with_its_track_text_and_times(plates_video):
+    events, stats = collect(FrameGrabber(str(plates_video), "cam"))
+    assert stats.frames == 60
+    by_text = {e["text"]: e for e, _ in events}
+    assert sorted(by_text) == ["BLU333", "RED111"] and len(events) == 2
+    red, blue = by_text["RED111"], by_text["BLU333"]
+    assert red["track_id"] != blue["track_id"]
+    assert red["first_seen"]["frame"] == 0 and red["last_seen"]["frame"] == 39 and red["frames_seen"] == 40
+    assert blue["first_seen"]["pts"] == pytest.approx(20 / 25) and blue["reason"] == "flush"
+    assert red["reason"] == "ended"  # the red plate left at frame 40, long before the end
+    assert red["frames_read"] == 5  # only the K best crops are read
+    for event, jpeg in events:
+        validate_event(event)
+        assert jpeg[:2] == b"\xff\xd8"
+
+
+def test_a_confident_track_is_published_before_it_ends(plates_video):
+    events, _ = collect(FrameGrabber(str(plates_video), "cam"), EventOptions(publish_after_s=0.5))
+    red = next(e for e, _ in events if e["text"] == "RED111")
+    assert red["reason"] == "confident" and red["last_seen"]["pts"] < 1.0
+    assert len(events) == 2  # still one event per track
+
+
+def test_tracks_seen_once_are_dropped_as_noise(tmp_path):
+    frames = moving_plates_frames(60)
+    frames[50] = frames[50].copy()
+    import cv2
+    cv2.rectangle(frames[50], (5, 200), (60, 220), (0, 200, 0), -1)  # a green blip in one frame
+    events, stats = collect(FrameGrabber(str(write_video(tmp_path / "v.mp4", frames)), "cam"))
+    assert "GRN222" not in {e["text"] for e, _ in events} and stats.dropped_tracks >= 1
+
+
+def test_events_reach_a_zeromq_subscriber_and_the_jsonl_file(plates_video, endpoint, tmp_path):
+    jsonl = tmp_path / "events.jsonl"
+    cfg = Config(cameras=(CameraSection(id="gate", source=str(plates_video)),),
+                 publish=PublishSection(endpoint=endpoint, jsonl=str(jsonl)))
+    sub = zmq.Context.instance().socket(zmq.SUB)
+    sub.connect(endpoint)
+    sub.setsockopt(zmq.SUBSCRIBE, b"plate.gate")
+    sinks = Sinks(cfg)
+    time.sleep(0.3)  # let the subscription reach the publisher
+    try:
+        run_camera(cfg, cfg.cameras[0], sinks.send, threading.Event(), models=(ColourPlateDetector(), ColourPlateReader()))
+        received = []
+        while sub.poll(1000):
+            topic, payload, jpeg = sub.recv_multipart()
+            received.append((topic, decode_event(payload), jpeg))
+    finally:
+        sinks.close()
+        sub.close(0)
+    assert sorted(e["text"] for _, e, _ in received) == ["BLU333", "RED111"]
+    assert all(t == b"plate.gate" and e["camera_id"] == "gate" and j for t, e, j in received)
+    lines = jsonl.read_text().splitlines()
+    assert sorted(json.loads(line)["text"] for line in lines) == ["BLU333", "RED111"]
+
+
+def test_stop_flushes_open_tracks(plates_video):
+    stop = threading.Event()
+
+    class StoppingDetector(ColourPlateDetector):
+        calls = 0
+
+        def detect(self, frame):
+            self.calls += 1
+            if self.calls == 30:
+                stop.set()  # as SIGINT/SIGTERM would, mid-stream
+            return super().detect(frame)
+
+    sent = []
+    cfg = Config(cameras=(CameraSection(id="c", source=str(plates_video), queue_size=2),))
+    result = run_camera(cfg, cfg.cameras[0], lambda *m: sent.append(m), stop, models=(StoppingDetector(), ColourPlateReader()))
+    assert result.interrupted and result.pipeline.frames < 60
+    plates = {p["text"]: p for kind, _, p, _ in sent if kind == "plate"}
+    assert sorted(plates) == ["BLU333", "RED111"]
+    assert all(p["reason"] == "flush" for p in plates.values())
+    assert sent[-1][0] == "health" and sent[-1][2]["state"] == "stopped"

@@ -1,0 +1,81 @@
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from stream.sources import FrameGrabber, GrabberOptions, SourceError, classify
+from tests.conftest import moving_plates_frames, write_video
+
+
+def test_classify_sources(tmp_path):
+    image = tmp_path / "a.jpg"
+    cv2.imwrite(str(image), np.zeros((8, 8, 3), np.uint8))
+    assert classify("rtsp://cam/stream").kind == "stream" and classify("rtsp://cam/stream").live
+    assert classify("0").url == "/dev/video0" and classify("/dev/video2").kind == "webcam"
+    assert classify(str(image)).kind == "image" and classify(str(tmp_path)).kind == "folder"
+    with pytest.raises(SourceError, match="not found"):
+        classify(str(tmp_path / "missing.mp4"))
+
+
+def test_file_frames_carry_camera_index_and_timestamps(plates_video):
+    frames = list(FrameGrabber(str(plates_video), "cam1"))
+    assert len(frames) == 60
+    assert [f.index for f in frames] == list(range(60))
+    assert frames[0].camera_id == "cam1" and frames[0].image.shape == (240, 320, 3)
+    assert frames[25].pts == pytest.approx(1.0) and frames[1].wall_time >= frames[0].wall_time
+
+
+def test_stride_keeps_every_nth_frame(plates_video):
+    frames = list(FrameGrabber(str(plates_video), "c", GrabberOptions(stride=4)))
+    assert [f.index for f in frames] == list(range(0, 60, 4))
+
+
+def test_files_are_never_dropped_even_with_a_slow_consumer(plates_video):
+    grabber = FrameGrabber(str(plates_video), "c", GrabberOptions(queue_size=1))
+    assert len(list(grabber)) == 60 and grabber.stats.dropped == 0
+
+
+def test_images_and_folders(tmp_path):
+    for i in range(3):
+        cv2.imwrite(str(tmp_path / f"{i}.png"), np.full((10, 10, 3), i, np.uint8))
+    (tmp_path / "broken.jpg").write_bytes(b"not a jpeg")
+    grabber = FrameGrabber(str(tmp_path), "c")
+    assert [int(f.image[0, 0, 0]) for f in grabber] == [0, 1, 2]
+    assert grabber.stats.corrupt == 1
+
+
+def test_a_file_that_is_not_a_video_reports_an_error(tmp_path):
+    path = tmp_path / "notes.mp4"
+    path.write_text("hello")
+    grabber = FrameGrabber(str(path), "c")
+    assert list(grabber) == []
+    assert "cannot open" in grabber.stats.error
+
+
+def test_truncated_video_decodes_what_it_can(tmp_path):
+    path = write_video(tmp_path / "full.mp4", moving_plates_frames(50), fps=25)
+    data = path.read_bytes()
+    cut = tmp_path / "cut.ts"
+    # MPEG-TS survives truncation (an MP4 loses its index): re-mux then cut in half
+    import av
+    with av.open(str(path)) as src, av.open(str(cut), "w", format="mpegts") as dst:
+        stream = dst.add_stream_from_template(src.streams.video[0])
+        for packet in src.demux(src.streams.video[0]):
+            if packet.dts is not None:
+                packet.stream = stream
+                dst.mux(packet)
+    cut.write_bytes(cut.read_bytes()[: len(cut.read_bytes()) // 2])
+    grabber = FrameGrabber(str(cut), "c")
+    frames = list(grabber)
+    assert 5 < len(frames) < 50
+    assert data  # the original is intact
+
+
+def test_unreachable_stream_gives_up_after_the_allowed_reconnects():
+    options = GrabberOptions(open_timeout_s=1, read_timeout_s=1, backoff_initial_s=0.05, max_reconnects=2)
+    states = []
+    grabber = FrameGrabber("rtsp://127.0.0.1:9/none", "c", options, on_health=lambda s, st: states.append(s))
+    assert list(grabber) == []
+    assert grabber.stats.reconnects == 2 and "gave up" in grabber.stats.error
+    assert "reconnecting" in states
