@@ -13,3 +13,4 @@ class Frame:
     pts: float | None  # presentation time in seconds, as the source stamps it
     wall_time: float  # UNIX time when the frame was decoded
     image: np.ndarray  # BGR uint8
+    live: bool = False  # from a live source, whose timestamps restart when it reconnects

@@ -36,6 +36,7 @@ class EventOptions:
     best_crops: int = 5  # K best crops of a track that are read
     publish_after_s: float = 3.0  # a track confident this long is published before it ends
     min_confidence: float = 0.5  # confidence needed to publish early
+    min_event_confidence: float = 0.05  # tracks read less surely than this are dropped, never published
     min_frames: int = 2  # tracks seen fewer times are dropped as noise
     max_reads_per_frame: int = 8  # bounds the OCR work done for one frame
 
@@ -45,7 +46,7 @@ class PipelineStats:
     frames: int = 0
     detections: int = 0
     events: int = 0
-    dropped_tracks: int = 0  # ended tracks too short or never read
+    dropped_tracks: int = 0  # ended tracks too short, never read, or read too unsurely
     stage_ms: dict[str, deque] = field(default_factory=lambda: defaultdict(lambda: deque(maxlen=10_000)))  # recent laps
 
 
@@ -126,7 +127,7 @@ class CameraPipeline:
 
     def _publish(self, state: TrackState, reason: str) -> None:
         result = state.vote()
-        if state.frames_seen < self.options.min_frames or result is None:
+        if state.frames_seen < self.options.min_frames or result is None or result.confidence < self.options.min_event_confidence:
             self.stats.dropped_tracks += 1
             return
         state.published = True
@@ -155,7 +156,8 @@ class CameraPipeline:
 
 
 def _time_of(frame: Frame) -> float:
-    return frame.pts if frame.pts is not None else frame.wall_time
+    """Video time for files (replayed at any speed), wall time for live sources."""
+    return frame.pts if frame.pts is not None and not frame.live else frame.wall_time
 
 
 def _stamp(frame: Frame) -> dict:

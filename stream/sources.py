@@ -245,7 +245,7 @@ class FrameGrabber:
         self.stats.decoded += 1
         if index % self.options.stride:
             return
-        self._put(Frame(self.camera_id, index, pts, time.time(), image))
+        self._put(Frame(self.camera_id, index, pts, time.time(), image, self.spec.live))
 
     def _put(self, item) -> None:
         """Files wait for the consumer; live sources (and a stopping grabber) drop the oldest frame."""
