@@ -7,6 +7,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from stream import cli_eval
 from stream.config import CameraSection, Config, ConfigError, load_config
 from stream.runner import EXIT_FAILED, EXIT_USAGE
 
@@ -65,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     subp.add_argument("--count", type=int, help="exit after this many plate events")
     subp.add_argument("--timeout", type=float, help="exit after this many seconds without a message")
     subp.set_defaults(func=_subscribe)
+
+    cli_eval.add_parser(sub)
     return parser
 
 

@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--strength", type=float, default=1.0, help="augmentation strength (0 = none)")
     parser.add_argument("--mask-ratio", type=float, default=0.7)
     parser.add_argument("--init", type=Path, help="checkpoint whose encoder starts recognition (MAE pre-training)")
+    parser.add_argument("--synthetic", type=int, default=0, help="add this many synthetic plates (train.synth) to training")
     parser.add_argument("--limit", type=int, help="read at most this many images per folder (for quick tests)")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--resume", action="store_true")
@@ -45,6 +46,11 @@ def main(argv: list[str] | None = None) -> None:
 
     cfg = build_config(args)
     train, val = load_splits(args.data, args.limit)
+    if args.synthetic:
+        from train.synth.plates import synthetic_samples
+
+        train += synthetic_samples(args.synthetic, seed=1)
+        print(f"{args.synthetic} synthetic plates added: {len(train)} training plates")
     model = MaskOCR(cfg)
     if args.init:
         encoder = {k.removeprefix("encoder."): v for k, v in load_checkpoint(args.init)["model"].items() if k.startswith("encoder.")}

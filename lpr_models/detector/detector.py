@@ -7,10 +7,12 @@ import numpy as np
 import torch
 
 from lpr_models.detection import Detection
-from lpr_models.detector.model import DetectorConfig, PlateDetectorNet
+from lpr_models.detector.head import decode, make_priors
+from lpr_models.detector.model import STRIDES, DetectorConfig, PlateDetectorNet
 from lpr_models.detector.postprocess import select
 from lpr_models.detector.preprocess import to_tensor
 from lpr_models.geometry import letterbox
+from lpr_models.optimize import ShapeCache
 from lpr_models.weights import build_model
 
 
@@ -22,10 +24,12 @@ class PlateDetector:
     """
 
     def __init__(self, net: PlateDetectorNet, input_size: tuple[int, int] = (640, 640),
-                 score_threshold: float = 0.35, nms_iou: float = 0.5) -> None:
+                 score_threshold: float = 0.35, nms_iou: float = 0.5, backend: str = "jit") -> None:
         if any(s % max(net.strides) for s in input_size):
             raise ValueError(f"detector input size {input_size} must be multiples of {max(net.strides)}")
-        self.net = net.eval().to(memory_format=torch.channels_last)
+        self.net = net.eval()
+        self.forward = ShapeCache(self.net, backend)
+        self.priors = make_priors(*input_size, STRIDES)
         self.input_size, self.score_threshold, self.nms_iou = tuple(input_size), score_threshold, nms_iou
 
     @classmethod
@@ -39,5 +43,6 @@ class PlateDetector:
     @torch.inference_mode()
     def detect_batch(self, frames: list[np.ndarray]) -> list[list[Detection]]:
         boxed = [letterbox(f, self.input_size) for f in frames]
-        scores, boxes, corners = self.net.predict(to_tensor(np.stack([b[0] for b in boxed])))
+        logits, boxes, corners = decode(self.forward(to_tensor(np.stack([b[0] for b in boxed]))), self.priors)
+        scores = logits.sigmoid()
         return [select(scores[i], boxes[i], corners[i], boxed[i][1], self.score_threshold, self.nms_iou) for i in range(len(frames))]

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import torch
 
 from lpr_models.ocr.model import MaskOCR
 from lpr_models.ocr.preprocess import to_tensor
+from lpr_models.optimize import ShapeCache
 from lpr_models.vocab import PAD, decode
 
 
@@ -19,8 +21,8 @@ class Reading:
 
 
 @torch.inference_mode()
-def read_batch(model: MaskOCR, plates: np.ndarray) -> list[Reading]:
-    """Read (B, H, W, 3) BGR plates already rectified to the model's input size."""
+def read_batch(model: Callable[[torch.Tensor], torch.Tensor], plates: np.ndarray) -> list[Reading]:
+    """Read (B, H, W, 3) BGR plates already rectified to the model's input size with `model` (or its compiled form)."""
     if len(plates) == 0:
         return []
     probs = model(to_tensor(plates)).softmax(-1)
@@ -36,8 +38,9 @@ def read_batch(model: MaskOCR, plates: np.ndarray) -> list[Reading]:
 class PlateReader:
     """`read(plates) -> list[Reading]` for plates rectified to `input_size` (height, width)."""
 
-    def __init__(self, model: MaskOCR, max_batch: int = 16) -> None:
+    def __init__(self, model: MaskOCR, max_batch: int = 16, backend: str = "jit") -> None:
         self.model = model.eval()
+        self.forward = ShapeCache(self.model, backend)
         self.input_size = (model.cfg.height, model.cfg.width)
         self.max_batch = max_batch
 
@@ -52,5 +55,5 @@ class PlateReader:
     def read(self, plates: list[np.ndarray]) -> list[Reading]:
         out: list[Reading] = []
         for start in range(0, len(plates), self.max_batch):
-            out += read_batch(self.model, np.stack(plates[start : start + self.max_batch]))
+            out += read_batch(self.forward, np.stack(plates[start : start + self.max_batch]))
         return out

@@ -1,0 +1,139 @@
+"""`lpr eval`: accuracy of the shipped (or given) models on labelled photos, crops and videos."""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+
+
+def add_parser(sub) -> None:
+    parser = sub.add_parser("eval", help="measure accuracy on labelled photos, plate crops or a video")
+    kinds = parser.add_subparsers(dest="kind", required=True)
+
+    def common(p, images=True):
+        p.add_argument("--json", type=Path, help="also write the figures here")
+        p.add_argument("--detector", help="detector weights (default: shipped)")
+        p.add_argument("--ocr", help="reader weights (default: shipped)")
+        p.add_argument("--input-size", type=int, nargs=2, default=(640, 640), metavar=("H", "W"))
+        p.add_argument("--limit", type=int, help="only the first N items")
+        if images:
+            p.add_argument("--errors", type=Path, help="write every miss as an annotated image here")
+
+    ccpd = kinds.add_parser("ccpd", help="CCPD-named photos: detection (IoU > 0.7) and recognition (IoU > 0.6)")
+    ccpd.add_argument("folder", type=Path)
+    ccpd.add_argument("--split", choices=["all", "val", "train"], default="all",
+                      help="keep one side of the project's train/validation split (by plate text)")
+    common(ccpd)
+    table = kinds.add_parser("csv", help="a CSV of relpath,x,y,w,h,text (the OpenALPR benchmark layout)")
+    table.add_argument("csv", type=Path)
+    table.add_argument("--root", type=Path, required=True, help="folder the relpaths are relative to")
+    common(table)
+    video = kinds.add_parser("video", help="the whole pipeline on a video, scored against its plate list")
+    video.add_argument("video", type=Path)
+    video.add_argument("--truth", type=Path, required=True, help='JSON {"plates": [...], "ranges": [[s, e], ...]}')
+    common(video, images=False)
+    small = kinds.add_parser("small", help="detector recall on CCPD plates shrunk to 1/4..1/8 in 1920x1080 frames")
+    small.add_argument("folder", type=Path)
+    small.add_argument("--split", choices=["all", "val", "train"], default="val")
+    common(small, images=False)
+    ocr = kinds.add_parser("ocr", help="the reader alone on the validation crops of each data set")
+    ocr.add_argument("data", type=Path, help="folder with ccpd/, ccpd_crops/, br_crops/, us_crops/")
+    ocr.add_argument("--json", type=Path)
+    ocr.add_argument("--ocr", help="reader weights (default: shipped)")
+    ocr.add_argument("--limit", type=int)
+    parser.set_defaults(func=run_eval)
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    from lpr_models.ocr.reader import PlateReader
+
+    reader = PlateReader.from_weights(args.ocr)
+    if args.kind == "ocr":
+        report = _eval_ocr(args, reader)
+    else:
+        from lpr_models.detector.detector import PlateDetector
+
+        detector = PlateDetector.from_weights(args.detector, input_size=tuple(args.input_size))
+        report = {"ccpd": _eval_ccpd, "csv": _eval_csv, "video": _eval_video, "small": _eval_small}[args.kind](args, detector, reader)
+    print_table(report)
+    if args.json:
+        args.json.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+def _eval_ccpd(args, detector, reader) -> dict:
+    from train.evaluate import ccpd_items, evaluate_images
+
+    items = ccpd_items(args.folder, args.split, args.limit)
+    if not items:
+        raise ValueError(f"no CCPD-named images in {args.folder} (split {args.split})")
+    return evaluate_images(detector, reader, items, 0.7, 0.6, args.errors)
+
+
+def _eval_csv(args, detector, reader) -> dict:
+    from train.evaluate import csv_items, evaluate_images
+
+    return evaluate_images(detector, reader, csv_items(args.csv, args.root, args.limit), 0.5, 0.5, args.errors)
+
+
+def _eval_small(args, detector, reader) -> dict:
+    from train.det_eval import evaluate_detector
+    from train.evaluate import ccpd_items
+    from train.small_plates import small_plate_frames
+
+    paths = [item.path for item in ccpd_items(args.folder, args.split, args.limit)]
+    frames, labels = small_plate_frames(paths)
+    report = {"iou_0.5": evaluate_detector(detector, paths, 0.5, frames, labels),
+              "iou_0.7": evaluate_detector(detector, paths, 0.7, frames, labels)}
+    return {"images": len(frames), "recall_iou50": report["iou_0.5"]["detection_rate"],
+            "recall_iou70": report["iou_0.7"]["detection_rate"], "ap50": report["iou_0.5"]["ap50"],
+            "plate_width_px": "1/8 to 1/4 of CCPD's, in 1920x1080"}
+
+
+def _eval_video(args, detector, reader) -> dict:
+    import threading
+    import time
+
+    from stream.config import CameraSection, Config
+    from stream.runner import run_camera
+    from train.evaluate import score_video_events
+
+    truth = json.loads(args.truth.read_text(encoding="utf-8"))
+    events: list[dict] = []
+    camera = CameraSection(id="eval", source=str(args.video))
+
+    def collect(kind, _camera, payload, _jpeg):
+        if kind == "plate":
+            events.append(payload)
+
+    started = time.perf_counter()
+    result = run_camera(Config(cameras=(camera,)), camera, collect, threading.Event(), models=(detector, reader))
+    report = score_video_events(events, truth)
+    report["frames"] = result.pipeline.frames
+    report["fps"] = result.pipeline.frames / (time.perf_counter() - started)
+    report["readings"] = [{"text": e["text"], "confidence": e["confidence"], "first_pts": e["first_seen"]["pts"]} for e in events]
+    return report
+
+
+def _eval_ocr(args, reader) -> dict:
+    from train.ocr_data import load_splits
+    from train.ocr_eval import evaluate_reader
+
+    _, val = load_splits(args.data, args.limit)
+    return {name: evaluate_reader(reader.model, samples, reader.input_size) for name, samples in val.items() if samples}
+
+
+def print_table(report: dict, indent: str = "") -> None:
+    for key, value in report.items():
+        if isinstance(value, dict):
+            print(f"{indent}{key}:")
+            print_table(value, indent + "  ")
+        elif isinstance(value, float):
+            shown = "nan" if math.isnan(value) else f"{value:.4f}" if value <= 1 else f"{value:.1f}"
+            print(f"{indent}{key:<28} {shown}")
+        elif key == "confusions":
+            shown = ", ".join(f"{t}->{p} x{n}" for t, p, n in value[:8]) or "none"
+            print(f"{indent}{'top confusions (truth->read)':<28} {shown}")
+        elif key != "readings":
+            print(f"{indent}{key:<28} {value}")

@@ -1,0 +1,159 @@
+"""End-to-end scoring of detector + rectification + reader on labelled photos and on videos.
+
+Images: a plate is *detected* when a detection overlaps the labelled box with IoU above
+`iou_detect`, and *recognised* when the best-overlapping detection (IoU above
+`iou_read`) reads the whole text, every character included. Videos: the pipeline's
+events are matched against the expected plate texts.
+"""
+from __future__ import annotations
+
+import csv
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from lpr_models.detector.detector import PlateDetector
+from lpr_models.geometry import box_iou, rectify
+from lpr_models.ocr.reader import PlateReader
+from train.ccpd import list_ccpd_images, parse_ccpd_name
+from train.det_eval import average_precision, corner_error
+from train.ocr_eval import char_accuracy, confusions
+from train.splits import is_validation
+
+
+@dataclass(frozen=True)
+class LabelledImage:
+    path: Path
+    box: np.ndarray  # x1, y1, x2, y2
+    text: str
+    corners: np.ndarray | None = None  # TL, TR, BR, BL where the labels have them
+
+
+def ccpd_items(folder: Path, split: str = "all", limit: int | None = None) -> list[LabelledImage]:
+    """CCPD-named photos; `split` "val" or "train" keeps that side of the project's text split."""
+    items = []
+    for path in list_ccpd_images(folder):
+        label = parse_ccpd_name(path.name)
+        if split == "all" or (split == "val") == is_validation(label.text):
+            items.append(LabelledImage(path, label.box, label.text, label.corners))
+    return items[:limit]
+
+
+def csv_items(csv_path: Path, root: Path, limit: int | None = None) -> list[LabelledImage]:
+    """Rows of `relpath,x,y,w,h,text` (other columns ignored), the OpenALPR benchmark layout."""
+    with csv_path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        missing = {"relpath", "x", "y", "w", "h", "text"} - set(reader.fieldnames or [])
+        if missing:
+            raise ValueError(f"{csv_path}: missing column(s) {', '.join(sorted(missing))}")
+        items = []
+        for n, row in enumerate(reader, start=2):
+            try:
+                x, y, w, h = (float(row[k]) for k in "xywh")
+            except (TypeError, ValueError):
+                raise ValueError(f"{csv_path}:{n}: x, y, w, h must be numbers") from None
+            items.append(LabelledImage(root / row["relpath"], np.array([x, y, x + w, y + h], np.float32), row["text"].strip()))
+    return items[:limit]
+
+
+def evaluate_images(detector: PlateDetector, reader: PlateReader, items: list[LabelledImage],
+                    iou_detect: float = 0.7, iou_read: float = 0.6, errors_dir: Path | None = None) -> dict:
+    detected = recognised = gt_recognised = 0
+    chars, gt_chars, corner_errors, scored, pairs, seconds = [], [], [], [], [], []
+    if errors_dir:
+        errors_dir.mkdir(parents=True, exist_ok=True)
+    for item in tqdm(items, desc="evaluating", leave=False):
+        frame = cv2.imread(str(item.path), cv2.IMREAD_COLOR)
+        if frame is None:
+            raise ValueError(f"cannot read image {item.path}")
+        started = time.perf_counter()
+        detections = detector.detect(frame)
+        ious = box_iou(np.stack([d.box for d in detections]), item.box[None])[:, 0] if detections else np.zeros(0)
+        best = int(np.argmax(ious)) if detections else -1
+        text = ""
+        if best >= 0 and ious[best] > iou_read:
+            text = reader.read([rectify(frame, detections[best].corners, reader.input_size)])[0].text
+        seconds.append(time.perf_counter() - started)
+        matched = False
+        for k in np.argsort([-d.score for d in detections]):
+            hit = not matched and ious[k] > 0.5
+            matched |= hit
+            scored.append((detections[k].score, bool(hit)))
+        is_detected = best >= 0 and ious[best] > iou_detect
+        detected += is_detected
+        recognised += text == item.text
+        chars.append(char_accuracy(text, item.text))
+        pairs.append((text, item.text))
+        if item.corners is not None:
+            truth_read = reader.read([rectify(frame, item.corners, reader.input_size)])[0].text
+            gt_recognised += truth_read == item.text
+            gt_chars.append(char_accuracy(truth_read, item.text))
+            if is_detected:
+                corner_errors.append(corner_error(detections[best].corners, item.corners))
+        if errors_dir and text != item.text:
+            _draw_error(frame, item, detections[best] if best >= 0 else None, text, errors_dir)
+    n = max(1, len(items))
+    report = {
+        "images": len(items),
+        "detection_rate": detected / n,
+        "recognition_rate": recognised / n,
+        "char_accuracy": float(np.mean(chars)) if chars else 0.0,
+        "ap50": average_precision(scored, len(items)),
+        "ms_per_image": 1000 * float(np.median(seconds)) if seconds else 0.0,
+        "confusions": confusions(pairs),
+    }
+    if gt_chars:
+        report["recognition_rate_gt_corners"] = gt_recognised / n
+        report["char_accuracy_gt_corners"] = float(np.mean(gt_chars))
+        report["corner_error"] = float(np.mean(corner_errors)) if corner_errors else float("nan")
+    return report
+
+
+def _draw_error(frame: np.ndarray, item: LabelledImage, detection, text: str, out: Path) -> None:
+    image = frame.copy()
+    x1, y1, x2, y2 = item.box.astype(int)
+    cv2.rectangle(image, (x1, y1), (x2, y2), (0, 255, 0), 2)
+    if detection is not None:
+        cv2.polylines(image, [np.round(detection.corners).astype(np.int32)], True, (0, 0, 255), 2)
+    ascii_ = lambda s: s.encode("ascii", "replace").decode()  # noqa: E731 - Hershey fonts have no CJK glyphs
+    cv2.putText(image, f"truth {ascii_(item.text)}", (10, 30), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (0, 255, 0), 2)
+    cv2.putText(image, f"read  {ascii_(text) or '-'}", (10, 62), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (0, 0, 255), 2)
+    cv2.imwrite(str(out / f"{item.path.stem[:40]}__truth-{item.text}__read-{text or 'none'}.jpg"), image)
+
+
+def score_video_events(events: list[dict], truth: dict) -> dict:
+    """Match events to expected plates: correct reads, duplicate events, false events.
+
+    `truth` is {"plates": [...], "ranges": [[start_s, end_s], ...] (optional)}; with ranges an
+    event only counts for a plate whose range overlaps the event's first/last seen times.
+    """
+    plates = list(truth.get("plates", []))
+    ranges = truth.get("ranges")
+    if ranges is not None and len(ranges) != len(plates):
+        raise ValueError("truth: 'ranges' must have one [start, end] per plate")
+    found = [0] * len(plates)
+    false_events = misread = 0
+    for event in events:
+        start, end = event["first_seen"].get("pts"), event["last_seen"].get("pts")
+        overlapping = [i for i in range(len(plates)) if ranges is None or start is None
+                       or (start <= ranges[i][1] + 0.5 and end >= ranges[i][0] - 0.5)]
+        match = [i for i in overlapping if plates[i] == event["text"]]
+        if match:
+            found[match[0]] += 1
+        elif overlapping and ranges is not None:
+            misread += 1
+        else:
+            false_events += 1
+    return {
+        "expected": len(plates),
+        "events": len(events),
+        "found_correct": sum(1 for f in found if f),
+        "duplicates": sum(max(0, f - 1) for f in found),
+        "misread_events": misread,
+        "false_events": false_events,
+        "missed": [p for p, f in zip(plates, found) if not f],
+    }
