@@ -7,7 +7,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from stream import cli_eval
+from stream import cli_bench, cli_eval
 from stream.config import CameraSection, Config, ConfigError, load_config
 from stream.runner import EXIT_FAILED, EXIT_USAGE
 
@@ -38,7 +38,17 @@ def _run(args: argparse.Namespace) -> int:
 def _subscribe(args: argparse.Namespace) -> int:
     from stream.subscribe import subscribe
 
-    subscribe(args.endpoint, args.camera, args.save_crops, args.health, args.count, args.timeout)
+    subscribe(args.endpoint, args.camera, args.save_crops, args.health, args.count, args.timeout, args.exit_on_stop,
+              args.server_key, args.client_key)
+    return 0
+
+
+def _keys(args: argparse.Namespace) -> int:
+    from stream.security import generate_keys
+
+    for name in args.names:
+        public, secret = generate_keys(args.folder, name)
+        print(f"{name}: public {public}, secret {secret}")
     return 0
 
 
@@ -65,9 +75,18 @@ def build_parser() -> argparse.ArgumentParser:
     subp.add_argument("--health", action="store_true", help="print health messages too")
     subp.add_argument("--count", type=int, help="exit after this many plate events")
     subp.add_argument("--timeout", type=float, help="exit after this many seconds without a message")
+    subp.add_argument("--exit-on-stop", action="store_true", help="exit when a camera reports that it stopped")
+    subp.add_argument("--server-key", help="the publisher's public .key file: talk CURVE-encrypted")
+    subp.add_argument("--client-key", help="this subscriber's .key_secret file (when the publisher admits only known keys)")
     subp.set_defaults(func=_subscribe)
 
+    keys = sub.add_parser("keys", help="generate CURVE key pairs for an encrypted, authenticated event bus")
+    keys.add_argument("folder", type=Path)
+    keys.add_argument("names", nargs="*", default=["server", "client"])
+    keys.set_defaults(func=_keys)
+
     cli_eval.add_parser(sub)
+    cli_bench.add_parser(sub)
     return parser
 
 

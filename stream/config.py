@@ -14,6 +14,7 @@ from pathlib import Path
 
 from stream.pipeline import EventOptions
 from stream.publish import DEFAULT_ENDPOINT
+from stream.security import is_loopback_endpoint
 
 
 class ConfigError(ValueError):
@@ -48,6 +49,9 @@ class PublishSection:
     high_water_mark: int = 1000
     jsonl: str = ""  # also append events to this file
     video: str = ""  # write an annotated copy of the video here (single camera)
+    allow_remote: bool = False  # binding beyond loopback must be asked for
+    curve_secret_key: str = ""  # server .key_secret file (lpr keys): encrypt the bus with CURVE
+    curve_clients_dir: str = ""  # only subscribers whose public .key is in this folder are let in
 
 
 @dataclass(frozen=True)
@@ -135,6 +139,12 @@ def parse_config(data: dict, origin: str = "<config>") -> Config:
     if not ENDPOINT.match(sections["publish"].endpoint):
         raise ConfigError(f"{origin}: [publish].endpoint {sections['publish'].endpoint!r} is not a ZeroMQ endpoint "
                           "(tcp://HOST:PORT, ipc://PATH)")
+    publish = sections["publish"]
+    if not publish.connect and not publish.allow_remote and not is_loopback_endpoint(publish.endpoint):
+        raise ConfigError(f"{origin}: [publish].endpoint {publish.endpoint!r} is not on loopback; set "
+                          "[publish].allow_remote = true to expose the bus (and consider curve_secret_key)")
+    if publish.curve_clients_dir and not publish.curve_secret_key:
+        raise ConfigError(f"{origin}: [publish].curve_clients_dir needs curve_secret_key")
     size = sections["detector"].input_size
     if any(s <= 0 or s % 32 for s in size):
         raise ConfigError(f"{origin}: [detector].input_size {list(size)} must be positive multiples of 32")

@@ -2,6 +2,7 @@
 
 The publisher is an XPUB socket with XPUB_NODROP: a full subscriber queue (high-water
 mark) makes the send fail at once instead of growing memory, and we count the drop.
+With a CURVE secret key it encrypts and authenticates (see stream.security).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pathlib import Path
 import zmq
 
 from stream.events import encode_event, topic
+from stream.security import make_curve_server
 
 log = logging.getLogger(__name__)
 DEFAULT_ENDPOINT = "tcp://127.0.0.1:5556"
@@ -24,9 +26,16 @@ class ZmqPublisher:
     """Multipart messages `[topic, json, jpeg]`; topics `plate.<camera>` and `health.<camera>`."""
 
     def __init__(self, endpoint: str = DEFAULT_ENDPOINT, connect: bool = False, high_water_mark: int = 1000,
-                 linger_ms: int = 500, context: zmq.Context | None = None) -> None:
-        self.context = context or zmq.Context.instance()
+                 linger_ms: int = 500, curve_secret_key: str = "", curve_clients_dir: str = "") -> None:
+        self.context = zmq.Context.instance()
         self.socket = self.context.socket(zmq.XPUB)
+        self.authenticator = None
+        if curve_secret_key:
+            try:
+                self.authenticator = make_curve_server(self.socket, curve_secret_key, curve_clients_dir)
+            except ValueError:
+                self.socket.close(0)
+                raise
         self.socket.setsockopt(zmq.SNDHWM, high_water_mark)
         self.socket.setsockopt(zmq.XPUB_NODROP, 1)
         self.socket.setsockopt(zmq.LINGER, linger_ms)
@@ -54,6 +63,8 @@ class ZmqPublisher:
 
     def close(self) -> None:
         self.socket.close()
+        if self.authenticator:
+            self.authenticator.stop()
 
 
 class JsonlSink:

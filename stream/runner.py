@@ -101,7 +101,9 @@ class Sinks:
     """The publisher plus the optional JSONL file, behind one `send`."""
 
     def __init__(self, cfg: Config) -> None:
-        self.publisher = ZmqPublisher(cfg.publish.endpoint, cfg.publish.connect, cfg.publish.high_water_mark)
+        p = cfg.publish
+        self.publisher = ZmqPublisher(p.endpoint, p.connect, p.high_water_mark, curve_secret_key=p.curve_secret_key,
+                                      curve_clients_dir=p.curve_clients_dir)
         self.jsonl = JsonlSink(cfg.publish.jsonl) if cfg.publish.jsonl else None
 
     def send(self, kind: str, camera_id: str, payload: dict, jpeg: bytes) -> None:

@@ -71,3 +71,14 @@ def test_any_document_is_accepted_or_refused_with_a_config_error(data):
         parse_config(data)
     except ConfigError:
         pass
+
+
+def test_the_documented_defaults_are_the_real_defaults():
+    from stream.config import Config
+    from tests.conftest import ROOT
+
+    documented = load_config(ROOT / "configs" / "default.toml")
+    defaults = Config()
+    for section in ("detector", "ocr", "tracking", "events", "publish"):
+        assert getattr(documented, section) == getattr(defaults, section), section
+    load_config(ROOT / "configs" / "cameras.example.toml")

@@ -1,0 +1,188 @@
+"""`lpr bench`: how fast the models and the whole pipeline run, as medians and as ratios.
+
+Every figure is measured in one run against a baseline measured in the same run (eager
+fp32 for the models, the first configuration for the pipeline), because shared machines
+are noisy: compare ratios, not absolute numbers from different runs.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def add_parser(sub) -> None:
+    parser = sub.add_parser("bench", help="measure model latency and pipeline throughput")
+    kinds = parser.add_subparsers(dest="kind", required=True)
+    models = kinds.add_parser("models", help="detector and reader latency per back-end")
+    models.add_argument("--threads", type=int, default=2)
+    models.add_argument("--repeats", type=int, default=30)
+    models.add_argument("--json", type=Path)
+    pipeline = kinds.add_parser("pipeline", help="end-to-end frames per second and time per stage")
+    pipeline.add_argument("video", type=Path)
+    pipeline.add_argument("--heights", type=int, nargs="+", default=[720, 1080], help="rescale the video to these heights")
+    pipeline.add_argument("--input-size", type=int, nargs=2, default=(640, 640), metavar=("H", "W"))
+    pipeline.add_argument("--threads", type=int, default=2)
+    pipeline.add_argument("--frames", type=int, default=300, help="frames to process (the clip is looped)")
+    pipeline.add_argument("--json", type=Path)
+    parser.set_defaults(func=run_bench)
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    import torch
+
+    torch.set_num_threads(args.threads)
+    report = bench_models(args.repeats) if args.kind == "models" else bench_pipeline(args)
+    report["threads"] = args.threads
+    from stream.cli_eval import print_table
+
+    print_table(report)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1) + "\n")
+    return 0
+
+
+def median_ms(fn, repeats: int, warmup: int = 3) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def bench_models(repeats: int) -> dict:
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from lpr_models.detector.detector import PlateDetector
+    from lpr_models.ocr.reader import PlateReader
+    from lpr_models.optimize import compile_for_inference
+
+    detector, reader = PlateDetector.from_weights(), PlateReader.from_weights()
+    report: dict = {}
+
+    def flops(module, x) -> float:
+        with torch.enable_grad(), FlopCounterMode(display=False) as counter:
+            module(x)
+        return counter.get_total_flops() / 2e9  # multiply-adds, in G
+
+    variants = {
+        "eager": lambda m, x: m,
+        "eager_channels_last": lambda m, x: _channels_last(m),
+        "jit_frozen": lambda m, x: compile_for_inference(m, x, "jit"),
+    }
+    net = detector.net
+    report["detector"] = {"params_M": sum(p.numel() for p in net.parameters()) / 1e6}
+    for h, w in [(640, 640), (384, 640)]:
+        x = torch.rand(1, 3, h, w)
+        row = {"GMACs": flops(net, x)}
+        for name, make in variants.items():
+            fn = make(net, x)
+            xin = x.contiguous(memory_format=torch.channels_last) if "channels_last" in name else x
+            with torch.inference_mode():
+                row[f"{name}_ms"] = median_ms(lambda: fn(xin), repeats)
+            net.to(memory_format=torch.contiguous_format)
+        for name in variants:
+            row[f"{name}_speedup"] = row["eager_ms"] / row[f"{name}_ms"]
+        report["detector"][f"{h}x{w}"] = row
+    model = reader.model
+    report["ocr"] = {"params_M": sum(p.numel() for p in model.parameters() if p.requires_grad) / 1e6
+                     - sum(p.numel() for p in model.mae.parameters()) / 1e6}
+    for batch in (1, 8):
+        x = torch.rand(batch, 3, *reader.input_size)
+        row = {"GMACs_per_plate": flops(model, x) / batch}
+        for name in ("eager", "jit_frozen"):
+            fn = variants[name](model, x)
+            with torch.inference_mode():
+                row[f"{name}_ms_per_plate"] = median_ms(lambda: fn(x), repeats) / batch
+        row["jit_frozen_speedup"] = row["eager_ms_per_plate"] / row["jit_frozen_ms_per_plate"]
+        report["ocr"][f"batch{batch}"] = row
+    return report
+
+
+def _channels_last(module):
+    import torch
+
+    return module.to(memory_format=torch.channels_last)
+
+
+def bench_pipeline(args: argparse.Namespace) -> dict:
+    import av
+    import cv2
+
+    from lpr_models.detector.detector import PlateDetector
+    from lpr_models.geometry import letterbox
+    from lpr_models.ocr.reader import PlateReader
+    from stream.config import CameraSection, Config
+    from stream.publish import ZmqPublisher
+    from stream.runner import run_camera
+
+    detector = PlateDetector.from_weights(input_size=tuple(args.input_size))
+    reader = PlateReader.from_weights()
+    report: dict = {"input_size": list(args.input_size)}
+    with tempfile.TemporaryDirectory() as tmp:
+        for height in args.heights:
+            clip = _rescaled_loop(args.video, height, args.frames, Path(tmp) / f"{height}p.mp4")
+            frames_for_letterbox = []
+            with av.open(str(clip)) as container:
+                decode_ms = []
+                started = time.perf_counter()
+                for frame in container.decode(video=0):
+                    image = frame.to_ndarray(format="bgr24")
+                    decode_ms.append((time.perf_counter() - started) * 1000)
+                    if len(frames_for_letterbox) < 50:
+                        frames_for_letterbox.append(image)
+                    started = time.perf_counter()
+            letterbox_ms = [median_ms(lambda f=f: letterbox(f, detector.input_size), 3, 1) for f in frames_for_letterbox]
+            publisher = ZmqPublisher(f"ipc://{tmp}/bench-{height}.ipc")
+            camera = CameraSection(id="bench", source=str(clip))
+            usage_before = resource.getrusage(resource.RUSAGE_SELF)
+            started = time.perf_counter()
+            result = run_camera(Config(cameras=(camera,)), camera, publisher.send, threading.Event(), models=(detector, reader))
+            wall = time.perf_counter() - started
+            usage = resource.getrusage(resource.RUSAGE_SELF)
+            publisher.close()
+            stages = {"decode": decode_ms, "letterbox": letterbox_ms, **result.pipeline.stage_ms}
+            row = {"frames": result.pipeline.frames, "fps": result.pipeline.frames / wall, "events": result.pipeline.events,
+                   "cpu_percent": 100 * ((usage.ru_utime - usage_before.ru_utime) + (usage.ru_stime - usage_before.ru_stime)) / wall,
+                   "peak_rss_MB": usage.ru_maxrss / 1024}
+            for stage, values in stages.items():
+                values = list(values)
+                row[f"{stage}_median_ms"] = float(np.median(values))
+                row[f"{stage}_p95_ms"] = float(np.percentile(values, 95))
+            report[f"{height}p"] = row
+    report["fps"] = report[f"{args.heights[-1]}p"]["fps"]
+    return report
+
+
+def _rescaled_loop(video: Path, height: int, frames: int, out: Path) -> Path:
+    """The clip scaled to `height` (width kept 16:9-even) and looped to `frames` frames, re-encoded as H.264."""
+    import av
+    import cv2
+
+    with av.open(str(video)) as src:
+        images = [f.to_ndarray(format="bgr24") for f in src.decode(video=0)]
+    if not images:
+        raise ValueError(f"{video} has no decodable frames")
+    width = int(round(images[0].shape[1] * height / images[0].shape[0] / 2)) * 2
+    with av.open(str(out), "w") as dst:
+        stream = dst.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.options = {"preset": "veryfast"}
+        for i in range(frames):
+            image = cv2.resize(images[i % len(images)], (width, height))
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")):
+                dst.mux(packet)
+        for packet in stream.encode():
+            dst.mux(packet)
+    return out

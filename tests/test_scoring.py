@@ -1,0 +1,93 @@
+"""The scoring functions of `lpr eval` on hand-made cases."""
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from train.det_eval import average_precision, corner_error
+from train.evaluate import csv_items, score_video_events
+from train.ocr_eval import char_accuracy, confusions
+
+
+def event(text, start=0.0, end=1.0):
+    return {"text": text, "first_seen": {"pts": start}, "last_seen": {"pts": end}}
+
+
+def test_video_scoring_counts_correct_duplicate_misread_and_false_events():
+    truth = {"plates": ["AB123", "CD456", "EF789"], "ranges": [[0, 2], [3, 5], [6, 8]]}
+    events = [event("AB123", 0.1, 1.9), event("AB123", 1.0, 2.0),  # a duplicate
+              event("CD455", 3.2, 4.8),  # misread during the second plate
+              event("ZZ999", 10, 11)]  # nothing expected then
+    score = score_video_events(events, truth)
+    assert score["found_correct"] == 1 and score["duplicates"] == 1
+    assert score["misread_events"] == 1 and score["false_events"] == 1
+    assert score["missed"] == ["CD456", "EF789"]
+
+
+def test_video_scoring_without_ranges_matches_by_text_only():
+    score = score_video_events([event("AB123", 50, 60), event("XX")], {"plates": ["AB123"]})
+    assert score["found_correct"] == 1 and score["false_events"] == 1
+
+
+def test_video_scoring_rejects_mismatched_ranges():
+    with pytest.raises(ValueError, match="one \\[start, end\\] per plate"):
+        score_video_events([], {"plates": ["A", "B"], "ranges": [[0, 1]]})
+
+
+def test_character_accuracy():
+    assert char_accuracy("皖A12345", "皖A12345") == 1.0
+    assert char_accuracy("皖A12845", "皖A12345") == pytest.approx(6 / 7)
+    assert char_accuracy("", "AB") == 0.0 and char_accuracy("ABC", "AB") == pytest.approx(2 / 3)
+    assert confusions([("AB8", "AB3"), ("XB8", "AB3"), ("AB", "ABC")]) == [("3", "8", 2), ("A", "X", 1)]
+
+
+def test_average_precision_edge_cases():
+    assert average_precision([(0.9, True), (0.8, True)], 2) == pytest.approx(1.0)
+    assert average_precision([(0.9, False), (0.8, True)], 1) == pytest.approx(0.5)
+    assert average_precision([(0.9, True)], 2) == pytest.approx(0.5)
+    assert average_precision([], 3) == 0.0 and average_precision([(0.5, False)], 0) == 0.0
+
+
+@given(st.lists(st.tuples(st.floats(0, 1), st.booleans()), max_size=30))
+def test_average_precision_is_a_fraction(scored):
+    truths = max(1, sum(h for _, h in scored))
+    assert 0.0 <= average_precision(scored, truths) <= 1.0
+
+
+def test_corner_error_is_relative_to_plate_width():
+    truth = np.array([[0, 0], [100, 0], [100, 30], [0, 30]], np.float32)
+    assert corner_error(truth + [5, 0], truth) == pytest.approx(0.05)
+
+
+def test_csv_labels(tmp_path):
+    (tmp_path / "labels.csv").write_text("relpath,x,y,w,h,text,extra\na.jpg,10,20,30,40,AB123,z\n")
+    [item] = csv_items(tmp_path / "labels.csv", tmp_path)
+    assert item.path == tmp_path / "a.jpg" and item.text == "AB123" and item.box.tolist() == [10, 20, 40, 60]
+    (tmp_path / "bad.csv").write_text("relpath,x,y,w,text\n")
+    with pytest.raises(ValueError, match="missing column"):
+        csv_items(tmp_path / "bad.csv", tmp_path)
+    (tmp_path / "nan.csv").write_text("relpath,x,y,w,h,text\na.jpg,ten,0,1,1,A\n")
+    with pytest.raises(ValueError, match="nan.csv:2"):
+        csv_items(tmp_path / "nan.csv", tmp_path)
+
+
+@given(st.lists(st.tuples(st.text(max_size=6), st.text(max_size=4), st.text(max_size=4)), max_size=5))
+def test_any_csv_is_read_or_refused_clearly(rows):
+    import csv
+    import io
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "l.csv"
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow(["relpath", "x", "y", "w", "h", "text"])
+        for name, x, text in rows:
+            writer.writerow([name, x, "1", "2", "3", text])
+        path.write_text(buf.getvalue())
+        try:
+            items = csv_items(path, Path(tmp))
+            assert len(items) == len(rows)
+        except ValueError:
+            pass

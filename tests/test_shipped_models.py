@@ -1,0 +1,77 @@
+"""The shipped weights on real validation data (photos and plates no training run saw)."""
+import json
+import threading
+import time
+
+import cv2
+import numpy as np
+import pytest
+import zmq
+
+from lpr_models.detector.detector import PlateDetector
+from lpr_models.geometry import box_iou, rectify
+from lpr_models.ocr.reader import PlateReader
+from stream.config import CameraSection, Config, PublishSection
+from stream.events import decode_event
+from stream.runner import Sinks, run_camera
+from tests.conftest import ROOT
+from train.evaluate import ccpd_items, evaluate_images, score_video_events
+
+
+@pytest.fixture(scope="module")
+def models():
+    return PlateDetector.from_weights(), PlateReader.from_weights()
+
+
+@pytest.fixture(scope="module")
+def validation(data_root):
+    return ccpd_items(data_root / "ccpd" / "images", split="val")[:20]
+
+
+def test_detector_finds_the_plate_in_real_validation_photos(models, validation):
+    detector, _ = models
+    hits = 0
+    for item in validation:
+        detections = detector.detect(cv2.imread(str(item.path)))
+        hits += bool(detections) and box_iou(np.stack([d.box for d in detections]), item.box[None]).max() > 0.7
+    assert hits >= 18, f"only {hits}/20 plates found at IoU > 0.7"
+
+
+def test_reader_reads_real_validation_plates(models, validation):
+    _, reader = models
+    plates = [rectify(cv2.imread(str(item.path)), item.corners, reader.input_size) for item in validation]
+    readings = reader.read(plates)
+    correct = sum(r.text == item.text for r, item in zip(readings, validation))
+    assert correct >= 19, [(r.text, i.text) for r, i in zip(readings, validation) if r.text != i.text]
+
+
+def test_end_to_end_eval_on_a_few_real_photos(models, validation, tmp_path):
+    report = evaluate_images(*models, validation[:6], errors_dir=tmp_path / "errors")
+    assert report["images"] == 6 and report["detection_rate"] >= 5 / 6 and report["recognition_rate"] >= 4 / 6
+    assert report["recognition_rate_gt_corners"] >= 5 / 6
+    misses = round((1 - report["recognition_rate"]) * 6)
+    assert len(list((tmp_path / "errors").glob("*.jpg"))) == misses
+
+
+def test_sample_clip_yields_one_event_per_plate_at_a_zeromq_subscriber(models, endpoint):
+    truth = json.loads((ROOT / "samples" / "sample.truth.json").read_text(encoding="utf-8"))
+    camera = CameraSection(id="sample", source=str(ROOT / "samples" / "sample.mp4"))
+    cfg = Config(cameras=(camera,), publish=PublishSection(endpoint=endpoint))
+    sub = zmq.Context.instance().socket(zmq.SUB)
+    sub.connect(endpoint)
+    sub.setsockopt(zmq.SUBSCRIBE, b"plate.sample")
+    sinks = Sinks(cfg)
+    time.sleep(0.3)
+    try:
+        run_camera(cfg, camera, sinks.send, threading.Event(), models=models)
+        events = []
+        while sub.poll(1000):
+            events.append(decode_event(sub.recv_multipart()[1]))
+    finally:
+        sinks.close()
+        sub.close(0)
+    score = score_video_events(events, truth)
+    assert score["found_correct"] == 2 and score["duplicates"] == 0, events
+    for plate, (start, end) in zip(truth["plates"], truth["ranges"]):
+        event = next(e for e in events if e["text"] == plate)
+        assert start - 0.1 <= event["first_seen"]["pts"] <= start + 0.5 and event["last_seen"]["pts"] <= end + 0.1
