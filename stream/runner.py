@@ -11,6 +11,7 @@ import logging
 import multiprocessing as mp
 import os
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -78,7 +79,7 @@ def run_camera(cfg: Config, camera: CameraSection, send: Send, stop: threading.E
     detector, reader = models or build_models(cfg)
 
     def health(state: str, stats: SourceStats) -> None:
-        send("health", camera.id, {"camera_id": camera.id, "state": state, "time": time.time(), **asdict(stats)}, b"")
+        send("health", camera.id, {"camera_id": camera.id, "state": state, "time": time.time(), "pid": os.getpid(), **asdict(stats)}, b"")
 
     grabber = FrameGrabber(camera.source, camera.id, grabber_options(camera), on_health=health)
     annotator = VideoAnnotator(cfg.publish.video) if cfg.publish.video else None
@@ -143,7 +144,10 @@ def run(cfg: Config) -> dict[str, int]:
 
 # -- several cameras: one worker process each ----------------------------------------------
 
-def _worker(cfg: Config, camera: CameraSection, endpoint: str, results) -> None:
+WORKER_EXIT_BASE = 10  # a worker that ends normally exits with this + its camera's exit code
+
+
+def _worker(cfg: Config, camera: CameraSection, endpoint: str) -> None:
     stop = threading.Event()
     stop_on_signals(stop)
     socket = zmq.Context.instance().socket(zmq.PUSH)
@@ -151,10 +155,10 @@ def _worker(cfg: Config, camera: CameraSection, endpoint: str, results) -> None:
     socket.connect(endpoint)
     send = lambda kind, cam, payload, jpeg: socket.send_multipart([kind.encode(), cam.encode(), encode_event(payload), jpeg])  # noqa: E731
     try:
-        result = run_camera(cfg, camera, send, stop)
-        results.put((camera.id, result.exit_code))
+        code = run_camera(cfg, camera, send, stop).exit_code
     finally:
         socket.close()
+    sys.exit(WORKER_EXIT_BASE + code)
 
 
 class Supervisor:
@@ -164,11 +168,10 @@ class Supervisor:
         self.cfg, self.sinks, self.backoff_max = cfg, sinks, restart_backoff_max_s
         self.endpoint = f"ipc://{tempfile.gettempdir()}/lpr-{os.getpid()}.ipc"
         self.ctx = mp.get_context("spawn")
-        self.results = self.ctx.Queue()
         self.restarts: dict[str, int] = {c.id: 0 for c in cfg.cameras}
 
     def _start(self, camera: CameraSection):
-        process = self.ctx.Process(target=_worker, args=(self.cfg, camera, self.endpoint, self.results),
+        process = self.ctx.Process(target=_worker, args=(self.cfg, camera, self.endpoint),
                                    name=f"camera-{camera.id}", daemon=True)
         process.start()
         return process
@@ -181,20 +184,22 @@ class Supervisor:
         cameras = {c.id: c for c in self.cfg.cameras}
         finished: dict[str, int] = {}
         restart_at: dict[str, float] = {}
+        stopping = False
         try:
             while len(finished) < len(cameras):
-                if stop.is_set():
+                if stop.is_set() and not stopping:
+                    stopping = True
                     for p in workers.values():
                         if p.is_alive():
                             p.terminate()  # SIGTERM: the worker flushes its tracks
                 self._forward(pull, timeout_ms=200)
-                while not self.results.empty():
-                    cam, code = self.results.get()
-                    finished[cam] = code
                 for cam, process in workers.items():
                     if cam in finished or process.is_alive():
                         continue
-                    if stop.is_set():
+                    code = process.exitcode
+                    if code is not None and WORKER_EXIT_BASE <= code <= WORKER_EXIT_BASE + EXIT_PARTIAL:
+                        finished[cam] = code - WORKER_EXIT_BASE
+                    elif stop.is_set():
                         finished[cam] = EXIT_OK
                     elif cam not in restart_at:
                         self.restarts[cam] += 1
