@@ -56,6 +56,15 @@ def rectify(image: np.ndarray, corners: np.ndarray, size: tuple[int, int]) -> np
     return cv2.warpPerspective(image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
+def expand_quad(corners: np.ndarray, margin_x: float, margin_y: float) -> np.ndarray:
+    """Grow a TL, TR, BR, BL quadrilateral by a share of its own width (left and right) and height (top and bottom)."""
+    c = np.asarray(corners, dtype=np.float32).reshape(4, 2)
+    across = ((c[1] - c[0]) + (c[2] - c[3])) / 2  # left-to-right edge vector
+    down = ((c[3] - c[0]) + (c[2] - c[1])) / 2  # top-to-bottom edge vector
+    dx, dy = across * margin_x, down * margin_y
+    return np.stack([c[0] - dx - dy, c[1] + dx - dy, c[2] + dx + dy, c[3] - dx + dy])
+
+
 def order_corners(corners: np.ndarray) -> np.ndarray:
     """Put 4 points in TL, TR, BR, BL order, whatever order they came in."""
     pts = np.asarray(corners, dtype=np.float32).reshape(4, 2)

@@ -121,7 +121,7 @@ def _eval_ocr(args, reader) -> dict:
     from train.ocr_eval import evaluate_reader
 
     _, val = load_splits(args.data, args.limit)
-    return {name: evaluate_reader(reader.model, samples, reader.input_size) for name, samples in val.items() if samples}
+    return {name: evaluate_reader(reader.model, samples) for name, samples in val.items() if samples}
 
 
 def print_table(report: dict, indent: str = "") -> None:

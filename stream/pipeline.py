@@ -11,7 +11,6 @@ import cv2
 import numpy as np
 
 from lpr_models.detection import Detection
-from lpr_models.geometry import rectify
 from lpr_models.ocr.reader import Reading
 from stream.events import SCHEMA_VERSION, utc_iso
 from stream.frames import Frame
@@ -26,7 +25,7 @@ class Detector(Protocol):
 
 
 class Reader(Protocol):
-    input_size: tuple[int, int]
+    def crop(self, image: np.ndarray, corners: np.ndarray) -> np.ndarray: ...
 
     def read(self, plates: list[np.ndarray]) -> list[Reading]: ...
 
@@ -78,7 +77,7 @@ class CameraPipeline:
         timer = _Timer(self.stats.stage_ms)
         detections = self.detector.detect(frame.image)
         timer.lap("detect")
-        plates = [rectify(frame.image, d.corners, self.reader.input_size) for d in detections]
+        plates = [self.reader.crop(frame.image, d.corners) for d in detections]
         timer.lap("rectify")
         update = self.tracker.update(detections, plates)
         timer.lap("track")

@@ -52,8 +52,12 @@ class ColourPlateDetector:
 class ColourPlateReader:
     """A test reader: the plate's hue names it, so the pipeline's voting has something to agree on."""
 
-    input_size = (48, 192)
     names = {"red": "RED111", "green": "GRN222", "blue": "BLU333"}
+
+    def crop(self, image, corners):
+        from lpr_models.geometry import rectify
+
+        return rectify(image, corners, (48, 192))
 
     def read(self, plates):
         from lpr_models.ocr.reader import Reading

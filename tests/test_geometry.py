@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from lpr_models.geometry import box_iou, letterbox, order_corners, rectify
+from lpr_models.geometry import box_iou, expand_quad, letterbox, order_corners, rectify
 
 
 @pytest.mark.parametrize("shape,size", [((720, 1280), (640, 640)), ((1160, 720), (640, 640)), ((1080, 1920), (384, 640)), ((100, 50), (64, 96))])
@@ -28,6 +28,14 @@ def test_rectify_warps_the_quadrilateral_to_the_plate_size():
     plate = rectify(image, np.array([[100, 50], [200, 50], [200, 100], [100, 100]]), (24, 96))
     assert plate.shape == (24, 96, 3)
     assert plate[12, 10].tolist() == [255, 0, 0] and plate[12, 90].tolist() == [0, 0, 255]
+
+
+def test_expand_quad_grows_along_the_plate_axes():
+    quad = np.array([[10, 10], [110, 10], [110, 30], [10, 30]], np.float32)
+    np.testing.assert_allclose(expand_quad(quad, 0.1, 0.25), [[0, 5], [120, 5], [120, 35], [0, 35]])
+    tilted = np.array([[0, 0], [100, 100], [90, 110], [-10, 10]], np.float32)
+    grown = expand_quad(tilted, 0.1, 0.0)
+    np.testing.assert_allclose(grown[1] - tilted[1], [10, 10], atol=1e-4)  # along the tilted top edge
 
 
 def test_order_corners_from_any_starting_point():

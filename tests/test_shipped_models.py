@@ -9,7 +9,7 @@ import pytest
 import zmq
 
 from lpr_models.detector.detector import PlateDetector
-from lpr_models.geometry import box_iou, rectify
+from lpr_models.geometry import box_iou
 from lpr_models.ocr.reader import PlateReader
 from stream.config import CameraSection, Config, PublishSection
 from stream.events import decode_event
@@ -39,7 +39,7 @@ def test_detector_finds_the_plate_in_real_validation_photos(models, validation):
 
 def test_reader_reads_real_validation_plates(models, validation):
     _, reader = models
-    plates = [rectify(cv2.imread(str(item.path)), item.corners, reader.input_size) for item in validation]
+    plates = [reader.crop(cv2.imread(str(item.path)), item.corners) for item in validation]
     readings = reader.read(plates)
     correct = sum(r.text == item.text for r, item in zip(readings, validation))
     assert correct >= 19, [(r.text, i.text) for r, i in zip(readings, validation) if r.text != i.text]

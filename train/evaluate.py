@@ -17,7 +17,7 @@ import numpy as np
 from tqdm import tqdm
 
 from lpr_models.detector.detector import PlateDetector
-from lpr_models.geometry import box_iou, rectify
+from lpr_models.geometry import box_iou
 from lpr_models.ocr.reader import PlateReader
 from train.ccpd import list_ccpd_images, parse_ccpd_name
 from train.det_eval import average_precision, corner_error
@@ -76,7 +76,7 @@ def evaluate_images(detector: PlateDetector, reader: PlateReader, items: list[La
         best = int(np.argmax(ious)) if detections else -1
         text = ""
         if best >= 0 and ious[best] > iou_read:
-            text = reader.read([rectify(frame, detections[best].corners, reader.input_size)])[0].text
+            text = reader.read([reader.crop(frame, detections[best].corners)])[0].text
         seconds.append(time.perf_counter() - started)
         matched = False
         for k in np.argsort([-d.score for d in detections]):
@@ -89,7 +89,7 @@ def evaluate_images(detector: PlateDetector, reader: PlateReader, items: list[La
         chars.append(char_accuracy(text, item.text))
         pairs.append((text, item.text))
         if item.corners is not None:
-            truth_read = reader.read([rectify(frame, item.corners, reader.input_size)])[0].text
+            truth_read = reader.read([reader.crop(frame, item.corners)])[0].text
             gt_recognised += truth_read == item.text
             gt_chars.append(char_accuracy(truth_read, item.text))
             if is_detected:

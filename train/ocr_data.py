@@ -1,7 +1,7 @@
 """Plate crops for the reader: the shared crop folders and crops cut from CCPD photos.
 
 Every sample keeps its source image and the plate's 4 corners in it, so training warps
-each plate exactly as inference does (lpr_models.geometry.rectify), with corner jitter.
+each plate exactly as inference does (lpr_models.ocr.preprocess.plate_crop), with corner jitter.
 """
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from lpr_models.geometry import rectify
-from lpr_models.ocr.preprocess import to_tensor
+from lpr_models.ocr.model import OcrConfig
+from lpr_models.ocr.preprocess import plate_crop, to_tensor
 from lpr_models.vocab import encode, is_supported
 from train.augment import photometric
 from train.ccpd import list_ccpd_images, parse_ccpd_name
@@ -98,19 +98,25 @@ def load_splits(data_root: Path, limit: int | None = None) -> tuple[list[PlateSa
 
 
 def jitter_corners(corners: np.ndarray, rng: np.random.Generator, amount: float) -> np.ndarray:
-    """Move each corner by up to `amount` of the plate's width/height, as a detector would err."""
+    """Err as a detector does: shift and scale the whole quadrilateral, and move each corner a little.
+
+    `amount` is the largest per-corner move as a share of the plate's width (x) and height (y);
+    the whole plate shifts by up to as much again, and scales by up to 2 * amount.
+    """
     width = np.linalg.norm(corners[1] - corners[0])
     height = np.linalg.norm(corners[3] - corners[0])
-    offsets = rng.uniform(-amount, amount, size=(4, 2)) * np.array([width, height])
-    return (corners + offsets).astype(np.float32)
+    size = np.array([width, height])
+    centre = corners.mean(axis=0)
+    scale = 1 + rng.uniform(-2 * amount, 2 * amount, size=2)
+    moved = centre + (corners - centre) * scale + rng.uniform(-amount, amount, size=2) * size
+    return (moved + rng.uniform(-amount, amount, size=(4, 2)) * size).astype(np.float32)
 
 
 class PlateDataset(torch.utils.data.Dataset):
-    """Rectified, augmented plates and their encoded texts."""
+    """Rectified (as at inference), augmented plates and their encoded texts."""
 
-    def __init__(self, samples: list[PlateSample], size: tuple[int, int], max_chars: int,
-                 strength: float = 0.0, seed: int = 0) -> None:
-        self.samples, self.size, self.max_chars, self.strength = samples, size, max_chars, strength
+    def __init__(self, samples: list[PlateSample], cfg: OcrConfig, strength: float = 0.0, seed: int = 0) -> None:
+        self.samples, self.cfg, self.strength = samples, cfg, strength
         self.rng = np.random.default_rng(seed)
 
     def __len__(self) -> int:
@@ -120,9 +126,9 @@ class PlateDataset(torch.utils.data.Dataset):
         sample = self.samples[index]
         corners = sample.corners
         if self.strength > 0:
-            corners = jitter_corners(corners, self.rng, 0.04 * self.strength)
-        return photometric(rectify(sample.image, corners, self.size), self.rng, self.strength)
+            corners = jitter_corners(corners, self.rng, 0.03 * self.strength)
+        return photometric(plate_crop(sample.image, corners, self.cfg), self.rng, self.strength)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        target = torch.tensor(encode(self.samples[index].text, self.max_chars))
+        target = torch.tensor(encode(self.samples[index].text, self.cfg.max_chars))
         return to_tensor(self.plate(index)[None])[0], target

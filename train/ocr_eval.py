@@ -6,7 +6,7 @@ from collections import Counter
 import numpy as np
 import torch
 
-from lpr_models.geometry import rectify
+from lpr_models.ocr.preprocess import plate_crop
 from lpr_models.ocr.model import MaskOCR
 from lpr_models.ocr.reader import read_batch
 from train.ocr_data import PlateSample
@@ -29,12 +29,13 @@ def confusions(pairs: list[tuple[str, str]], top: int = 10) -> list[tuple[str, s
 
 
 @torch.inference_mode()
-def evaluate_reader(model: MaskOCR, samples: list[PlateSample], size: tuple[int, int], batch: int = 128) -> dict:
+def evaluate_reader(model: MaskOCR, samples: list[PlateSample], batch: int = 128) -> dict:
+    """Figures for plates cropped from their labelled corners."""
     model.eval()
     pairs = []
     for start in range(0, len(samples), batch):
         chunk = samples[start : start + batch]
-        plates = np.stack([rectify(s.image, s.corners, size) for s in chunk])
+        plates = np.stack([plate_crop(s.image, s.corners, model.cfg) for s in chunk])
         pairs += [(r.text, s.text) for r, s in zip(read_batch(model, plates), chunk)]
     return {
         "plates": float(len(pairs)),

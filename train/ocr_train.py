@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--resume", action="store_true")
     for f in fields(OcrConfig):
-        parser.add_argument(f"--{f.name.replace('_', '-')}", type=int, dest=f.name)
+        parser.add_argument(f"--{f.name.replace('_', '-')}", type=type(f.default), dest=f.name)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -56,8 +56,7 @@ def main(argv: list[str] | None = None) -> None:
         encoder = {k.removeprefix("encoder."): v for k, v in load_checkpoint(args.init)["model"].items() if k.startswith("encoder.")}
         model.encoder.load_state_dict(encoder)
         print(f"encoder initialised from {args.init}")
-    size = (cfg.height, cfg.width)
-    dataset = PlateDataset(train, size, cfg.max_chars, args.strength)
+    dataset = PlateDataset(train, cfg, args.strength)
 
     def batches():
         return torch.utils.data.DataLoader(dataset, batch_size=args.batch, shuffle=True, drop_last=True)
@@ -71,7 +70,7 @@ def main(argv: list[str] | None = None) -> None:
         step_loss = lambda batch: criterion(model(batch[0]).flatten(0, 1), batch[1].flatten())  # noqa: E731
 
         def validate() -> float:
-            report = {name: evaluate_reader(model, samples, size) for name, samples in val.items() if samples}
+            report = {name: evaluate_reader(model, samples) for name, samples in val.items() if samples}
             print(json.dumps({k: {m: round(v, 4) for m, v in r.items() if isinstance(v, float)} for k, r in report.items()}))
             return report["ccpd"]["exact"] if "ccpd" in report else -1.0
 

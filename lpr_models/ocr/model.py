@@ -26,6 +26,8 @@ class OcrConfig:
     max_chars: int = 10
     mae_decoder_dim: int = 64
     mae_decoder_layers: int = 1
+    margin_x: float = 0.05  # the crop reaches this share of the plate's width beyond its left and right corners
+    margin_y: float = 0.12  # and this share of its height above and below: detector corners are never exact
 
     @property
     def num_strips(self) -> int:

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from lpr_models.ocr.model import MaskOCR
-from lpr_models.ocr.preprocess import to_tensor
+from lpr_models.ocr.preprocess import plate_crop, to_tensor
 from lpr_models.optimize import ShapeCache
 from lpr_models.vocab import PAD, decode
 
@@ -36,7 +36,7 @@ def read_batch(model: Callable[[torch.Tensor], torch.Tensor], plates: np.ndarray
 
 
 class PlateReader:
-    """`read(plates) -> list[Reading]` for plates rectified to `input_size` (height, width)."""
+    """`crop(image, corners)` a plate, then `read(plates) -> list[Reading]` a batch of crops."""
 
     def __init__(self, model: MaskOCR, max_batch: int = 16, backend: str = "jit") -> None:
         self.model = model.eval()
@@ -51,6 +51,10 @@ class PlateReader:
         from lpr_models.weights import build_model
 
         return cls(build_model("ocr", path, lambda cfg: MaskOCR(OcrConfig(**cfg))), **kwargs)
+
+    def crop(self, image: np.ndarray, corners: np.ndarray) -> np.ndarray:
+        """Rectify the plate with `corners` (TL, TR, BR, BL) exactly as the reader was trained."""
+        return plate_crop(image, corners, self.model.cfg)
 
     def read(self, plates: list[np.ndarray]) -> list[Reading]:
         out: list[Reading] = []
