@@ -1,11 +1,15 @@
-"""Inference back-ends for the models: eager PyTorch, or TorchScript traced and frozen.
+"""Inference back-ends for the models: ONNX Runtime, TorchScript (traced and frozen), eager PyTorch.
 
-Freezing folds BatchNorm into the convolutions and constant-folds the graph; on this
-project's benchmark (`lpr bench models`) it is the fastest back-end on a CPU, so the
-wrappers use it by default and fall back to eager where tracing fails.
+`lpr bench models` measures them side by side. ONNX Runtime is the fastest on a CPU there,
+so "auto" uses it when the optional `onnxruntime` package is installed; otherwise
+TorchScript, which folds BatchNorm into the convolutions; eager is the plain fallback.
+Each back-end is built per input shape on first use (the detector's letterbox size, the
+reader's batch size).
 """
 from __future__ import annotations
 
+import importlib.util
+import io
 import logging
 import warnings
 from typing import Callable
@@ -13,30 +17,65 @@ from typing import Callable
 import torch
 
 log = logging.getLogger(__name__)
-BACKENDS = ("jit", "eager")
+BACKENDS = ("auto", "onnx", "jit", "eager")
 
 
-def compile_for_inference(module: torch.nn.Module, example: torch.Tensor, backend: str = "jit") -> Callable[[torch.Tensor], torch.Tensor]:
-    """A callable computing `module(x)` for inputs shaped like `example`."""
+def onnx_available() -> bool:
+    return importlib.util.find_spec("onnxruntime") is not None and importlib.util.find_spec("onnx") is not None
+
+
+def resolve(backend: str) -> str:
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
+    if backend == "auto":
+        return "onnx" if onnx_available() else "jit"
+    if backend == "onnx" and not onnx_available():
+        raise ValueError("backend 'onnx' needs the optional packages onnxruntime and onnx (pip install -e '.[onnx]')")
+    return backend
+
+
+class OnnxRunner:
+    """Export a module to ONNX in memory and run it with ONNX Runtime on the CPU."""
+
+    def __init__(self, module: torch.nn.Module, example: torch.Tensor) -> None:
+        import onnxruntime as ort
+
+        buffer = io.BytesIO()
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(module, example, buffer, dynamo=False, opset_version=17,
+                              input_names=["input"], output_names=["output"])
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = torch.get_num_threads()
+        options.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.from_numpy(self.session.run(None, {"input": x.contiguous().numpy()})[0])
+
+
+def compile_for_inference(module: torch.nn.Module, example: torch.Tensor, backend: str = "auto") -> Callable[[torch.Tensor], torch.Tensor]:
+    """A callable computing `module(x)` for inputs shaped like `example`."""
+    backend = resolve(backend)
     module = module.eval()
     if backend == "eager":
         return module
     try:
+        if backend == "onnx":
+            return OnnxRunner(module, example)
         with torch.inference_mode(False), torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # tracer warnings about Python scalars: shapes are fixed per trace
             return torch.jit.freeze(torch.jit.trace(module, example, check_trace=False))
-    except (RuntimeError, TypeError) as err:  # pragma: no cover - depends on the torch build
-        log.warning("TorchScript tracing failed (%s); using eager mode", err)
+    except Exception as err:  # noqa: BLE001 - any export failure falls back to eager, loudly
+        log.warning("%s back-end failed (%s); using eager PyTorch", backend, str(err).splitlines()[0])
         return module
 
 
 class ShapeCache:
-    """One compiled callable per input shape (the detector's letterbox size, the reader's batch size)."""
+    """One compiled callable per input shape."""
 
     def __init__(self, module: torch.nn.Module, backend: str) -> None:
-        self.module, self.backend = module, backend
+        self.module, self.backend = module, resolve(backend)
         self.compiled: dict[tuple[int, ...], Callable] = {}
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:

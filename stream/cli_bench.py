@@ -66,7 +66,7 @@ def bench_models(repeats: int) -> dict:
 
     from lpr_models.detector.detector import PlateDetector
     from lpr_models.ocr.reader import PlateReader
-    from lpr_models.optimize import compile_for_inference
+    from lpr_models.optimize import compile_for_inference, onnx_available
 
     detector, reader = PlateDetector.from_weights(), PlateReader.from_weights()
     report: dict = {}
@@ -81,6 +81,8 @@ def bench_models(repeats: int) -> dict:
         "eager_channels_last": lambda m, x: _channels_last(m),
         "jit_frozen": lambda m, x: compile_for_inference(m, x, "jit"),
     }
+    if onnx_available():
+        variants["onnxruntime"] = lambda m, x: compile_for_inference(m, x, "onnx")
     net = detector.net
     report["detector"] = {"params_M": sum(p.numel() for p in net.parameters()) / 1e6}
     for h, w in [(640, 640), (384, 640)]:
@@ -101,11 +103,13 @@ def bench_models(repeats: int) -> dict:
     for batch in (1, 8):
         x = torch.rand(batch, 3, *reader.input_size)
         row = {"GMACs_per_plate": flops(model, x) / batch}
-        for name in ("eager", "jit_frozen"):
+        names = [n for n in variants if "channels_last" not in n]
+        for name in names:
             fn = variants[name](model, x)
             with torch.inference_mode():
                 row[f"{name}_ms_per_plate"] = median_ms(lambda: fn(x), repeats) / batch
-        row["jit_frozen_speedup"] = row["eager_ms_per_plate"] / row["jit_frozen_ms_per_plate"]
+        for name in names[1:]:
+            row[f"{name}_speedup"] = row["eager_ms_per_plate"] / row[f"{name}_ms_per_plate"]
         report["ocr"][f"batch{batch}"] = row
     return report
 

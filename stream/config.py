@@ -12,6 +12,7 @@ import typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from lpr_models.optimize import BACKENDS
 from stream.pipeline import EventOptions
 from stream.publish import DEFAULT_ENDPOINT
 from stream.security import is_loopback_endpoint
@@ -28,11 +29,13 @@ class DetectorSection:
     score_threshold: float = 0.35
     nms_iou: float = 0.5
     threads: int = 0  # torch threads per camera; 0 = torch's default
+    backend: str = "auto"  # onnx (if onnxruntime is installed), jit, eager
 
 
 @dataclass(frozen=True)
 class OcrSection:
     weights: str = ""
+    backend: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,9 @@ def parse_config(data: dict, origin: str = "<config>") -> Config:
     if not ENDPOINT.match(sections["publish"].endpoint):
         raise ConfigError(f"{origin}: [publish].endpoint {sections['publish'].endpoint!r} is not a ZeroMQ endpoint "
                           "(tcp://HOST:PORT, ipc://PATH)")
+    for name in ("detector", "ocr"):
+        if sections[name].backend not in BACKENDS:
+            raise ConfigError(f"{origin}: [{name}].backend {sections[name].backend!r} is not one of {', '.join(BACKENDS)}")
     publish = sections["publish"]
     if not publish.connect and not publish.allow_remote and not is_loopback_endpoint(publish.endpoint):
         raise ConfigError(f"{origin}: [publish].endpoint {publish.endpoint!r} is not on loopback; set "

@@ -62,9 +62,10 @@ class CameraResult:
 def build_models(cfg: Config) -> tuple[PlateDetector, PlateReader]:
     if cfg.detector.threads:
         torch.set_num_threads(cfg.detector.threads)
-    detector = PlateDetector.from_weights(cfg.detector.weights or None, input_size=cfg.detector.input_size,
-                                          score_threshold=cfg.detector.score_threshold, nms_iou=cfg.detector.nms_iou)
-    return detector, PlateReader.from_weights(cfg.ocr.weights or None)
+    d = cfg.detector
+    detector = PlateDetector.from_weights(d.weights or None, input_size=d.input_size, score_threshold=d.score_threshold,
+                                          nms_iou=d.nms_iou, backend=d.backend)
+    return detector, PlateReader.from_weights(cfg.ocr.weights or None, backend=cfg.ocr.backend)
 
 
 def grabber_options(camera: CameraSection) -> GrabberOptions:

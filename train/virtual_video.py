@@ -6,6 +6,7 @@ is a separate track. The ground truth (plate texts and time ranges) is written b
 the video in the format `lpr eval video` reads.
 
     python -m train.virtual_video OUT.mp4 PHOTO [PHOTO ...] [--size 1280x720] [--seconds 3]
+    python -m train.virtual_video OUT.mp4 --validation-from ../shared/data/ccpd/images --count 10
 """
 from __future__ import annotations
 
@@ -88,7 +89,9 @@ def make_video(out: Path, photos: list[Path], size: tuple[int, int] = (1280, 720
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out", type=Path)
-    parser.add_argument("photos", type=Path, nargs="+", help="CCPD-named photos")
+    parser.add_argument("photos", type=Path, nargs="*", help="CCPD-named photos")
+    parser.add_argument("--validation-from", type=Path, help="use photos of the validation split of this CCPD folder")
+    parser.add_argument("--count", type=int, default=10, help="how many validation photos (spread over the split)")
     parser.add_argument("--size", default="1280x720")
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--gap", type=float, default=1.0)
@@ -97,7 +100,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     w, h = (int(v) for v in args.size.lower().split("x"))
-    truth = make_video(args.out, args.photos, (w, h), args.seconds, args.gap, args.fps, args.seed, args.crf)
+    photos = list(args.photos)
+    if args.validation_from:
+        from train.evaluate import ccpd_items
+
+        val = [item.path for item in ccpd_items(args.validation_from, "val")]
+        photos += val[:: max(1, len(val) // args.count)][: args.count]
+    if not photos:
+        parser.error("give photos or --validation-from")
+    truth = make_video(args.out, photos, (w, h), args.seconds, args.gap, args.fps, args.seed, args.crf)
     truth_path = args.out.with_suffix(".truth.json")
     truth_path.write_text(json.dumps(truth, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {args.out} and {truth_path}: {len(truth['plates'])} plates")

@@ -24,7 +24,7 @@ class PlateDetector:
     """
 
     def __init__(self, net: PlateDetectorNet, input_size: tuple[int, int] = (640, 640),
-                 score_threshold: float = 0.35, nms_iou: float = 0.5, backend: str = "jit") -> None:
+                 score_threshold: float = 0.35, nms_iou: float = 0.5, backend: str = "auto") -> None:
         if any(s % max(net.strides) for s in input_size):
             raise ValueError(f"detector input size {input_size} must be multiples of {max(net.strides)}")
         self.net = net.eval()

@@ -38,7 +38,7 @@ def read_batch(model: Callable[[torch.Tensor], torch.Tensor], plates: np.ndarray
 class PlateReader:
     """`crop(image, corners)` a plate, then `read(plates) -> list[Reading]` a batch of crops."""
 
-    def __init__(self, model: MaskOCR, max_batch: int = 16, backend: str = "jit") -> None:
+    def __init__(self, model: MaskOCR, max_batch: int = 16, backend: str = "auto") -> None:
         self.model = model.eval()
         self.forward = ShapeCache(self.model, backend)
         self.input_size = (model.cfg.height, model.cfg.width)

@@ -1,0 +1,39 @@
+"""Every inference back-end computes what eager PyTorch computes."""
+import pytest
+import torch
+
+from lpr_models.detector.model import DetectorConfig, PlateDetectorNet
+from lpr_models.ocr.model import MaskOCR, OcrConfig
+from lpr_models.optimize import ShapeCache, compile_for_inference, onnx_available, resolve
+
+BACKENDS = ["jit"] + (["onnx"] if onnx_available() else [])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_detector_backends_match_eager(backend):
+    torch.manual_seed(0)
+    net = PlateDetectorNet(DetectorConfig(width=0.25, depth=1, neck_channels=16, neck_repeats=1, head_convs=1)).eval()
+    x = torch.rand(1, 3, 96, 160)
+    with torch.inference_mode():
+        expected = net(x)
+        got = compile_for_inference(net, x, backend)(x)
+    torch.testing.assert_close(got, expected, atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_reader_backends_match_eager_for_each_batch_size(backend):
+    torch.manual_seed(0)
+    model = MaskOCR(OcrConfig(height=16, width=64, strip_width=4, embed_dim=32, encoder_layers=1, heads=2,
+                              decoder_layers=1, max_chars=6, mae_decoder_dim=16)).eval()
+    cache = ShapeCache(model, backend)
+    for batch in (1, 3):
+        x = torch.rand(batch, 3, 16, 64)
+        with torch.inference_mode():
+            torch.testing.assert_close(cache(x), model(x), atol=1e-4, rtol=1e-4)
+    assert len(cache.compiled) == 2
+
+
+def test_backend_names_are_checked():
+    assert resolve("auto") in ("onnx", "jit") and resolve("eager") == "eager"
+    with pytest.raises(ValueError, match="unknown backend"):
+        resolve("tensorrt")
