@@ -16,7 +16,7 @@ from lpr_models.detector.model import STRIDES, DetectorConfig, PlateDetectorNet
 from train.det_data import DetectionDataset, collate, load_photos, split_ccpd
 from train.det_eval import evaluate_detector
 from train.det_loss import detection_loss
-from train.loop import run_epochs
+from train.loop import load_checkpoint, run_epochs
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -37,12 +37,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--limit", type=int, help="read at most this many photos (for quick tests)")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--init", type=Path, help="start from these weights (fine-tuning, e.g. at a larger --size)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
 
     cfg = DetectorConfig(width=args.width, depth=args.depth, neck_channels=args.neck_channels)
-    model = PlateDetectorNet(cfg).to(memory_format=torch.channels_last)
+    if args.init:
+        state = load_checkpoint(args.init)
+        cfg = DetectorConfig(**state["config"])
+    model = PlateDetectorNet(cfg)
+    if args.init:
+        model.load_state_dict({k: v.float() for k, v in state["model"].items()})
+        print(f"initialised from {args.init}")
+    model = model.to(memory_format=torch.channels_last)
     train_paths, val_paths = split_ccpd(args.data, args.limit)
     dataset = DetectionDataset(load_photos(train_paths), args.size, args.samples_per_epoch, args.strength)
     val_paths = val_paths[: args.val_images]
