@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable, Protocol
 
 import cv2
@@ -56,11 +56,15 @@ FrameCallback = Callable[[Frame, list[tuple[int, Detection, str]]], None]
 class CameraPipeline:
     def __init__(self, camera_id: str, detector: Detector, reader: Reader, emit: EventCallback,
                  tracker: PlateTracker | None = None, options: EventOptions | None = None,
-                 on_frame: FrameCallback | None = None) -> None:
+                 on_frame: FrameCallback | None = None, still_images: bool = False) -> None:
+        """`still_images`: every frame is an unrelated photo, so each plate is its own one-frame track."""
         self.camera_id, self.detector, self.reader, self.emit = camera_id, detector, reader, emit
         self.tracker = tracker or PlateTracker()
         self.options = options or EventOptions()
         self.on_frame = on_frame
+        self.still_images = still_images
+        if still_images:
+            self.options = replace(self.options, min_frames=1)
         self.tracks: dict[int, TrackState] = {}
         self.stats = PipelineStats()
 
@@ -104,6 +108,9 @@ class CameraPipeline:
         if self.on_frame:
             labels = {tid: (s.vote().text if s.vote() else "") for tid, s in self.tracks.items()}
             self.on_frame(frame, [(tid, det, labels.get(tid, "")) for tid, det, _ in update.seen])
+        if self.still_images:
+            self.flush("image")
+            self.tracker.reset()
 
     def flush(self, reason: str) -> None:
         """Publish every open track that has not been published (end of stream, shutdown)."""

@@ -86,7 +86,7 @@ def run_camera(cfg: Config, camera: CameraSection, send: Send, stop: threading.E
     annotator = VideoAnnotator(cfg.publish.video) if cfg.publish.video else None
     tracker = PlateTracker(cfg.tracking.distance_threshold, cfg.tracking.hit_counter_max, cfg.tracking.initialization_delay)
     pipeline = CameraPipeline(camera.id, detector, reader, lambda event, jpeg: send("plate", camera.id, event, jpeg),
-                              tracker, cfg.events, on_frame=annotator)
+                              tracker, cfg.events, on_frame=annotator, still_images=grabber.spec.kind in ("image", "folder"))
     watcher = threading.Thread(target=lambda: (stop.wait(), grabber.stop()), daemon=True)
     watcher.start()
     try:

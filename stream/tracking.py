@@ -11,14 +11,20 @@ from dataclasses import dataclass
 import numpy as np
 from norfair import Detection as NorfairDetection
 from norfair import Tracker
+from norfair.distances import VectorizedDistance
 
 from lpr_models.detection import Detection
 
 
-def _corner_distance(detection: NorfairDetection, tracked) -> float:
-    """Mean corner distance in plate widths: scale-free, so small and large plates track alike."""
-    width = np.linalg.norm(detection.points[1] - detection.points[0]) + 1.0
-    return float(np.linalg.norm(detection.points - tracked.estimate, axis=1).mean() / width)
+def corner_distances(candidates: np.ndarray, objects: np.ndarray) -> np.ndarray:
+    """(C, 8) x (O, 8) flattened corners -> (C, O) mean corner distance in the candidate's plate widths.
+
+    Scale-free, so small and large plates track alike.
+    """
+    cand, objs = candidates.reshape(-1, 4, 2), objects.reshape(-1, 4, 2)
+    widths = np.linalg.norm(cand[:, 1] - cand[:, 0], axis=1) + 1.0
+    distances = np.linalg.norm(cand[:, None] - objs[None], axis=3).mean(axis=2)
+    return distances / widths[:, None]
 
 
 @dataclass(frozen=True)
@@ -30,10 +36,15 @@ class TrackUpdate:
 
 class PlateTracker:
     def __init__(self, distance_threshold: float = 1.0, hit_counter_max: int = 15, initialization_delay: int = 0) -> None:
-        self.tracker = Tracker(
-            distance_function=_corner_distance, distance_threshold=distance_threshold,
-            hit_counter_max=hit_counter_max, initialization_delay=initialization_delay,
-        )
+        self.settings = {"distance_threshold": distance_threshold, "hit_counter_max": hit_counter_max,
+                         "initialization_delay": initialization_delay}
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every track (between unrelated still images)."""
+        self.tracker = Tracker(distance_function="euclidean", **self.settings)
+        # norfair 2.3 only builds vectorized distances from names; ours is scale-free, so swap it in
+        self.tracker.distance_function = VectorizedDistance(corner_distances)
         self.active: set[int] = set()
 
     def update(self, detections: list[Detection], data: list | None = None) -> TrackUpdate:

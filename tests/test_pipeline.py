@@ -97,3 +97,20 @@ def test_stop_flushes_open_tracks(plates_video):
     assert sorted(plates) == ["BLU333", "RED111"]
     assert all(p["reason"] == "flush" for p in plates.values())
     assert sent[-1][0] == "health" and sent[-1][2]["state"] == "stopped"
+
+
+def test_each_still_image_is_read_on_its_own(tmp_path):
+    import cv2
+
+    frames = moving_plates_frames(30)
+    for i in (5, 6, 25):  # two consecutive photos with a red plate in about the same place, then a blue one
+        cv2.imwrite(str(tmp_path / f"{i:02d}.png"), frames[i])
+    events = []
+    pipeline = CameraPipeline("photos", ColourPlateDetector(), ColourPlateReader(), lambda e, j: events.append(e),
+                              still_images=True)
+    pipeline.run(FrameGrabber(str(tmp_path), "photos"))
+    # photos 5 and 6 show the red plate, photo 25 both plates; no track spans two photos
+    assert sorted(e["text"] for e in events) == ["BLU333", "RED111", "RED111", "RED111"]
+    assert all(e["reason"] == "image" and e["frames_seen"] == 1 for e in events)
+    assert [e["first_seen"]["frame"] for e in events if e["text"] == "RED111"] == [0, 1, 2]
+    assert events[0]["first_seen"]["pts"] is None
