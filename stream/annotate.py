@@ -1,15 +1,14 @@
 """An annotated copy of the video: box, corners, track id and current reading on every frame."""
 from __future__ import annotations
 
-from fractions import Fraction
 from pathlib import Path
 
-import av
 import cv2
 import numpy as np
 
 from lpr_models.detection import Detection
 from stream.frames import Frame
+from stream.video_writer import VideoWriter
 
 
 def draw(image: np.ndarray, tracks: list[tuple[int, Detection, str]]) -> np.ndarray:
@@ -24,27 +23,13 @@ def draw(image: np.ndarray, tracks: list[tuple[int, Detection, str]]) -> np.ndar
 
 
 class VideoAnnotator:
-    """Writes H.264 frames with PyAV; the size is taken from the first frame."""
+    """Frame callback of the pipeline that writes every frame with its plates drawn on it."""
 
     def __init__(self, path: str | Path, fps: float = 25.0) -> None:
-        self.path, self.fps = Path(path), fps
-        self.container = None
-        self.stream = None
+        self.writer = VideoWriter(path, fps)
 
     def __call__(self, frame: Frame, tracks: list[tuple[int, Detection, str]]) -> None:
-        image = draw(frame.image, tracks)
-        if self.container is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.container = av.open(str(self.path), "w")
-            self.stream = self.container.add_stream("libx264", rate=Fraction(self.fps).limit_denominator(1000))
-            self.stream.height, self.stream.width = (s - s % 2 for s in image.shape[:2])
-            self.stream.pix_fmt = "yuv420p"
-        image = image[: self.stream.height, : self.stream.width]
-        for packet in self.stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="bgr24")):
-            self.container.mux(packet)
+        self.writer.write(draw(frame.image, tracks))
 
     def close(self) -> None:
-        if self.container is not None:
-            for packet in self.stream.encode():
-                self.container.mux(packet)
-            self.container.close()
+        self.writer.close()

@@ -122,7 +122,6 @@ def _channels_last(module):
 
 def bench_pipeline(args: argparse.Namespace) -> dict:
     import av
-    import cv2
 
     from lpr_models.detector.detector import PlateDetector
     from lpr_models.geometry import letterbox
@@ -170,23 +169,18 @@ def bench_pipeline(args: argparse.Namespace) -> dict:
 
 
 def _rescaled_loop(video: Path, height: int, frames: int, out: Path) -> Path:
-    """The clip scaled to `height` (width kept 16:9-even) and looped to `frames` frames, re-encoded as H.264."""
+    """The clip scaled to `height` (aspect kept) and looped to `frames` frames, re-encoded as H.264."""
     import av
     import cv2
+
+    from stream.video_writer import VideoWriter
 
     with av.open(str(video)) as src:
         images = [f.to_ndarray(format="bgr24") for f in src.decode(video=0)]
     if not images:
         raise ValueError(f"{video} has no decodable frames")
     width = int(round(images[0].shape[1] * height / images[0].shape[0] / 2)) * 2
-    with av.open(str(out), "w") as dst:
-        stream = dst.add_stream("libx264", rate=25)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.options = {"preset": "veryfast"}
+    with VideoWriter(out, preset="veryfast") as writer:
         for i in range(frames):
-            image = cv2.resize(images[i % len(images)], (width, height))
-            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")):
-                dst.mux(packet)
-        for packet in stream.encode():
-            dst.mux(packet)
+            writer.write(cv2.resize(images[i % len(images)], (width, height)))
     return out

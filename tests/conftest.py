@@ -71,19 +71,11 @@ class ColourPlateReader:
 
 
 def write_video(path: Path, frames: list[np.ndarray], fps: int = 25) -> Path:
-    import av
-    from fractions import Fraction
+    from stream.video_writer import VideoWriter
 
-    container = av.open(str(path), "w")
-    stream = container.add_stream("libx264", rate=Fraction(fps))
-    stream.height, stream.width = frames[0].shape[:2]
-    stream.pix_fmt = "yuv420p"
-    for frame in frames:
-        for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="bgr24")):
-            container.mux(packet)
-    for packet in stream.encode():
-        container.mux(packet)
-    container.close()
+    with VideoWriter(path, fps) as writer:
+        for frame in frames:
+            writer.write(frame)
     return path
 
 

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import argparse
 import json
-from fractions import Fraction
 from pathlib import Path
 
-import av
 import cv2
 import numpy as np
 
+from stream.video_writer import VideoWriter
 from train.ccpd import parse_ccpd_name
 
 
@@ -60,12 +59,7 @@ def make_video(out: Path, photos: list[Path], size: tuple[int, int] = (1280, 720
                gap_seconds: float = 1.0, fps: int = 25, seed: int = 0, crf: int = 23) -> dict:
     """Write the video and return its ground truth: {"plates": [...], "ranges": [[start_s, end_s], ...]}."""
     rng = np.random.default_rng(seed)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    container = av.open(str(out), "w")
-    stream = container.add_stream("libx264", rate=Fraction(fps))
-    stream.width, stream.height = size
-    stream.pix_fmt = "yuv420p"
-    stream.options = {"crf": str(crf), "preset": "medium"}
+    writer = VideoWriter(out, fps, crf)
     blank = np.full((size[1], size[0], 3), 40, np.uint8)
     truth: dict = {"plates": [], "ranges": []}
     t = 0.0
@@ -78,11 +72,8 @@ def make_video(out: Path, photos: list[Path], size: tuple[int, int] = (1280, 720
         truth["ranges"].append([round(t, 3), round(t + seconds, 3)])
         t += seconds + gap_seconds
         for frame in frames:
-            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="bgr24")):
-                container.mux(packet)
-    for packet in stream.encode():
-        container.mux(packet)
-    container.close()
+            writer.write(frame)
+    writer.close()
     return truth
 
 

@@ -1,0 +1,43 @@
+"""Write BGR frames as H.264 video with PyAV (annotated copies, test clips, benchmark inputs)."""
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+
+class VideoWriter:
+    """The frame size is taken from the first frame (cropped to even sides, as yuv420p needs)."""
+
+    def __init__(self, path: str | Path, fps: float = 25.0, crf: int = 23, preset: str = "medium") -> None:
+        self.path = Path(path)
+        self.fps, self.options = fps, {"crf": str(crf), "preset": preset}
+        self.container = None
+        self.stream = None
+
+    def write(self, image: np.ndarray) -> None:
+        if self.container is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.container = av.open(str(self.path), "w")
+            self.stream = self.container.add_stream("libx264", rate=Fraction(self.fps).limit_denominator(1000))
+            self.stream.height, self.stream.width = (s - s % 2 for s in image.shape[:2])
+            self.stream.pix_fmt = "yuv420p"
+            self.stream.options = self.options
+        image = np.ascontiguousarray(image[: self.stream.height, : self.stream.width])
+        for packet in self.stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")):
+            self.container.mux(packet)
+
+    def close(self) -> None:
+        if self.container is not None:
+            for packet in self.stream.encode():
+                self.container.mux(packet)
+            self.container.close()
+            self.container = None
+
+    def __enter__(self) -> "VideoWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
