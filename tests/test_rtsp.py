@@ -1,5 +1,5 @@
 """A live RTSP stream that dies mid-way and comes back: the pipeline reconnects and loses nothing it saw."""
-import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -27,12 +27,12 @@ def gst_rtsp_available() -> bool:
 pytestmark = pytest.mark.skipif(not gst_rtsp_available(), reason="GStreamer RTSP server (gir1.2-gst-rtsp-server-1.0) not installed")
 
 
-def clip(path: Path, colour, plate_frames: int, total: int) -> Path:
+def clip(path: Path, colour, plate_frames: int, total: int, size=(320, 240), x0: int = 40) -> Path:
     frames = []
     for i in range(total):
-        img = np.full((240, 320, 3), 200, np.uint8)
+        img = np.full((size[1], size[0], 3), 200, np.uint8)
         if i < plate_frames:
-            x = 40 + i
+            x = x0 + i
             cv2.rectangle(img, (x, 100), (x + 70, 124), colour, -1)
         frames.append(img)
     return write_video(path, frames)
@@ -52,7 +52,8 @@ class Server:
 def test_pipeline_reconnects_after_the_server_dies_and_both_halves_arrive(tmp_path):
     port = free_port()
     first = clip(tmp_path / "red.mp4", (0, 0, 220), plate_frames=250, total=250)  # a red plate for 10 s
-    second = clip(tmp_path / "blue.mp4", (220, 60, 0), plate_frames=75, total=150)  # a blue one for 3 s
+    # after the restart the camera also changes resolution: a blue plate right of x = 320 for 3 s
+    second = clip(tmp_path / "blue.mp4", (220, 60, 0), plate_frames=75, total=150, size=(480, 360), x0=340)
     camera = CameraSection(id="live", source=f"rtsp://127.0.0.1:{port}/test", open_timeout_s=5, read_timeout_s=2,
                            backoff_max_s=1.0)
     cfg = Config(cameras=(camera,))
@@ -79,7 +80,39 @@ def test_pipeline_reconnects_after_the_server_dies_and_both_halves_arrive(tmp_pa
     plates = [m[2] for m in sent if m[0] == "plate"]
     assert [p["text"] for p in plates] == ["RED111", "BLU333"]
     assert plates[0]["frames_seen"] >= 20 and plates[1]["frames_seen"] >= 20
+    assert plates[1]["box"][0] > 320  # read in the new, larger frames
     result = sent[-1][1]
     assert result.source.reconnects >= 1 and len(result.source.gaps) >= 1
     states = [m[2]["state"] for m in sent if m[0] == "health"]
     assert "reconnecting" in states and states.count("connected") >= 2
+
+
+def test_a_stalled_server_is_detected_by_the_read_timeout_and_the_stream_resumes(tmp_path):
+    port = free_port()
+    video = clip(tmp_path / "red.mp4", (0, 0, 220), plate_frames=0, total=500)  # 20 s, no plate needed
+    camera = CameraSection(id="live", source=f"rtsp://127.0.0.1:{port}/test", open_timeout_s=3, read_timeout_s=1.5,
+                           backoff_max_s=1.0)
+    sent, stop = [], threading.Event()
+    server = Server(port, video)
+    worker = threading.Thread(target=lambda: sent.append(("result", run_camera(
+        Config(cameras=(camera,)), camera, lambda *m: sent.append(m), stop, models=(ColourPlateDetector(), ColourPlateReader())))))
+    worker.start()
+    connected = lambda: sum(m[0] == "health" and m[2]["state"] == "connected" for m in sent)  # noqa: E731
+    try:
+        deadline = time.time() + 20
+        while connected() < 1 and time.time() < deadline:
+            time.sleep(0.1)
+        time.sleep(1.0)
+        server.process.send_signal(signal.SIGSTOP)  # the server hangs without closing anything
+        time.sleep(4.0)
+        server.process.send_signal(signal.SIGCONT)
+        deadline = time.time() + 30
+        while connected() < 2 and time.time() < deadline:
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        worker.join(timeout=30)
+        server.kill()
+    result = sent[-1][1]
+    assert connected() >= 2 and result.source.reconnects >= 1
+    assert result.source.gaps and result.source.gaps[0] >= 1.5

@@ -79,3 +79,59 @@ def test_unreachable_stream_gives_up_after_the_allowed_reconnects():
     assert list(grabber) == []
     assert grabber.stats.reconnects == 2 and "gave up" in grabber.stats.error
     assert "reconnecting" in states
+
+
+def test_a_file_with_no_video_stream_is_reported(tmp_path):
+    import av
+
+    path = tmp_path / "voice.wav"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("pcm_s16le", rate=8000)
+        frame = av.AudioFrame.from_ndarray(np.zeros((1, 800), np.int16), format="s16", layout="mono")
+        frame.sample_rate = 8000
+        for packet in stream.encode(frame):
+            container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    grabber = FrameGrabber(str(path), "c")
+    assert list(grabber) == [] and "no video stream" in grabber.stats.error
+
+
+def test_unusual_codec_and_pixel_format_decode(tmp_path):
+    import av
+
+    path = tmp_path / "clip.avi"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("mjpeg", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuvj444p"
+        for i in range(5):
+            image = np.full((48, 64, 3), i * 40, np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24").reformat(format="yuvj444p")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    frames = list(FrameGrabber(str(path), "c"))
+    assert len(frames) == 5 and frames[0].image.shape == (48, 64, 3)
+    assert abs(int(frames[4].image.mean()) - 160) < 10
+
+
+def test_corrupt_data_mid_file_is_skipped_and_counted(tmp_path):
+    import av
+
+    source = write_video(tmp_path / "full.mp4", moving_plates_frames(50))
+    ts = tmp_path / "clip.ts"
+    with av.open(str(source)) as src, av.open(str(ts), "w", format="mpegts") as dst:
+        stream = dst.add_stream_from_template(src.streams.video[0])
+        for packet in src.demux(src.streams.video[0]):
+            if packet.dts is not None:
+                packet.stream = stream
+                dst.mux(packet)
+    data = bytearray(ts.read_bytes())
+    rng = np.random.default_rng(0)
+    middle = len(data) // 2
+    data[middle : middle + 4000] = rng.integers(0, 256, 4000, dtype=np.uint8).tobytes()
+    ts.write_bytes(bytes(data))
+    grabber = FrameGrabber(str(ts), "c")
+    frames = list(grabber)
+    assert 25 <= len(frames) < 50  # some frames are lost...
+    assert frames[-1].pts - frames[0].pts >= 47 / 25  # ...but decoding goes on after the damage
