@@ -60,6 +60,12 @@ def classify(source: str) -> SourceSpec:
     return SourceSpec(source, "file")
 
 
+def upright(image: np.ndarray, rotation: float) -> np.ndarray:
+    """Apply a video's display rotation (degrees counterclockwise, as phones record it)."""
+    quarter_turns = round(rotation / 90) % 4
+    return np.ascontiguousarray(np.rot90(image, quarter_turns)) if quarter_turns else image
+
+
 @dataclass
 class SourceStats:
     decoded: int = 0
@@ -208,7 +214,7 @@ class FrameGrabber:
                         delay = (pts - first_pts) - (time.monotonic() - started)
                         if delay > 0:
                             self._stop.wait(delay)
-                    self._emit(av_frame.to_ndarray(format="bgr24"), pts)
+                    self._emit(upright(av_frame.to_ndarray(format="bgr24"), av_frame.rotation), pts)
         finally:
             container.close()
 

@@ -135,3 +135,23 @@ def test_corrupt_data_mid_file_is_skipped_and_counted(tmp_path):
     frames = list(grabber)
     assert 25 <= len(frames) < 50  # some frames are lost...
     assert frames[-1].pts - frames[0].pts >= 47 / 25  # ...but decoding goes on after the damage
+
+
+def test_rotated_phone_video_is_turned_upright(tmp_path):
+    import av
+
+    path = tmp_path / "phone.mp4"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 64, 32, "yuv420p"
+        stream.set_display_rotation(90)  # stored landscape, to be shown turned a quarter counterclockwise
+        for _ in range(3):
+            image = np.zeros((32, 64, 3), np.uint8)
+            image[:, :32] = 255  # left half white
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    frame = next(iter(FrameGrabber(str(path), "c")))
+    assert frame.image.shape == (64, 32, 3)
+    assert frame.image[40:].mean() > 200 and frame.image[:24].mean() < 50  # the left half is now at the bottom
