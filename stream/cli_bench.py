@@ -98,8 +98,7 @@ def bench_models(repeats: int) -> dict:
             row[f"{name}_speedup"] = row["eager_ms"] / row[f"{name}_ms"]
         report["detector"][f"{h}x{w}"] = row
     model = reader.model
-    report["ocr"] = {"params_M": sum(p.numel() for p in model.parameters() if p.requires_grad) / 1e6
-                     - sum(p.numel() for p in model.mae.parameters()) / 1e6}
+    report["ocr"] = {"params_M": (sum(p.numel() for p in model.parameters()) - sum(p.numel() for p in model.mae.parameters())) / 1e6}
     for batch in (1, 8):
         x = torch.rand(batch, 3, *reader.input_size)
         row = {"GMACs_per_plate": flops(model, x) / batch}
@@ -111,7 +110,25 @@ def bench_models(repeats: int) -> dict:
         for name in names[1:]:
             row[f"{name}_speedup"] = row["eager_ms_per_plate"] / row[f"{name}_ms_per_plate"]
         report["ocr"][f"batch{batch}"] = row
+    report["ocr_reference_design"] = _reference_ocr(variants, repeats)
     return report
+
+
+def _reference_ocr(variants: dict, repeats: int) -> dict:
+    """The reference MaskOCR size (embed 624, 8 encoder layers, 12 heads, 6 decoder layers) with
+    random weights: its latency is what our reader's is compared against, in the same run."""
+    import torch
+
+    from lpr_models.ocr.model import MaskOCR, OcrConfig
+
+    model = MaskOCR(OcrConfig(embed_dim=624, encoder_layers=8, heads=12, decoder_layers=6)).eval()
+    x = torch.rand(1, 3, 48, 192)
+    row = {"params_M": (sum(p.numel() for p in model.parameters()) - sum(p.numel() for p in model.mae.parameters())) / 1e6}
+    for name in [n for n in variants if "channels_last" not in n]:
+        fn = variants[name](model, x)
+        with torch.inference_mode():
+            row[f"{name}_ms_per_plate"] = median_ms(lambda: fn(x), max(5, repeats // 3))
+    return row
 
 
 def _channels_last(module):
