@@ -152,7 +152,7 @@ def bench_pipeline(args: argparse.Namespace) -> dict:
     report: dict = {"input_size": list(args.input_size)}
     with tempfile.TemporaryDirectory() as tmp:
         for height in args.heights:
-            clip = _rescaled_loop(args.video, height, args.frames, Path(tmp) / f"{height}p.mp4")
+            clip = loop_clip(args.video, height, args.frames, Path(tmp) / f"{height}p.mp4")
             frames_for_letterbox = []
             with av.open(str(clip)) as container:
                 decode_ms = []
@@ -185,7 +185,7 @@ def bench_pipeline(args: argparse.Namespace) -> dict:
     return report
 
 
-def _rescaled_loop(video: Path, height: int, frames: int, out: Path) -> Path:
+def loop_clip(video: Path, height: int, frames: int, out: Path) -> Path:
     """The clip scaled to `height` (aspect kept) and looped to `frames` frames, re-encoded as H.264."""
     import av
     import cv2
