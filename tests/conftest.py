@@ -7,6 +7,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from hypothesis import settings
+
+# CI machines are shared: judge properties, not how fast one example ran
+settings.register_profile("lpr", deadline=None, max_examples=100)
+settings.load_profile("lpr")
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("LPR_DATA", ROOT.parent / "shared" / "data"))
