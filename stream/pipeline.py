@@ -106,7 +106,8 @@ class CameraPipeline:
         self.stats.frames += 1
         self.stats.detections += len(detections)
         if self.on_frame:
-            labels = {tid: (s.vote().text if s.vote() else "") for tid, s in self.tracks.items()}
+            votes = {tid: s.vote() for tid, s in self.tracks.items()}
+            labels = {tid: v.text for tid, v in votes.items() if v}
             self.on_frame(frame, [(tid, det, labels.get(tid, "")) for tid, det, _ in update.seen])
         if self.still_images:
             self.flush("image")
