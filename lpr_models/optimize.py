@@ -41,10 +41,15 @@ class OnnxRunner:
         import onnxruntime as ort
 
         buffer = io.BytesIO()
-        with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(module, example, buffer, dynamo=False, opset_version=17,
-                              input_names=["input"], output_names=["output"])
+        fastpath = torch.backends.mha.get_fastpath_enabled()
+        torch.backends.mha.set_fastpath_enabled(False)  # the fused transformer kernels have no ONNX form
+        try:
+            with torch.no_grad(), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                torch.onnx.export(module, example, buffer, dynamo=False, opset_version=17,
+                                  input_names=["input"], output_names=["output"])
+        finally:
+            torch.backends.mha.set_fastpath_enabled(fastpath)
         options = ort.SessionOptions()
         options.intra_op_num_threads = torch.get_num_threads()
         options.inter_op_num_threads = 1
