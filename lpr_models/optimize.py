@@ -47,12 +47,15 @@ class OnnxRunner:
             with torch.no_grad(), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 torch.onnx.export(module, example, buffer, dynamo=False, opset_version=17,
-                                  input_names=["input"], output_names=["output"])
+                                  input_names=["input"], output_names=["output"],
+                                  dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
         finally:
             torch.backends.mha.set_fastpath_enabled(fastpath)
         options = ort.SessionOptions()
         options.intra_op_num_threads = torch.get_num_threads()
         options.inter_op_num_threads = 1
+        # no busy-waiting between ops: the frame grabber's decoder shares these cores
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
@@ -77,14 +80,14 @@ def compile_for_inference(module: torch.nn.Module, example: torch.Tensor, backen
 
 
 class ShapeCache:
-    """One compiled callable per input shape."""
+    """One compiled callable per input shape (per image shape for ONNX, whose batch size is dynamic)."""
 
     def __init__(self, module: torch.nn.Module, backend: str) -> None:
         self.module, self.backend = module, resolve(backend)
         self.compiled: dict[tuple[int, ...], Callable] = {}
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        key = tuple(x.shape)
+        key = tuple(x.shape[1:]) if self.backend == "onnx" else tuple(x.shape)
         fn = self.compiled.get(key)
         if fn is None:
             fn = self.compiled[key] = compile_for_inference(self.module, x, self.backend)

@@ -190,7 +190,7 @@ class FrameGrabber:
         container = self._open()
         try:
             stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
+            stream.thread_count = 1  # the detector needs the other core more than the decoder
             started, first_pts = time.monotonic(), None
             for packet in self._packets(container, stream):
                 try:

@@ -30,7 +30,7 @@ def test_reader_backends_match_eager_for_each_batch_size(backend):
         x = torch.rand(batch, 3, 16, 64)
         with torch.inference_mode():
             torch.testing.assert_close(cache(x), model(x), atol=1e-4, rtol=1e-4)
-    assert len(cache.compiled) == 2
+    assert len(cache.compiled) == (1 if backend == "onnx" else 2)  # ONNX models take any batch size
     assert all(fn is not model for fn in cache.compiled.values()), "the back-end fell back to eager"
 
 

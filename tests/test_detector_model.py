@@ -80,3 +80,11 @@ def test_a_training_step_lowers_the_loss_on_a_tiny_batch():
         losses.append(loss.item())
     assert parts["pos"] >= 1
     assert losses[-1] < 0.7 * losses[0]
+
+
+def test_input_tensor_is_rgb_in_unit_range():
+    images = np.zeros((2, 4, 6, 3), np.uint8)
+    images[1, ..., 0] = 255  # blue in BGR
+    x = to_tensor(images)
+    assert x.shape == (2, 3, 4, 6) and x.dtype == torch.float32 and x.is_contiguous()
+    assert x[1, 2].min() == 1.0 and x[1, :2].max() == 0.0 and x[0].max() == 0.0  # blue lands in channel 2 of RGB
