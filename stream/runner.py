@@ -87,12 +87,22 @@ def run_camera(cfg: Config, camera: CameraSection, send: Send, stop: threading.E
     tracker = PlateTracker(cfg.tracking.distance_threshold, cfg.tracking.hit_counter_max, cfg.tracking.initialization_delay)
     pipeline = CameraPipeline(camera.id, detector, reader, lambda event, jpeg: send("plate", camera.id, event, jpeg),
                               tracker, cfg.events, on_frame=annotator, still_images=grabber.spec.kind in ("image", "folder"))
-    watcher = threading.Thread(target=lambda: (stop.wait(), grabber.stop()), daemon=True)
+    finished = threading.Event()
+
+    def watch() -> None:  # stop the grabber on request; end with the camera, never outlive it
+        while not finished.is_set():
+            if stop.wait(0.2):
+                grabber.stop()
+                return
+
+    watcher = threading.Thread(target=watch, name=f"stop-{camera.id}", daemon=True)
     watcher.start()
     try:
         pipeline.run(grabber)
     finally:
+        finished.set()
         grabber.stop()
+        watcher.join()
         if annotator:
             annotator.close()
     health("stopped", grabber.stats)

@@ -114,3 +114,13 @@ def test_each_still_image_is_read_on_its_own(tmp_path):
     assert all(e["reason"] == "image" and e["frames_seen"] == 1 for e in events)
     assert [e["first_seen"]["frame"] for e in events if e["text"] == "RED111"] == [0, 1, 2]
     assert events[0]["first_seen"]["pts"] is None
+
+
+def test_a_camera_run_leaves_no_thread_behind(plates_video):
+    cfg = Config(cameras=(CameraSection(id="c", source=str(plates_video)),))
+    models = (ColourPlateDetector(), ColourPlateReader())
+    run_camera(cfg, cfg.cameras[0], lambda *m: None, threading.Event(), models=models)
+    before = threading.active_count()
+    for _ in range(3):
+        run_camera(cfg, cfg.cameras[0], lambda *m: None, threading.Event(), models=models)
+    assert threading.active_count() == before
