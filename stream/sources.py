@@ -30,6 +30,10 @@ class SourceError(RuntimeError):
     """A source that cannot be opened or read at all; the message says which and why."""
 
 
+class StreamStalled(SourceError):
+    """A live source that stays open but sends nothing for longer than the read timeout."""
+
+
 @dataclass(frozen=True)
 class SourceSpec:
     """What a source string names, and how to open it."""
@@ -72,6 +76,7 @@ class SourceStats:
     dropped: int = 0  # live frames dropped to stay real time
     corrupt: int = 0  # packets or images that failed to decode
     reconnects: int = 0
+    stalls: int = 0  # times a live source went silent past the read timeout
     gaps: list[float] = field(default_factory=list)  # seconds without frames, one per reconnect
     error: str | None = None  # why the source ended early, if it did
 
@@ -157,6 +162,10 @@ class FrameGrabber:
                 if self.stats.decoded > decoded_before:
                     backoff = self.options.backoff_initial_s
                 reason = "stream ended"
+            except StreamStalled as err:
+                self.stats.stalls += 1
+                self.on_health("stalled", self.stats)
+                reason = str(err)
             except SourceError as err:
                 reason = str(err)
             if self._stop.is_set():
@@ -228,6 +237,8 @@ class FrameGrabber:
             except av.error.InvalidDataError:
                 self.stats.corrupt += 1
                 continue
+            except av.error.ExitError:  # FFmpeg's interrupt: the read timeout expired
+                raise StreamStalled(f"{self.spec.url}: no data for {self.options.read_timeout_s:g}s (stalled)") from None
             except (av.error.FFmpegError, OSError) as err:
                 raise SourceError(f"{self.spec.url}: read failed: {err}") from None
             yield packet  # the last, empty packet flushes the decoder's buffered frames

@@ -116,3 +116,5 @@ def test_a_stalled_server_is_detected_by_the_read_timeout_and_the_stream_resumes
     result = sent[-1][1]
     assert connected() >= 2 and result.source.reconnects >= 1
     assert result.source.gaps and result.source.gaps[0] >= 1.5
+    states = [m[2]["state"] for m in sent if m[0] == "health"]
+    assert "stalled" in states and result.source.stalls >= 1
