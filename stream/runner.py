@@ -97,6 +97,7 @@ def run_camera(cfg: Config, camera: CameraSection, send: Send, stop: threading.E
 
     watcher = threading.Thread(target=watch, name=f"stop-{camera.id}", daemon=True)
     watcher.start()
+    log.info("camera %s: reading %s", camera.id, camera.source)
     try:
         pipeline.run(grabber)
     finally:
