@@ -18,6 +18,7 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Callable
 
+import numpy as np
 import torch
 import zmq
 
@@ -65,7 +66,11 @@ def build_models(cfg: Config) -> tuple[PlateDetector, PlateReader]:
     d = cfg.detector
     detector = PlateDetector.from_weights(d.weights or None, input_size=d.input_size, score_threshold=d.score_threshold,
                                           nms_iou=d.nms_iou, backend=d.backend)
-    return detector, PlateReader.from_weights(cfg.ocr.weights or None, backend=cfg.ocr.backend)
+    reader = PlateReader.from_weights(cfg.ocr.weights or None, backend=cfg.ocr.backend)
+    # build the inference back-ends now, not on the first frame: a live camera would drop frames meanwhile
+    detector.detect(np.zeros((*d.input_size, 3), np.uint8))
+    reader.read([np.zeros((reader.input_size[0], reader.input_size[1], 3), np.uint8)])
+    return detector, reader
 
 
 def grabber_options(camera: CameraSection) -> GrabberOptions:

@@ -73,7 +73,7 @@ def test_signals_flush_open_tracks_and_close(sig, tmp_path):
         line = process.stderr.readline()
         if "camera cam0: reading" in line or not line:
             break
-    time.sleep(1.0)  # the first plate is in view for 2.4 s of the clip
+    time.sleep(1.2)  # the first plate is in view for 2.4 s of the clip
     process.send_signal(sig)
     _, err = process.communicate(timeout=60)
     events = [json.loads(line) for line in jsonl.read_text().splitlines()] if jsonl.exists() else []
