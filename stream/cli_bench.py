@@ -145,7 +145,7 @@ def bench_pipeline(args: argparse.Namespace) -> dict:
     from lpr_models.ocr.reader import PlateReader
     from stream.config import CameraSection, Config
     from stream.publish import ZmqPublisher
-    from stream.runner import run_camera
+    from stream.runner import run_camera, warm_up
 
     detector = PlateDetector.from_weights(input_size=tuple(args.input_size))
     reader = PlateReader.from_weights()
@@ -164,8 +164,7 @@ def bench_pipeline(args: argparse.Namespace) -> dict:
                         frames_for_letterbox.append(image)
                     started = time.perf_counter()
             letterbox_ms = [median_ms(lambda f=f: letterbox(f, detector.input_size), 3, 1) for f in frames_for_letterbox]
-            detector.detect(frames_for_letterbox[0])  # build the back-end for this input size outside the timing
-            reader.read([reader.crop(frames_for_letterbox[0], np.array([[0, 0], [96, 0], [96, 24], [0, 24]], np.float32))])
+            warm_up(detector, reader)  # back-ends are built outside the timing
             publisher = ZmqPublisher(f"ipc://{tmp}/bench-{height}.ipc")
             camera = CameraSection(id="bench", source=str(clip))
             usage_before = resource.getrusage(resource.RUSAGE_SELF)

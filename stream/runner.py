@@ -67,10 +67,14 @@ def build_models(cfg: Config) -> tuple[PlateDetector, PlateReader]:
     detector = PlateDetector.from_weights(d.weights or None, input_size=d.input_size, score_threshold=d.score_threshold,
                                           nms_iou=d.nms_iou, backend=d.backend)
     reader = PlateReader.from_weights(cfg.ocr.weights or None, backend=cfg.ocr.backend)
-    # build the inference back-ends now, not on the first frame: a live camera would drop frames meanwhile
-    detector.detect(np.zeros((*d.input_size, 3), np.uint8))
-    reader.read([np.zeros((reader.input_size[0], reader.input_size[1], 3), np.uint8)])
+    warm_up(detector, reader)
     return detector, reader
+
+
+def warm_up(detector: PlateDetector, reader: PlateReader) -> None:
+    """Build the inference back-ends now, not on the first frame: a live camera would drop frames meanwhile."""
+    detector.detect(np.zeros((*detector.input_size, 3), np.uint8))
+    reader.read([np.zeros((*reader.input_size, 3), np.uint8)])
 
 
 def grabber_options(camera: CameraSection) -> GrabberOptions:

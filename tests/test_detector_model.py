@@ -39,8 +39,8 @@ def test_detector_maps_plates_back_to_frame_coordinates():
     frame = np.random.default_rng(0).integers(0, 255, (300, 400, 3), dtype=np.uint8)
     boxed, lb = letterbox(frame, (96, 160))
     with torch.inference_mode():
-        scores, boxes, corners = net.predict(to_tensor(boxed[None]))
-    best = int(scores[0].argmax())
+        logits, boxes, corners = decode(net(to_tensor(boxed[None])), make_priors(96, 160, STRIDES))
+    best = int(logits[0].argmax())
     detections = detector.detect(frame)
     top = max(detections, key=lambda d: d.score)
     np.testing.assert_allclose(top.box, lb.to_frame(boxes[0, best].reshape(2, 2).numpy()).reshape(4), atol=1e-3)

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from lpr_models.detector.bifpn import BiFPN
-from lpr_models.detector.head import PlateHead, decode, make_priors
+from lpr_models.detector.head import PlateHead
 from lpr_models.detector.mobilenetv4 import MobileNetV4
 
 STRIDES = (8, 16, 32)
@@ -40,10 +40,3 @@ class PlateDetectorNet(nn.Module):
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """(B, 3, H, W) with H, W multiples of 32 -> (B, priors, 13) raw head output."""
         return self.head(self.neck(self.backbone(images)))
-
-    def predict(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Scores in [0, 1], boxes and corners in input pixels."""
-        raw = self.forward(images)
-        priors = make_priors(images.shape[2], images.shape[3], STRIDES, images.device)
-        logits, boxes, corners = decode(raw, priors)
-        return logits.sigmoid(), boxes, corners
