@@ -91,3 +91,13 @@ def test_any_csv_is_read_or_refused_clearly(rows):
             assert len(items) == len(rows)
         except ValueError:
             pass
+
+
+def test_only_the_best_scored_overlapping_detection_is_a_hit():
+    from types import SimpleNamespace
+
+    from train.det_eval import match_single_plate
+
+    dets = [SimpleNamespace(score=s) for s in (0.5, 0.9, 0.7)]
+    ious = np.array([0.8, 0.6, 0.2])
+    assert match_single_plate(dets, ious) == [(0.9, True), (0.7, False), (0.5, False)]

@@ -27,6 +27,17 @@ def average_precision(scored: list[tuple[float, bool]], num_truths: int) -> floa
     return float(np.sum((recall[1:] - recall[:-1]) * precision[1:]))
 
 
+def match_single_plate(detections: list, ious: np.ndarray, iou_threshold: float = 0.5) -> list[tuple[float, bool]]:
+    """(score, is true positive) per detection of an image with one labelled plate, for AP:
+    by descending score, the first detection over `iou_threshold` is the hit, the rest are false."""
+    scored, matched = [], False
+    for k in np.argsort([-d.score for d in detections]):
+        hit = not matched and ious[k] > iou_threshold
+        matched |= hit
+        scored.append((detections[k].score, bool(hit)))
+    return scored
+
+
 def corner_error(predicted: np.ndarray, truth: np.ndarray) -> float:
     """Mean distance between matching corners, as a fraction of the true plate's width."""
     width = (np.linalg.norm(truth[1] - truth[0]) + np.linalg.norm(truth[2] - truth[3])) / 2
@@ -46,11 +57,7 @@ def evaluate_detector(detector: PlateDetector, paths: list[Path], iou_threshold:
             continue
         ious = box_iou(np.stack([d.box for d in detections]), label.box[None])[:, 0]
         best = int(np.argmax(ious))
-        matched = False
-        for k in np.argsort(-np.array([d.score for d in detections])):
-            hit = not matched and ious[k] > 0.5
-            matched |= hit
-            scored.append((detections[k].score, bool(hit)))
+        scored += match_single_plate(detections, ious)
         if ious[best] > iou_threshold:
             found += 1
             corner_errors.append(corner_error(detections[best].corners, label.corners))

@@ -20,7 +20,7 @@ from lpr_models.detector.detector import PlateDetector
 from lpr_models.geometry import box_iou
 from lpr_models.ocr.reader import PlateReader
 from train.ccpd import list_ccpd_images, parse_ccpd_name
-from train.det_eval import average_precision, corner_error
+from train.det_eval import average_precision, corner_error, match_single_plate
 from train.ocr_eval import char_accuracy, confusions
 from train.splits import is_validation
 
@@ -78,11 +78,7 @@ def evaluate_images(detector: PlateDetector, reader: PlateReader, items: list[La
         if best >= 0 and ious[best] > iou_read:
             text = reader.read([reader.crop(frame, detections[best].corners)])[0].text
         seconds.append(time.perf_counter() - started)
-        matched = False
-        for k in np.argsort([-d.score for d in detections]):
-            hit = not matched and ious[k] > 0.5
-            matched |= hit
-            scored.append((detections[k].score, bool(hit)))
+        scored += match_single_plate(detections, ious)
         is_detected = best >= 0 and ious[best] > iou_detect
         detected += is_detected
         recognised += text == item.text
