@@ -89,7 +89,7 @@ def compose(photos: list[LabelledPhoto], rng: np.random.Generator, long_side: in
             photo = photos[rng.integers(len(photos))]
             ph, pw = photo.image.shape[:2]
             fit = min(cell_w / pw, cell_h / ph)
-            scale = fit * (rng.uniform(0.8, 2.0) if grid == 1 else rng.uniform(0.6, 1.3))
+            scale = fit * (rng.uniform(0.8, 2.8) if grid == 1 else rng.uniform(0.6, 1.3))
             x = col * cell_w + rng.uniform(min(0, cell_w - pw * scale), max(0, cell_w - pw * scale))
             y = row * cell_h + rng.uniform(min(0, cell_h - ph * scale), max(0, cell_h - ph * scale))
             _paste(canvas, photo, scale, int(x), int(y), boxes, corners)

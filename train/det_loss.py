@@ -13,6 +13,9 @@ import torch.nn.functional as F
 from lpr_models.detector.head import decode
 
 ANCHOR_SCALE = 4.0  # side of the square anchor used only to rank candidates, in strides
+# Corner errors that matter for rectification are a fraction of a stride; with the default
+# beta of 1 they would sit in smooth L1's quadratic zone, whose gradient fades as they shrink.
+CORNER_BETA = 0.1
 
 
 def box_iou_torch(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -100,7 +103,8 @@ def detection_loss(
         pred_b, gt_b = torch.cat(pos_pred_boxes), torch.cat(pos_gt_boxes)
         s = torch.cat(pos_strides)[:, None, None]
         box = giou_loss(pred_b, gt_b).sum() / num_pos
-        corner = F.smooth_l1_loss(torch.cat(pos_pred_corners) / s, torch.cat(pos_gt_corners) / s, reduction="sum") / num_pos / 8
+        corner = F.smooth_l1_loss(torch.cat(pos_pred_corners) / s, torch.cat(pos_gt_corners) / s, reduction="sum",
+                                  beta=CORNER_BETA) / num_pos / 8
     else:
         box = corner = raw.sum() * 0
     total = qfl + 2.0 * box + 1.0 * corner
