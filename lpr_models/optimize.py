@@ -34,29 +34,34 @@ def resolve(backend: str) -> str:
     return backend
 
 
-class OnnxRunner:
-    """Export a module to ONNX in memory and run it with ONNX Runtime on the CPU."""
+def export_onnx(module: torch.nn.Module, example: torch.Tensor) -> bytes:
+    """The module as an ONNX model (opset 17) whose batch size is dynamic."""
+    buffer = io.BytesIO()
+    fastpath = torch.backends.mha.get_fastpath_enabled()
+    torch.backends.mha.set_fastpath_enabled(False)  # the fused transformer kernels have no ONNX form
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(module, example, buffer, dynamo=False, opset_version=17,
+                              input_names=["input"], output_names=["output"],
+                              dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
+    finally:
+        torch.backends.mha.set_fastpath_enabled(fastpath)
+    return buffer.getvalue()
 
-    def __init__(self, module: torch.nn.Module, example: torch.Tensor) -> None:
+
+class OnnxRunner:
+    """Run an ONNX model (bytes, as `export_onnx` makes them) with ONNX Runtime on the CPU."""
+
+    def __init__(self, model: bytes) -> None:
         import onnxruntime as ort
 
-        buffer = io.BytesIO()
-        fastpath = torch.backends.mha.get_fastpath_enabled()
-        torch.backends.mha.set_fastpath_enabled(False)  # the fused transformer kernels have no ONNX form
-        try:
-            with torch.no_grad(), warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                torch.onnx.export(module, example, buffer, dynamo=False, opset_version=17,
-                                  input_names=["input"], output_names=["output"],
-                                  dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
-        finally:
-            torch.backends.mha.set_fastpath_enabled(fastpath)
         options = ort.SessionOptions()
         options.intra_op_num_threads = torch.get_num_threads()
         options.inter_op_num_threads = 1
         # no busy-waiting between ops: the frame grabber's decoder shares these cores
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = ort.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         return torch.from_numpy(self.session.run(None, {"input": x.contiguous().numpy()})[0])
@@ -70,7 +75,7 @@ def compile_for_inference(module: torch.nn.Module, example: torch.Tensor, backen
         return module
     try:
         if backend == "onnx":
-            return OnnxRunner(module, example)
+            return OnnxRunner(export_onnx(module, example))
         with torch.inference_mode(False), torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # tracer warnings about Python scalars: shapes are fixed per trace
             return torch.jit.freeze(torch.jit.trace(module, example, check_trace=False))
