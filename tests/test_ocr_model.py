@@ -68,6 +68,8 @@ def test_training_warp_jitters_corners_within_bounds():
     # shift + per-corner move + scale about the centre: at most 3 * 5% of the width/height
     assert np.abs(moves[..., 0]).max() <= 15 and np.abs(moves[..., 1]).max() <= 3
     assert np.abs(moves[..., 0]).max() > 5  # the whole plate moves, not just its corners
+    vertical_only = np.stack([jitter_corners(corners, rng, (0.0, 0.05)) - corners for _ in range(50)])
+    assert np.abs(vertical_only[..., 0]).max() < 1e-4 and np.abs(vertical_only[..., 1]).max() > 1
     image = np.zeros((20, 100, 3), np.uint8)
     dataset = PlateDataset([PlateSample(image, full_corners(image), "AB1", "x")], TINY, strength=1.0)
     x, y = dataset[0]

@@ -97,12 +97,20 @@ def load_splits(data_root: Path, limit: int | None = None) -> tuple[list[PlateSa
     return train, val
 
 
-def jitter_corners(corners: np.ndarray, rng: np.random.Generator, amount: float) -> np.ndarray:
+# Largest per-corner move in training, as a share of the plate's width and of its height: the
+# shipped detector's corners err about 3% of the width and 5.5% of the height on average
+# (11% of the height at the 90th percentile), so the reader learns to tolerate as much.
+CORNER_JITTER = (0.03, 0.06)
+
+
+def jitter_corners(corners: np.ndarray, rng: np.random.Generator, amount: float | tuple[float, float]) -> np.ndarray:
     """Err as a detector does: shift and scale the whole quadrilateral, and move each corner a little.
 
-    `amount` is the largest per-corner move as a share of the plate's width (x) and height (y);
-    the whole plate shifts by up to as much again, and scales by up to 2 * amount.
+    `amount` is the largest per-corner move as a share of the plate's width (x) and height (y),
+    one value for both or one per axis; the whole plate shifts by up to as much again, and
+    scales by up to 2 * amount.
     """
+    amount = np.broadcast_to(np.asarray(amount, np.float64), (2,))
     width = np.linalg.norm(corners[1] - corners[0])
     height = np.linalg.norm(corners[3] - corners[0])
     size = np.array([width, height])
@@ -126,7 +134,7 @@ class PlateDataset(torch.utils.data.Dataset):
         sample = self.samples[index]
         corners = sample.corners
         if self.strength > 0:
-            corners = jitter_corners(corners, self.rng, 0.03 * self.strength)
+            corners = jitter_corners(corners, self.rng, np.multiply(CORNER_JITTER, self.strength))
         return photometric(plate_crop(sample.image, corners, self.cfg), self.rng, self.strength)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--strength", type=float, default=1.0, help="augmentation strength (0 = none)")
     parser.add_argument("--mask-ratio", type=float, default=0.7)
     parser.add_argument("--init", type=Path, help="checkpoint whose encoder starts recognition (MAE pre-training)")
+    parser.add_argument("--finetune", type=Path, help="start from this whole trained reader (its config is kept)")
     parser.add_argument("--synthetic", type=int, default=0, help="add this many synthetic plates (train.synth) to training")
     parser.add_argument("--limit", type=int, help="read at most this many images per folder (for quick tests)")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
@@ -44,7 +45,8 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
 
-    cfg = build_config(args)
+    start = load_checkpoint(args.finetune) if args.finetune else None
+    cfg = OcrConfig(**start["config"]) if start else build_config(args)
     train, val = load_splits(args.data, args.limit)
     if args.synthetic:
         from train.synth.plates import synthetic_samples
@@ -52,7 +54,10 @@ def main(argv: list[str] | None = None) -> None:
         train += synthetic_samples(args.synthetic, seed=1)
         print(f"{args.synthetic} synthetic plates added: {len(train)} training plates")
     model = MaskOCR(cfg)
-    if args.init:
+    if start:
+        model.load_state_dict({k: v.float() for k, v in start["model"].items()})
+        print(f"fine-tuning {args.finetune}")
+    elif args.init:
         encoder = {k.removeprefix("encoder."): v for k, v in load_checkpoint(args.init)["model"].items() if k.startswith("encoder.")}
         model.encoder.load_state_dict(encoder)
         print(f"encoder initialised from {args.init}")
