@@ -123,8 +123,9 @@ def jitter_corners(corners: np.ndarray, rng: np.random.Generator, amount: float 
 class PlateDataset(torch.utils.data.Dataset):
     """Rectified (as at inference), augmented plates and their encoded texts."""
 
-    def __init__(self, samples: list[PlateSample], cfg: OcrConfig, strength: float = 0.0, seed: int = 0) -> None:
-        self.samples, self.cfg, self.strength = samples, cfg, strength
+    def __init__(self, samples: list[PlateSample], cfg: OcrConfig, strength: float = 0.0, seed: int = 0,
+                 corner_jitter: tuple[float, float] = CORNER_JITTER) -> None:
+        self.samples, self.cfg, self.strength, self.corner_jitter = samples, cfg, strength, corner_jitter
         self.rng = np.random.default_rng(seed)
 
     def __len__(self) -> int:
@@ -134,7 +135,7 @@ class PlateDataset(torch.utils.data.Dataset):
         sample = self.samples[index]
         corners = sample.corners
         if self.strength > 0:
-            corners = jitter_corners(corners, self.rng, np.multiply(CORNER_JITTER, self.strength))
+            corners = jitter_corners(corners, self.rng, np.multiply(self.corner_jitter, self.strength))
         return photometric(plate_crop(sample.image, corners, self.cfg), self.rng, self.strength)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -14,7 +14,7 @@ import torch
 
 from lpr_models.ocr.model import MaskOCR, OcrConfig
 from train.loop import load_checkpoint, run_epochs
-from train.ocr_data import PlateDataset, load_splits
+from train.ocr_data import CORNER_JITTER, PlateDataset, load_splits
 from train.ocr_eval import evaluate_reader
 
 
@@ -33,6 +33,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--strength", type=float, default=1.0, help="augmentation strength (0 = none)")
     parser.add_argument("--mask-ratio", type=float, default=0.7)
+    parser.add_argument("--corner-jitter", type=float, nargs=2, default=CORNER_JITTER, metavar=("X", "Y"),
+                        help="largest per-corner move at strength 1, as shares of the plate's width and height")
     parser.add_argument("--init", type=Path, help="checkpoint whose encoder starts recognition (MAE pre-training)")
     parser.add_argument("--finetune", type=Path, help="start from this whole trained reader (its config is kept)")
     parser.add_argument("--synthetic", type=int, default=0, help="add this many synthetic plates (train.synth) to training")
@@ -61,7 +63,7 @@ def main(argv: list[str] | None = None) -> None:
         encoder = {k.removeprefix("encoder."): v for k, v in load_checkpoint(args.init)["model"].items() if k.startswith("encoder.")}
         model.encoder.load_state_dict(encoder)
         print(f"encoder initialised from {args.init}")
-    dataset = PlateDataset(train, cfg, args.strength)
+    dataset = PlateDataset(train, cfg, args.strength, corner_jitter=tuple(args.corner_jitter))
 
     def batches():
         return torch.utils.data.DataLoader(dataset, batch_size=args.batch, shuffle=True, drop_last=True)
