@@ -15,20 +15,12 @@ from pathlib import Path
 
 import torch
 
-from lpr_models.ocr.model import MaskOCR, OcrConfig
+from lpr_models.ocr.model import REFERENCE_CONFIG, MaskOCR, OcrConfig
 from lpr_models.ocr.reader import PlateReader
 from lpr_models.optimize import compile_for_inference, onnx_available
 from stream.cli_bench import median_ms
 from train.ocr_data import load_splits
 from train.ocr_eval import evaluate_reader
-
-REFERENCE = OcrConfig(embed_dim=624, encoder_layers=8, heads=12, decoder_layers=6)
-
-
-def reader_params(model: MaskOCR) -> float:
-    """Millions of parameters used for reading (the MAE decoder is dropped after pre-training)."""
-    return (sum(p.numel() for p in model.parameters()) - sum(p.numel() for p in model.mae.parameters())) / 1e6
-
 
 def speed(model: MaskOCR, repeats: int) -> dict[str, float]:
     backends = ["eager"] + (["onnx"] if onnx_available() else [])
@@ -57,17 +49,17 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     _, val = load_splits(args.data)
 
-    reference = MaskOCR(REFERENCE).eval()
-    rows = [{"weights": "reference size (untrained)", "config": describe(REFERENCE), "params_M": reader_params(reference),
+    reference = MaskOCR(REFERENCE_CONFIG).eval()
+    rows = [{"weights": "reference size (untrained)", "config": describe(REFERENCE_CONFIG), "params_M": reference.reader_params() / 1e6,
              **speed(reference, max(5, args.repeats // 3))}]
     for path in args.weights:
         model = PlateReader.from_weights(path, backend="eager").model
         accuracy = {f"{name}_exact": evaluate_reader(model, samples)["exact"] for name, samples in val.items() if samples}
-        rows.append({"weights": str(path), "config": describe(model.cfg), "params_M": reader_params(model),
+        rows.append({"weights": str(path), "config": describe(model.cfg), "params_M": model.reader_params() / 1e6,
                      **speed(model, args.repeats), **accuracy})
-    base = rows[0]["onnx_b1_ms" if "onnx_b1_ms" in rows[0] else "eager_b1_ms"]
+    fastest_b1 = "onnx_b1_ms" if onnx_available() else "eager_b1_ms"
     for row in rows:
-        row["speedup_vs_reference_b1"] = base / row["onnx_b1_ms" if "onnx_b1_ms" in row else "eager_b1_ms"]
+        row["speedup_vs_reference_b1"] = rows[0][fastest_b1] / row[fastest_b1]
     for row in rows:
         print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()}))
     if args.json:

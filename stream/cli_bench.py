@@ -98,7 +98,7 @@ def bench_models(repeats: int) -> dict:
             row[f"{name}_speedup"] = row["eager_ms"] / row[f"{name}_ms"]
         report["detector"][f"{h}x{w}"] = row
     model = reader.model
-    report["ocr"] = {"params_M": (sum(p.numel() for p in model.parameters()) - sum(p.numel() for p in model.mae.parameters())) / 1e6}
+    report["ocr"] = {"params_M": model.reader_params() / 1e6}
     for batch in (1, 8):
         x = torch.rand(batch, 3, *reader.input_size)
         row = {"GMACs_per_plate": flops(model, x) / batch}
@@ -115,15 +115,15 @@ def bench_models(repeats: int) -> dict:
 
 
 def _reference_ocr(variants: dict, repeats: int) -> dict:
-    """The reference MaskOCR size (embed 624, 8 encoder layers, 12 heads, 6 decoder layers) with
-    random weights: its latency is what our reader's is compared against, in the same run."""
+    """The reference MaskOCR size with random weights: its latency is what our reader's is
+    compared against, in the same run."""
     import torch
 
-    from lpr_models.ocr.model import MaskOCR, OcrConfig
+    from lpr_models.ocr.model import REFERENCE_CONFIG, MaskOCR
 
-    model = MaskOCR(OcrConfig(embed_dim=624, encoder_layers=8, heads=12, decoder_layers=6)).eval()
-    x = torch.rand(1, 3, 48, 192)
-    row = {"params_M": (sum(p.numel() for p in model.parameters()) - sum(p.numel() for p in model.mae.parameters())) / 1e6}
+    model = MaskOCR(REFERENCE_CONFIG).eval()
+    x = torch.rand(1, 3, REFERENCE_CONFIG.height, REFERENCE_CONFIG.width)
+    row = {"params_M": model.reader_params() / 1e6}
     for name in [n for n in variants if "channels_last" not in n]:
         fn = variants[name](model, x)
         with torch.inference_mode():

@@ -37,6 +37,11 @@ class OcrConfig:
         return asdict(self)
 
 
+# The reference design's size (embed 624, 8 encoder layers, 12 heads, 6 decoder layers): the
+# benchmarks time it, with random weights, as the baseline our readers are compared against.
+REFERENCE_CONFIG = OcrConfig(embed_dim=624, encoder_layers=8, heads=12, decoder_layers=6)
+
+
 def _encoder_layer(dim: int, heads: int) -> nn.TransformerEncoderLayer:
     return nn.TransformerEncoderLayer(
         dim, heads, dim_feedforward=dim * 4, dropout=0.0, activation="gelu", batch_first=True, norm_first=True
@@ -81,6 +86,10 @@ class MaskOCR(nn.Module):
         self.decoder_norm = nn.LayerNorm(cfg.embed_dim)
         self.head = nn.Linear(cfg.embed_dim, vocab_size())
         self.mae = MaeDecoder(cfg)
+
+    def reader_params(self) -> int:
+        """Parameters used for reading: all but the MAE decoder, which only pre-training needs."""
+        return sum(p.numel() for p in self.parameters()) - sum(p.numel() for p in self.mae.parameters())
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """(B, 3, H, W) normalised plates -> (B, max_chars, vocab) logits."""
