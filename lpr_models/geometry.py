@@ -47,13 +47,24 @@ def letterbox(image: np.ndarray, size: tuple[int, int], pad_value: int = 114) ->
     return canvas, Letterbox(scale, pad_x, pad_y)
 
 
-def rectify(image: np.ndarray, corners: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Warp the quadrilateral `corners` (TL, TR, BR, BL) of `image` to a (height, width) plate image."""
+def quad_to_rect(corners: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """The 3x3 perspective matrix taking the quadrilateral `corners` (TL, TR, BR, BL) onto a (height, width) image."""
     h, w = size
     src = np.asarray(corners, dtype=np.float32).reshape(4, 2)
     dst = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
-    matrix = cv2.getPerspectiveTransform(src, dst)
-    return cv2.warpPerspective(image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return cv2.getPerspectiveTransform(src, dst)
+
+
+def rectify(image: np.ndarray, corners: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Warp the quadrilateral `corners` (TL, TR, BR, BL) of `image` to a (height, width) plate image."""
+    h, w = size
+    return cv2.warpPerspective(image, quad_to_rect(corners, size), (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def transform_points(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Apply a 3x3 perspective matrix to (..., 2) points."""
+    pts = np.asarray(points, dtype=np.float32)
+    return cv2.perspectiveTransform(pts.reshape(-1, 1, 2), matrix).reshape(pts.shape)
 
 
 def expand_quad(corners: np.ndarray, margin_x: float, margin_y: float) -> np.ndarray:

@@ -1,7 +1,8 @@
+import cv2
 import numpy as np
 import pytest
 
-from lpr_models.geometry import box_iou, expand_quad, letterbox, order_corners, rectify
+from lpr_models.geometry import box_iou, expand_quad, letterbox, order_corners, quad_to_rect, rectify, transform_points
 
 
 @pytest.mark.parametrize("shape,size", [((720, 1280), (640, 640)), ((1160, 720), (640, 640)), ((1080, 1920), (384, 640)), ((100, 50), (64, 96))])
@@ -52,3 +53,11 @@ def test_box_iou_edge_cases():
     assert box_iou(a, np.array([[5, 0, 15, 10]]))[0, 0] == pytest.approx(50 / 150)
     assert box_iou(a, np.array([[3, 3, 3, 3]]))[0, 0] == 0.0  # empty box
     assert box_iou(np.zeros((0, 4)), a).shape == (0, 1)
+
+
+def test_quad_to_rect_and_transform_points_round_trip():
+    quad = np.array([[10, 20], [110, 30], [105, 60], [12, 52]], np.float32)
+    matrix = quad_to_rect(quad, (30, 90))
+    np.testing.assert_allclose(transform_points(matrix, quad), [[0, 0], [90, 0], [90, 30], [0, 30]], atol=1e-3)
+    back = transform_points(np.linalg.inv(matrix), np.array([[45, 15]], np.float32))
+    assert cv2.pointPolygonTest(quad, tuple(map(float, back[0])), False) > 0

@@ -17,7 +17,7 @@ import torch
 from tqdm import tqdm
 
 from lpr_models.detector.preprocess import to_tensor
-from lpr_models.geometry import letterbox
+from lpr_models.geometry import letterbox, transform_points
 from train.augment import photometric
 from train.ccpd import list_ccpd_images, parse_ccpd_name
 from train.splits import is_validation
@@ -110,7 +110,7 @@ def perspective(image: np.ndarray, boxes: np.ndarray, corners: np.ndarray, rng: 
     src = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
     dst = (src + rng.uniform(-amount, amount, (4, 2)) * [w, h]).astype(np.float32)
     m = cv2.getPerspectiveTransform(src, dst)
-    warp = lambda pts: cv2.perspectiveTransform(pts.reshape(-1, 1, 2), m).reshape(pts.shape) if pts.size else pts  # noqa: E731
+    warp = lambda pts: transform_points(m, pts) if pts.size else pts  # noqa: E731
     out = cv2.warpPerspective(image, m, (w, h), borderValue=(114, 114, 114))
     return out, warp(boxes), warp(corners)
 
