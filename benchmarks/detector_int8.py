@@ -56,7 +56,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     size = tuple(args.input_size)
-    detector = PlateDetector.from_weights(args.weights, input_size=size, backend="eager")
+    detector = PlateDetector.from_weights(args.weights, refine=False, input_size=size, backend="eager")
     train_paths, val_paths = split_ccpd(args.data)
     rng = np.random.default_rng(0)
     calibration = [to_tensor(letterbox(cv2.imread(str(train_paths[i])), size)[0][None])

@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
-SHIPPED = {"detector": WEIGHTS_DIR / "detector.pt", "ocr": WEIGHTS_DIR / "ocr.pt"}
+SHIPPED = {"detector": WEIGHTS_DIR / "detector.pt", "refiner": WEIGHTS_DIR / "refiner.pt", "ocr": WEIGHTS_DIR / "ocr.pt"}
 DIGESTS_FILE = WEIGHTS_DIR / "SHA256SUMS.json"
 
 

@@ -97,21 +97,33 @@ def bench_models(repeats: int) -> dict:
         for name in variants:
             row[f"{name}_speedup"] = row["eager_ms"] / row[f"{name}_ms"]
         report["detector"][f"{h}x{w}"] = row
+    if detector.refiner is not None:
+        net = detector.refiner.net
+        report["refiner"] = {"params_M": sum(p.numel() for p in net.parameters()) / 1e6}
+        for batch in (1, 4):
+            report["refiner"][f"batch{batch}"] = _per_plate_row(net, (batch, 3, net.cfg.height, net.cfg.width), variants, flops, repeats)
     model = reader.model
     report["ocr"] = {"params_M": model.reader_params() / 1e6}
     for batch in (1, 8):
-        x = torch.rand(batch, 3, *reader.input_size)
-        row = {"GMACs_per_plate": flops(model, x) / batch}
-        names = [n for n in variants if "channels_last" not in n]
-        for name in names:
-            fn = variants[name](model, x)
-            with torch.inference_mode():
-                row[f"{name}_ms_per_plate"] = median_ms(lambda: fn(x), repeats) / batch
-        for name in names[1:]:
-            row[f"{name}_speedup"] = row["eager_ms_per_plate"] / row[f"{name}_ms_per_plate"]
-        report["ocr"][f"batch{batch}"] = row
+        report["ocr"][f"batch{batch}"] = _per_plate_row(model, (batch, 3, *reader.input_size), variants, flops, repeats)
     report["ocr_reference_design"] = _reference_ocr(variants, repeats)
     return report
+
+
+def _per_plate_row(module, shape: tuple[int, ...], variants: dict, flops, repeats: int) -> dict:
+    """GMACs and latency per plate of a model run on a batch of `shape`, per back-end, with speed-ups over eager."""
+    import torch
+
+    x = torch.rand(*shape)
+    row = {"GMACs_per_plate": flops(module, x) / shape[0]}
+    names = [n for n in variants if "channels_last" not in n]
+    for name in names:
+        fn = variants[name](module, x)
+        with torch.inference_mode():
+            row[f"{name}_ms_per_plate"] = median_ms(lambda: fn(x), repeats) / shape[0]
+    for name in names[1:]:
+        row[f"{name}_speedup"] = row["eager_ms_per_plate"] / row[f"{name}_ms_per_plate"]
+    return row
 
 
 def _reference_ocr(variants: dict, repeats: int) -> dict:

@@ -30,6 +30,8 @@ class DetectorSection:
     nms_iou: float = 0.5
     threads: int = 0  # torch threads per camera; 0 = torch's default
     backend: str = "auto"  # onnx (if onnxruntime is installed), jit, eager
+    refine: bool = True  # re-estimate each plate's corners from a close-up (lpr_models.detector.refiner)
+    refiner_weights: str = ""  # empty: the shipped weights
 
 
 @dataclass(frozen=True)

@@ -64,8 +64,8 @@ def build_models(cfg: Config) -> tuple[PlateDetector, PlateReader]:
     if cfg.detector.threads:
         torch.set_num_threads(cfg.detector.threads)
     d = cfg.detector
-    detector = PlateDetector.from_weights(d.weights or None, input_size=d.input_size, score_threshold=d.score_threshold,
-                                          nms_iou=d.nms_iou, backend=d.backend)
+    detector = PlateDetector.from_weights(d.weights or None, d.refiner_weights or None, d.refine, input_size=d.input_size,
+                                          score_threshold=d.score_threshold, nms_iou=d.nms_iou, backend=d.backend)
     reader = PlateReader.from_weights(cfg.ocr.weights or None, backend=cfg.ocr.backend)
     warm_up(detector, reader)
     return detector, reader

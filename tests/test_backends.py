@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from lpr_models.detector.model import DetectorConfig, PlateDetectorNet
+from lpr_models.detector.refiner import CornerRefinerNet, RefinerConfig
 from lpr_models.ocr.model import MaskOCR, OcrConfig
 from lpr_models.optimize import ShapeCache, compile_for_inference, onnx_available, resolve
 
@@ -32,6 +33,18 @@ def test_reader_backends_match_eager_for_each_batch_size(backend):
             torch.testing.assert_close(cache(x), model(x), atol=1e-4, rtol=1e-4)
     assert len(cache.compiled) == (1 if backend == "onnx" else 2)  # ONNX models take any batch size
     assert all(fn is not model for fn in cache.compiled.values()), "the back-end fell back to eager"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_refiner_backends_match_eager_for_each_batch_size(backend):
+    torch.manual_seed(0)
+    net = CornerRefinerNet(RefinerConfig(height=32, width=80, channels=8)).eval()
+    cache = ShapeCache(net, backend)
+    for batch in (1, 4):
+        x = torch.rand(batch, 3, 32, 80)
+        with torch.inference_mode():
+            torch.testing.assert_close(cache(x), net(x), atol=1e-4, rtol=1e-4)
+    assert all(fn is not net for fn in cache.compiled.values()), "the back-end fell back to eager"
 
 
 def test_backend_names_are_checked():

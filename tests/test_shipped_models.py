@@ -11,10 +11,11 @@ import zmq
 from lpr_models.detector.detector import PlateDetector
 from lpr_models.geometry import box_iou
 from lpr_models.ocr.reader import PlateReader
-from stream.config import CameraSection, Config, PublishSection
+from stream.config import CameraSection, Config, DetectorSection, PublishSection
 from stream.events import decode_event
-from stream.runner import Sinks, run_camera
+from stream.runner import Sinks, build_models, run_camera
 from tests.conftest import ROOT
+from train.det_eval import corner_error
 from train.evaluate import ccpd_items, evaluate_images, score_video_events
 
 
@@ -35,6 +36,24 @@ def test_detector_finds_the_plate_in_real_validation_photos(models, validation):
         detections = detector.detect(cv2.imread(str(item.path)))
         hits += bool(detections) and box_iou(np.stack([d.box for d in detections]), item.box[None]).max() > 0.7
     assert hits >= 18, f"only {hits}/20 plates found at IoU > 0.7"
+
+
+def test_refined_corners_are_closer_to_the_labels_than_the_detectors_own(models, validation):
+    refined, _ = models
+    plain = PlateDetector.from_weights(refine=False)
+    errors: dict[str, list[float]] = {"plain": [], "refined": []}
+    for item in validation:
+        frame = cv2.imread(str(item.path))
+        for name, detector in (("plain", plain), ("refined", refined)):
+            detections = detector.detect(frame)
+            best = max(detections, key=lambda d: box_iou(d.box[None], item.box[None])[0, 0])
+            errors[name].append(corner_error(best.corners, item.corners))
+    assert np.mean(errors["refined"]) < 0.7 * np.mean(errors["plain"]), errors
+
+
+def test_config_can_turn_the_refiner_off():
+    assert build_models(Config())[0].refiner is not None
+    assert build_models(Config(detector=DetectorSection(refine=False)))[0].refiner is None
 
 
 def test_reader_reads_real_validation_plates(models, validation):

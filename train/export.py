@@ -1,6 +1,7 @@
 """Ship a trained checkpoint: keep only the weights (half precision) and the config, record its SHA-256.
 
     python -m train.export detector runs/det/best.pt
+    python -m train.export refiner runs/refiner/best.pt
     python -m train.export ocr runs/ocr/best.pt
 """
 from __future__ import annotations

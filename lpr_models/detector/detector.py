@@ -10,6 +10,7 @@ from lpr_models.detection import Detection
 from lpr_models.detector.head import decode, make_priors
 from lpr_models.detector.model import STRIDES, DetectorConfig, PlateDetectorNet
 from lpr_models.detector.postprocess import select
+from lpr_models.detector.refiner import CornerRefiner
 from lpr_models.detector.preprocess import to_tensor
 from lpr_models.geometry import letterbox
 from lpr_models.optimize import ShapeCache
@@ -20,22 +21,29 @@ class PlateDetector:
     """`detect(frame) -> list[Detection]` with the trained network.
 
     `input_size` is (height, width), each a multiple of 32: (640, 640) by default, or
-    for example (384, 640) to letterbox 16:9 video with less padding and work.
+    for example (384, 640) to letterbox 16:9 video with less padding and work. With a
+    `refiner`, each plate's corners and box are re-estimated from a close-up of the frame.
     """
 
     def __init__(self, net: PlateDetectorNet, input_size: tuple[int, int] = (640, 640),
-                 score_threshold: float = 0.35, nms_iou: float = 0.5, backend: str = "auto") -> None:
+                 score_threshold: float = 0.35, nms_iou: float = 0.5, backend: str = "auto",
+                 refiner: CornerRefiner | None = None) -> None:
         if any(s % max(net.strides) for s in input_size):
             raise ValueError(f"detector input size {input_size} must be multiples of {max(net.strides)}")
         self.net = net.eval()
         self.forward = ShapeCache(self.net, backend)
         self.priors = make_priors(*input_size, STRIDES)
         self.input_size, self.score_threshold, self.nms_iou = tuple(input_size), score_threshold, nms_iou
+        self.refiner = refiner
 
     @classmethod
-    def from_weights(cls, path: str | Path | None = None, **kwargs) -> "PlateDetector":
-        """Load shipped (default) or given weights; see lpr_models.weights for the checks made."""
-        return cls(build_model("detector", path, lambda cfg: PlateDetectorNet(DetectorConfig(**cfg))), **kwargs)
+    def from_weights(cls, path: str | Path | None = None, refiner_path: str | Path | None = None,
+                     refine: bool = True, **kwargs) -> "PlateDetector":
+        """Load shipped (default) or given weights, with the corner refiner unless `refine` is off;
+        see lpr_models.weights for the checks made."""
+        net = build_model("detector", path, lambda cfg: PlateDetectorNet(DetectorConfig(**cfg)))
+        refiner = CornerRefiner.from_weights(refiner_path, backend=kwargs.get("backend", "auto")) if refine else None
+        return cls(net, refiner=refiner, **kwargs)
 
     def detect(self, frame: np.ndarray) -> list[Detection]:
         return self.detect_batch([frame])[0]
@@ -45,4 +53,7 @@ class PlateDetector:
         boxed = [letterbox(f, self.input_size) for f in frames]
         logits, boxes, corners = decode(self.forward(to_tensor(np.stack([b[0] for b in boxed]))), self.priors)
         scores = logits.sigmoid()
-        return [select(scores[i], boxes[i], corners[i], boxed[i][1], self.score_threshold, self.nms_iou) for i in range(len(frames))]
+        found = [select(scores[i], boxes[i], corners[i], boxed[i][1], self.score_threshold, self.nms_iou) for i in range(len(frames))]
+        if self.refiner is not None:
+            found = [self.refiner.refine(frame, plates) for frame, plates in zip(frames, found)]
+        return found

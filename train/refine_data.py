@@ -1,0 +1,106 @@
+"""Corner-refiner training samples: labelled plates seen through a deliberately wrong quadrilateral.
+
+Each sample moves a plate's labelled corners the way the detector errs (a shift, a
+change of size and independent per-corner moves, larger across the plate's height than
+its width), warps the photo onto the refiner's canvas around that guess, and asks for the
+true corners there. Some plates are first shrunk to 16-80 pixels wide, the small
+plates of wide camera views.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from lpr_models.detector.refiner import RefinerConfig, canvas_size, to_tensor, warp_to_canvas
+from lpr_models.geometry import transform_points
+from train.augment import photometric
+from train.ccpd import parse_ccpd_name
+
+# Standard deviations of the simulated detector error, as shares of the plate's width (x) and height (y).
+SHIFT = (0.04, 0.08)
+CORNER = (0.03, 0.07)
+SCALE = 0.06
+
+
+@dataclass
+class PlatePatch:
+    """The neighbourhood of one labelled plate, with its labels in the patch's pixels."""
+
+    image: np.ndarray
+    corners: np.ndarray  # (4, 2) TL, TR, BR, BL
+
+
+def load_patches(paths: list[Path], context: float = 0.7) -> list[PlatePatch]:
+    """Cut each CCPD photo down to its plate grown by `context` plate widths on every side."""
+    patches = []
+    for path in tqdm(paths, desc="loading plates", leave=False):
+        label = parse_ccpd_name(path.name)
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is None:
+            raise ValueError(f"cannot read image {path}")
+        pad = context * (label.box[2] - label.box[0])
+        x1, y1 = (max(0, int(v - pad)) for v in label.box[:2])
+        x2, y2 = int(min(image.shape[1], label.box[2] + pad)), int(min(image.shape[0], label.box[3] + pad))
+        offset = np.array([x1, y1], np.float32)
+        patches.append(PlatePatch(image[y1:y2, x1:x2].copy(), label.corners - offset))
+    return patches
+
+
+def plate_axes(corners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The plate's left-to-right and top-to-bottom edge vectors (means of opposite edges)."""
+    return ((corners[1] - corners[0]) + (corners[2] - corners[3])) / 2, ((corners[3] - corners[0]) + (corners[2] - corners[1])) / 2
+
+
+def perturb(corners: np.ndarray, rng: np.random.Generator, amount: float = 1.0) -> np.ndarray:
+    """A detector-like wrong guess of `corners`: shifted, rescaled and each corner moved, along the plate's axes."""
+    across, down = plate_axes(corners)
+    gauss = lambda *shape: np.clip(rng.normal(0, 1, shape), -2.5, 2.5) * amount  # noqa: E731
+    shift = gauss(2) * SHIFT
+    moves = gauss(4, 2) * CORNER
+    centre = corners.mean(axis=0)
+    guess = centre + (corners - centre) * (1 + gauss(1) * SCALE)
+    return (guess + (shift[0] + moves[:, :1]) * across + (shift[1] + moves[:, 1:]) * down).astype(np.float32)
+
+
+def mirror(patch: PlatePatch) -> PlatePatch:
+    """Left-right flip with the corners re-ordered so they stay TL, TR, BR, BL."""
+    w = patch.image.shape[1]
+    flip = lambda pts: np.stack([w - pts[:, 0], pts[:, 1]], axis=1)[[1, 0, 3, 2]].astype(np.float32)  # noqa: E731
+    return PlatePatch(patch.image[:, ::-1].copy(), flip(patch.corners))
+
+
+def shrink(patch: PlatePatch, plate_width: float) -> PlatePatch:
+    """Resize so the plate is about `plate_width` pixels wide (the low resolution of small, distant plates)."""
+    scale = plate_width / max(1.0, float(np.linalg.norm(plate_axes(patch.corners)[0])))
+    if scale >= 1:
+        return patch
+    image = cv2.resize(patch.image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    return PlatePatch(image, patch.corners * scale)
+
+
+class RefinerDataset(torch.utils.data.Dataset):
+    """Endless random samples; `length` only sets how many make an epoch."""
+
+    def __init__(self, patches: list[PlatePatch], cfg: RefinerConfig, length: int, strength: float = 1.0, seed: int = 0) -> None:
+        self.patches, self.cfg, self.length, self.strength = patches, cfg, length, strength
+        self.rng = np.random.default_rng(seed)
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        rng = self.rng
+        patch = self.patches[rng.integers(len(self.patches))]
+        if rng.random() < 0.5:
+            patch = mirror(patch)
+        if rng.random() < 0.25 * self.strength:
+            patch = shrink(patch, rng.uniform(16, 80))
+        canvas, matrix = warp_to_canvas(patch.image, perturb(patch.corners, rng, rng.uniform(0.2, 1.2)), self.cfg)
+        canvas = photometric(canvas, rng, self.strength)
+        target = transform_points(matrix, patch.corners) / canvas_size(self.cfg)
+        return to_tensor(canvas[None])[0], torch.from_numpy(target)
