@@ -31,6 +31,8 @@ def add_parser(sub) -> None:
     pipeline.add_argument("--input-size", type=int, nargs=2, default=(640, 640), metavar=("H", "W"))
     pipeline.add_argument("--threads", type=int, default=2)
     pipeline.add_argument("--frames", type=int, default=300, help="frames to process (the clip is looped)")
+    pipeline.add_argument("--without-refiner", action="store_true",
+                          help="also run each height without the corner refiner, to show what it costs")
     pipeline.add_argument("--json", type=Path)
     parser.set_defaults(func=run_bench)
 
@@ -161,6 +163,9 @@ def bench_pipeline(args: argparse.Namespace) -> dict:
 
     detector = PlateDetector.from_weights(input_size=tuple(args.input_size))
     reader = PlateReader.from_weights()
+    variants = {"": detector}
+    if args.without_refiner:
+        variants["_no_refiner"] = PlateDetector(detector.net, detector.input_size, backend=detector.forward.backend)
     report: dict = {"input_size": list(args.input_size)}
     with tempfile.TemporaryDirectory() as tmp:
         for height in args.heights:
@@ -176,24 +181,25 @@ def bench_pipeline(args: argparse.Namespace) -> dict:
                         frames_for_letterbox.append(image)
                     started = time.perf_counter()
             letterbox_ms = [median_ms(lambda f=f: letterbox(f, detector.input_size), 3, 1) for f in frames_for_letterbox]
-            warm_up(detector, reader)  # back-ends are built outside the timing
-            publisher = ZmqPublisher(f"ipc://{tmp}/bench-{height}.ipc")
-            camera = CameraSection(id="bench", source=str(clip))
-            usage_before = resource.getrusage(resource.RUSAGE_SELF)
-            started = time.perf_counter()
-            result = run_camera(Config(cameras=(camera,)), camera, publisher.send, threading.Event(), models=(detector, reader))
-            wall = time.perf_counter() - started
-            usage = resource.getrusage(resource.RUSAGE_SELF)
-            publisher.close()
-            stages = {"decode": decode_ms, "letterbox": letterbox_ms, **result.pipeline.stage_ms}
-            row = {"frames": result.pipeline.frames, "fps": result.pipeline.frames / wall, "events": result.pipeline.events,
-                   "cpu_percent": 100 * ((usage.ru_utime - usage_before.ru_utime) + (usage.ru_stime - usage_before.ru_stime)) / wall,
-                   "peak_rss_MB": usage.ru_maxrss / 1024}
-            for stage, values in stages.items():
-                values = list(values)
-                row[f"{stage}_median_ms"] = float(np.median(values))
-                row[f"{stage}_p95_ms"] = float(np.percentile(values, 95))
-            report[f"{height}p"] = row
+            for suffix, variant in variants.items():
+                warm_up(variant, reader)  # back-ends are built outside the timing
+                publisher = ZmqPublisher(f"ipc://{tmp}/bench-{height}{suffix}.ipc")
+                camera = CameraSection(id="bench", source=str(clip))
+                usage_before = resource.getrusage(resource.RUSAGE_SELF)
+                started = time.perf_counter()
+                result = run_camera(Config(cameras=(camera,)), camera, publisher.send, threading.Event(), models=(variant, reader))
+                wall = time.perf_counter() - started
+                usage = resource.getrusage(resource.RUSAGE_SELF)
+                publisher.close()
+                stages = {"decode": decode_ms, "letterbox": letterbox_ms, **result.pipeline.stage_ms}
+                row = {"frames": result.pipeline.frames, "fps": result.pipeline.frames / wall, "events": result.pipeline.events,
+                       "cpu_percent": 100 * ((usage.ru_utime - usage_before.ru_utime) + (usage.ru_stime - usage_before.ru_stime)) / wall,
+                       "peak_rss_MB": usage.ru_maxrss / 1024}
+                for stage, values in stages.items():
+                    values = list(values)
+                    row[f"{stage}_median_ms"] = float(np.median(values))
+                    row[f"{stage}_p95_ms"] = float(np.percentile(values, 95))
+                report[f"{height}p{suffix}"] = row
     report["fps"] = report[f"{args.heights[-1]}p"]["fps"]
     return report
 

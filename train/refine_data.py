@@ -16,7 +16,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from lpr_models.detector.refiner import RefinerConfig, canvas_size, to_tensor, warp_to_canvas
+from lpr_models.detector.preprocess import to_tensor
+from lpr_models.detector.refiner import RefinerConfig, canvas_size, warp_to_canvas
 from lpr_models.geometry import transform_points
 from train.augment import photometric
 from train.ccpd import parse_ccpd_name

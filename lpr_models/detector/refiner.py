@@ -21,6 +21,7 @@ from torch import nn
 
 from lpr_models.detection import Detection
 from lpr_models.detector.mobilenetv4 import UIB, conv_bn
+from lpr_models.detector.preprocess import to_tensor
 from lpr_models.geometry import expand_quad, quad_to_rect, transform_points
 from lpr_models.optimize import ShapeCache
 
@@ -84,11 +85,6 @@ def canvas_size(cfg: RefinerConfig) -> np.ndarray:
     return np.array([cfg.width, cfg.height], np.float32)
 
 
-def to_tensor(canvases: np.ndarray) -> torch.Tensor:
-    """(B, H, W, 3) BGR uint8 -> (B, 3, H, W) float in [0, 1], RGB, as the detector takes frames."""
-    return torch.from_numpy(np.ascontiguousarray(canvases[..., ::-1])).permute(0, 3, 1, 2).float().div_(255.0)
-
-
 class CornerRefiner:
     """`refine(frame, detections)`: the same plates with their corners re-estimated from a close-up.
 
@@ -119,5 +115,5 @@ class CornerRefiner:
         for _ in range(self.iterations):
             canvases, matrices = zip(*(warp_to_canvas(frame, c, self.cfg) for c in corners))
             points = self.forward(to_tensor(np.stack(canvases))).numpy() * size
-            corners = np.stack([transform_points(np.linalg.inv(m), p) for m, p in zip(matrices, points)])
+            corners = np.stack([transform_points(cv2.invert(m)[1], p) for m, p in zip(matrices, points)])
         return [replace(d, corners=c) for d, c in zip(detections, corners)]
