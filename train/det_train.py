@@ -16,7 +16,7 @@ from lpr_models.detector.model import STRIDES, DetectorConfig, PlateDetectorNet
 from train.det_data import DetectionDataset, collate, load_photos, split_ccpd
 from train.det_eval import evaluate_detector
 from train.det_loss import detection_loss
-from train.loop import load_checkpoint, run_epochs
+from train.loop import load_trained, run_epochs
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -42,14 +42,11 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
 
-    cfg = DetectorConfig(width=args.width, depth=args.depth, neck_channels=args.neck_channels)
     if args.init:
-        state = load_checkpoint(args.init)
-        cfg = DetectorConfig(**state["config"])
-    model = PlateDetectorNet(cfg)
-    if args.init:
-        model.load_state_dict({k: v.float() for k, v in state["model"].items()})
-        print(f"initialised from {args.init}")
+        model = load_trained(args.init, lambda config: PlateDetectorNet(DetectorConfig(**config)))
+    else:
+        model = PlateDetectorNet(DetectorConfig(width=args.width, depth=args.depth, neck_channels=args.neck_channels))
+    cfg = model.cfg
     model = model.to(memory_format=torch.channels_last)
     train_paths, val_paths = split_ccpd(args.data, args.limit)
     dataset = DetectionDataset(load_photos(train_paths), args.size, args.samples_per_epoch, args.strength)

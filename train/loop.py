@@ -30,6 +30,16 @@ def load_checkpoint(path: Path) -> dict:
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
+def load_trained(path: Path, build: Callable[[dict], torch.nn.Module]) -> torch.nn.Module:
+    """The model of a training or shipped checkpoint, rebuilt by `build(config)` with its
+    weights in float32 (shipped weights are half precision), to train further."""
+    state = load_checkpoint(path)
+    model = build(state["config"])
+    model.load_state_dict({k: v.float() for k, v in state["model"].items()})
+    print(f"starting from {path}")
+    return model
+
+
 def run_epochs(
     *,
     model: torch.nn.Module,

@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 from lpr_models.ocr.model import MaskOCR, OcrConfig
-from train.loop import load_checkpoint, run_epochs
+from train.loop import load_checkpoint, load_trained, run_epochs
 from train.ocr_data import CORNER_JITTER, PlateDataset, load_splits
 from train.ocr_eval import evaluate_reader
 
@@ -47,22 +47,21 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
 
-    start = load_checkpoint(args.finetune) if args.finetune else None
-    cfg = OcrConfig(**start["config"]) if start else build_config(args)
     train, val = load_splits(args.data, args.limit)
     if args.synthetic:
         from train.synth.plates import synthetic_samples
 
         train += synthetic_samples(args.synthetic, seed=1)
         print(f"{args.synthetic} synthetic plates added: {len(train)} training plates")
-    model = MaskOCR(cfg)
-    if start:
-        model.load_state_dict({k: v.float() for k, v in start["model"].items()})
-        print(f"fine-tuning {args.finetune}")
-    elif args.init:
-        encoder = {k.removeprefix("encoder."): v for k, v in load_checkpoint(args.init)["model"].items() if k.startswith("encoder.")}
-        model.encoder.load_state_dict(encoder)
-        print(f"encoder initialised from {args.init}")
+    if args.finetune:
+        model = load_trained(args.finetune, lambda config: MaskOCR(OcrConfig(**config)))
+    else:
+        model = MaskOCR(build_config(args))
+        if args.init:
+            encoder = {k.removeprefix("encoder."): v for k, v in load_checkpoint(args.init)["model"].items() if k.startswith("encoder.")}
+            model.encoder.load_state_dict(encoder)
+            print(f"encoder initialised from {args.init}")
+    cfg = model.cfg
     dataset = PlateDataset(train, cfg, args.strength, corner_jitter=tuple(args.corner_jitter))
 
     def batches():
