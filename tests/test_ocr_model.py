@@ -74,3 +74,13 @@ def test_training_warp_jitters_corners_within_bounds():
     dataset = PlateDataset([PlateSample(image, full_corners(image), "AB1", "x")], TINY, strength=1.0)
     x, y = dataset[0]
     assert x.shape == (3, 16, 64) and y.tolist() == encode("AB1", 6)
+
+
+def test_reader_input_is_rgb_in_minus_one_to_one():
+    from lpr_models.ocr.preprocess import to_tensor
+
+    plates = np.zeros((2, 4, 6, 3), np.uint8)
+    plates[1, ..., 0] = 255  # blue in BGR
+    x = to_tensor(plates)
+    assert x.shape == (2, 3, 4, 6) and x.dtype == torch.float32
+    assert x[0].max() == -1.0 and x[1, 2].min() == 1.0 and x[1, :2].max() == -1.0
