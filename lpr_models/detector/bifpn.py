@@ -31,7 +31,7 @@ class Fusion(nn.Module):
     def forward(self, xs: list[torch.Tensor]) -> torch.Tensor:
         w = F.relu(self.weights)
         w = w / (w.sum() + 1e-4)
-        return self.conv(sum(wi * x for wi, x in zip(w, xs)))
+        return self.conv(sum(w[i] * x for i, x in enumerate(xs)))  # indexing, not zip(w, ...): torch.fx can trace it
 
 
 class BiFPNCell(nn.Module):
