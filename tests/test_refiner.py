@@ -54,6 +54,13 @@ def test_refiner_maps_canvas_answers_back_to_frame_pixels():
     assert refiner.refine(frame, []) == []
 
 
+def test_a_degenerate_detection_keeps_its_corners():
+    refiner = CornerRefiner(CornerRefinerNet(TINY), backend="eager")
+    point = np.full((4, 2), 10.0, np.float32)
+    (refined,) = refiner.refine(np.zeros((100, 100, 3), np.uint8), [Detection(0.5, np.zeros(4, np.float32), point)])
+    np.testing.assert_array_equal(refined.corners, point)
+
+
 def test_each_look_starts_from_the_previous_corners():
     """A net that always answers "a little to the right of the quad you showed me" moves the corners once per look."""
     frame = np.zeros((200, 300, 3), np.uint8)

@@ -115,5 +115,12 @@ class CornerRefiner:
         for _ in range(self.iterations):
             canvases, matrices = zip(*(warp_to_canvas(frame, c, self.cfg) for c in corners))
             points = self.forward(to_tensor(np.stack(canvases))).numpy() * size
-            corners = np.stack([transform_points(cv2.invert(m)[1], p) for m, p in zip(matrices, points)])
+            corners = np.stack([_back_to_frame(m, p, c) for m, p, c in zip(matrices, points, corners)])
         return [replace(d, corners=c) for d, c in zip(detections, corners)]
+
+
+def _back_to_frame(matrix: np.ndarray, points: np.ndarray, previous: np.ndarray) -> np.ndarray:
+    """Canvas points mapped back to the frame; a degenerate quad (no inverse warp) keeps its `previous` corners."""
+    invertible, inverse = cv2.invert(matrix)
+    mapped = transform_points(inverse, points) if invertible else previous
+    return mapped if np.isfinite(mapped).all() else previous
