@@ -73,7 +73,7 @@ def build_models(cfg: Config) -> tuple[PlateDetector, PlateReader]:
 
 def warm_up(detector: PlateDetector, reader: PlateReader) -> None:
     """Build the inference back-ends now, not on the first frame: a live camera would drop frames meanwhile."""
-    detector.detect(np.zeros((*detector.input_size, 3), np.uint8))
+    detector.warm_up()
     reader.read([np.zeros((*reader.input_size, 3), np.uint8)])
 
 

@@ -48,6 +48,15 @@ class PlateDetector:
     def detect(self, frame: np.ndarray) -> list[Detection]:
         return self.detect_batch([frame])[0]
 
+    def warm_up(self) -> None:
+        """Build the inference back-ends (the refiner's too: a blank frame has no plate to refine)."""
+        blank = np.zeros((*self.input_size, 3), np.uint8)
+        self.detect(blank)
+        if self.refiner is not None:
+            h, w = self.input_size
+            quad = np.array([[w / 4, h / 3], [3 * w / 4, h / 3], [3 * w / 4, h / 2], [w / 4, h / 2]], np.float32)
+            self.refiner.refine(blank, [Detection(0.0, np.zeros(4, np.float32), quad)])
+
     @torch.inference_mode()
     def detect_batch(self, frames: list[np.ndarray]) -> list[list[Detection]]:
         boxed = [letterbox(f, self.input_size) for f in frames]
