@@ -12,6 +12,7 @@ box labels were drawn as, and the corners alone do not determine it.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -100,7 +101,7 @@ class CornerRefiner:
         self.iterations = iterations
 
     @classmethod
-    def from_weights(cls, path=None, **kwargs) -> "CornerRefiner":
+    def from_weights(cls, path: str | Path | None = None, **kwargs) -> "CornerRefiner":
         """Load shipped (default) or given weights; see lpr_models.weights for the checks made."""
         from lpr_models.weights import build_model
 
