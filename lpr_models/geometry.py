@@ -55,10 +55,16 @@ def quad_to_rect(corners: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.getPerspectiveTransform(src, dst)
 
 
+def warp_quad(image: np.ndarray, corners: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Warp the quadrilateral `corners` (TL, TR, BR, BL) of `image` to a (height, width) image; also the matrix used."""
+    h, w = size
+    matrix = quad_to_rect(corners, size)
+    return cv2.warpPerspective(image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE), matrix
+
+
 def rectify(image: np.ndarray, corners: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Warp the quadrilateral `corners` (TL, TR, BR, BL) of `image` to a (height, width) plate image."""
-    h, w = size
-    return cv2.warpPerspective(image, quad_to_rect(corners, size), (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return warp_quad(image, corners, size)[0]
 
 
 def transform_points(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:

@@ -22,7 +22,7 @@ class PlateDetector:
 
     `input_size` is (height, width), each a multiple of 32: (640, 640) by default, or
     for example (384, 640) to letterbox 16:9 video with less padding and work. With a
-    `refiner`, each plate's corners and box are re-estimated from a close-up of the frame.
+    `refiner`, each plate's corners are re-estimated from a close-up of the frame.
     """
 
     def __init__(self, net: PlateDetectorNet, input_size: tuple[int, int] = (640, 640),

@@ -23,7 +23,7 @@ from torch import nn
 from lpr_models.detection import Detection
 from lpr_models.detector.mobilenetv4 import UIB, conv_bn
 from lpr_models.detector.preprocess import to_tensor
-from lpr_models.geometry import expand_quad, quad_to_rect, transform_points
+from lpr_models.geometry import expand_quad, transform_points, warp_quad
 from lpr_models.optimize import ShapeCache
 
 POINTS = 4  # plate corners TL, TR, BR, BL
@@ -77,9 +77,7 @@ class CornerRefinerNet(nn.Module):
 
 def warp_to_canvas(image: np.ndarray, corners: np.ndarray, cfg: RefinerConfig) -> tuple[np.ndarray, np.ndarray]:
     """The refiner's view around the quad `corners` of `image`, and the matrix from image pixels to it."""
-    matrix = quad_to_rect(expand_quad(corners, cfg.margin_x, cfg.margin_y), (cfg.height, cfg.width))
-    canvas = cv2.warpPerspective(image, matrix, (cfg.width, cfg.height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    return canvas, matrix
+    return warp_quad(image, expand_quad(corners, cfg.margin_x, cfg.margin_y), (cfg.height, cfg.width))
 
 
 def canvas_size(cfg: RefinerConfig) -> np.ndarray:
