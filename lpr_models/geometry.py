@@ -73,11 +73,16 @@ def transform_points(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
     return cv2.perspectiveTransform(pts.reshape(-1, 1, 2), matrix).reshape(pts.shape)
 
 
+def plate_axes(corners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A TL, TR, BR, BL quadrilateral's left-to-right and top-to-bottom edge vectors (means of opposite edges)."""
+    c = np.asarray(corners, dtype=np.float32).reshape(4, 2)
+    return ((c[1] - c[0]) + (c[2] - c[3])) / 2, ((c[3] - c[0]) + (c[2] - c[1])) / 2
+
+
 def expand_quad(corners: np.ndarray, margin_x: float, margin_y: float) -> np.ndarray:
     """Grow a TL, TR, BR, BL quadrilateral by a share of its own width (left and right) and height (top and bottom)."""
     c = np.asarray(corners, dtype=np.float32).reshape(4, 2)
-    across = ((c[1] - c[0]) + (c[2] - c[3])) / 2  # left-to-right edge vector
-    down = ((c[3] - c[0]) + (c[2] - c[1])) / 2  # top-to-bottom edge vector
+    across, down = plate_axes(c)
     dx, dy = across * margin_x, down * margin_y
     return np.stack([c[0] - dx - dy, c[1] + dx - dy, c[2] + dx + dy, c[3] - dx + dy])
 

@@ -20,6 +20,7 @@ from lpr_models.detector.preprocess import to_tensor
 from lpr_models.geometry import letterbox, transform_points
 from train.augment import photometric
 from train.ccpd import list_ccpd_images, parse_ccpd_name
+from train.loop import RandomSamples
 from train.splits import is_validation
 
 
@@ -121,15 +122,12 @@ def to_target(boxes: np.ndarray, corners: np.ndarray) -> dict:
             "corners": torch.from_numpy(corners.reshape(-1, 4, 2)).float()}
 
 
-class DetectionDataset(torch.utils.data.Dataset):
-    """Endless random compositions; `length` only sets how many make an epoch."""
+class DetectionDataset(RandomSamples):
+    """Random compositions of the photos, letterboxed to `size`."""
 
     def __init__(self, photos: list[LabelledPhoto], size: int, length: int, strength: float = 1.0, seed: int = 0) -> None:
-        self.photos, self.size, self.length, self.strength = photos, size, length, strength
-        self.rng = np.random.default_rng(seed)
-
-    def __len__(self) -> int:
-        return self.length
+        super().__init__(length, strength, seed)
+        self.photos, self.size = photos, size
 
     def sample(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(letterboxed image, box points, corners) in network-input pixels."""

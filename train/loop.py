@@ -6,8 +6,21 @@ import time
 from pathlib import Path
 from typing import Callable, Sized
 
+import numpy as np
 import torch
 from tqdm import tqdm
+
+
+class RandomSamples(torch.utils.data.Dataset):
+    """Samples drawn at random from one seeded generator, without end; `length` only sets how many
+    make an epoch, and `strength` scales the augmentation (0 = none)."""
+
+    def __init__(self, length: int, strength: float = 1.0, seed: int = 0) -> None:
+        self.length, self.strength = length, strength
+        self.rng = np.random.default_rng(seed)
+
+    def __len__(self) -> int:
+        return self.length
 
 
 def cosine_lr(step: int, total: int, base: float, warmup: int) -> float:

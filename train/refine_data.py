@@ -18,9 +18,11 @@ from tqdm import tqdm
 
 from lpr_models.detector.preprocess import to_tensor
 from lpr_models.detector.refiner import RefinerConfig, canvas_size, warp_to_canvas
-from lpr_models.geometry import transform_points
+from lpr_models.geometry import plate_axes, transform_points
 from train.augment import photometric
 from train.ccpd import parse_ccpd_name
+from train.det_data import hflip
+from train.loop import RandomSamples
 
 # Standard deviations of the simulated detector error, as shares of the plate's width (x) and height (y).
 SHIFT = (0.04, 0.08)
@@ -52,11 +54,6 @@ def load_patches(paths: list[Path], context: float = 0.7) -> list[PlatePatch]:
     return patches
 
 
-def plate_axes(corners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The plate's left-to-right and top-to-bottom edge vectors (means of opposite edges)."""
-    return ((corners[1] - corners[0]) + (corners[2] - corners[3])) / 2, ((corners[3] - corners[0]) + (corners[2] - corners[1])) / 2
-
-
 def perturb(corners: np.ndarray, rng: np.random.Generator, amount: float = 1.0) -> np.ndarray:
     """A detector-like wrong guess of `corners`: shifted, rescaled and each corner moved, along the plate's axes."""
     across, down = plate_axes(corners)
@@ -70,9 +67,8 @@ def perturb(corners: np.ndarray, rng: np.random.Generator, amount: float = 1.0) 
 
 def mirror(patch: PlatePatch) -> PlatePatch:
     """Left-right flip with the corners re-ordered so they stay TL, TR, BR, BL."""
-    w = patch.image.shape[1]
-    flip = lambda pts: np.stack([w - pts[:, 0], pts[:, 1]], axis=1)[[1, 0, 3, 2]].astype(np.float32)  # noqa: E731
-    return PlatePatch(patch.image[:, ::-1].copy(), flip(patch.corners))
+    image, _, corners = hflip(patch.image, np.zeros((0, 4, 2), np.float32), patch.corners[None])
+    return PlatePatch(image, corners[0].astype(np.float32))
 
 
 def shrink(patch: PlatePatch, plate_width: float) -> PlatePatch:
@@ -84,15 +80,12 @@ def shrink(patch: PlatePatch, plate_width: float) -> PlatePatch:
     return PlatePatch(image, patch.corners * scale)
 
 
-class RefinerDataset(torch.utils.data.Dataset):
-    """Endless random samples; `length` only sets how many make an epoch."""
+class RefinerDataset(RandomSamples):
+    """Random plates seen through perturbed quads: (canvas, true corners as fractions of the canvas)."""
 
     def __init__(self, patches: list[PlatePatch], cfg: RefinerConfig, length: int, strength: float = 1.0, seed: int = 0) -> None:
-        self.patches, self.cfg, self.length, self.strength = patches, cfg, length, strength
-        self.rng = np.random.default_rng(seed)
-
-    def __len__(self) -> int:
-        return self.length
+        super().__init__(length, strength, seed)
+        self.patches, self.cfg = patches, cfg
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         rng = self.rng
