@@ -157,9 +157,6 @@ def bench_pipeline(args: argparse.Namespace) -> dict:
     from lpr_models.detector.detector import PlateDetector
     from lpr_models.geometry import letterbox
     from lpr_models.ocr.reader import PlateReader
-    from stream.config import CameraSection, Config
-    from stream.publish import ZmqPublisher
-    from stream.runner import run_camera, warm_up
 
     detector = PlateDetector.from_weights(input_size=tuple(args.input_size))
     reader = PlateReader.from_weights()
@@ -182,19 +179,8 @@ def bench_pipeline(args: argparse.Namespace) -> dict:
                     started = time.perf_counter()
             letterbox_ms = [median_ms(lambda f=f: letterbox(f, detector.input_size), 3, 1) for f in frames_for_letterbox]
             for suffix, variant in variants.items():
-                warm_up(variant, reader)  # back-ends are built outside the timing
-                publisher = ZmqPublisher(f"ipc://{tmp}/bench-{height}{suffix}.ipc")
-                camera = CameraSection(id="bench", source=str(clip))
-                usage_before = resource.getrusage(resource.RUSAGE_SELF)
-                started = time.perf_counter()
-                result = run_camera(Config(cameras=(camera,)), camera, publisher.send, threading.Event(), models=(variant, reader))
-                wall = time.perf_counter() - started
-                usage = resource.getrusage(resource.RUSAGE_SELF)
-                publisher.close()
-                stages = {"decode": decode_ms, "letterbox": letterbox_ms, **result.pipeline.stage_ms}
-                row = {"frames": result.pipeline.frames, "fps": result.pipeline.frames / wall, "events": result.pipeline.events,
-                       "cpu_percent": 100 * ((usage.ru_utime - usage_before.ru_utime) + (usage.ru_stime - usage_before.ru_stime)) / wall,
-                       "peak_rss_MB": usage.ru_maxrss / 1024}
+                row = _timed_run(clip, (variant, reader), f"ipc://{tmp}/bench-{height}{suffix}.ipc")
+                stages = {"decode": decode_ms, "letterbox": letterbox_ms, **row.pop("stage_ms")}
                 for stage, values in stages.items():
                     values = list(values)
                     row[f"{stage}_median_ms"] = float(np.median(values))
@@ -202,6 +188,26 @@ def bench_pipeline(args: argparse.Namespace) -> dict:
                 report[f"{height}p{suffix}"] = row
     report["fps"] = report[f"{args.heights[-1]}p"]["fps"]
     return report
+
+
+def _timed_run(clip: Path, models: tuple, endpoint: str) -> dict:
+    """One pipeline run over `clip` publishing to `endpoint`: frame rate, CPU, memory and the pipeline's stage laps."""
+    from stream.config import CameraSection, Config
+    from stream.publish import ZmqPublisher
+    from stream.runner import run_camera, warm_up
+
+    warm_up(*models)  # back-ends are built outside the timing
+    publisher = ZmqPublisher(endpoint)
+    camera = CameraSection(id="bench", source=str(clip))
+    usage_before = resource.getrusage(resource.RUSAGE_SELF)
+    started = time.perf_counter()
+    result = run_camera(Config(cameras=(camera,)), camera, publisher.send, threading.Event(), models=models)
+    wall = time.perf_counter() - started
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    publisher.close()
+    return {"frames": result.pipeline.frames, "fps": result.pipeline.frames / wall, "events": result.pipeline.events,
+            "cpu_percent": 100 * ((usage.ru_utime - usage_before.ru_utime) + (usage.ru_stime - usage_before.ru_stime)) / wall,
+            "peak_rss_MB": usage.ru_maxrss / 1024, "stage_ms": result.pipeline.stage_ms}
 
 
 def loop_clip(video: Path, height: int, frames: int, out: Path) -> Path:
