@@ -1,0 +1,165 @@
+"""Plates from outside China, rendered with plate fonts: EU countries (with the blue band), UK,
+Brazil (Mercosur and grey), US and Vietnam (one and two rows).
+
+Texts come from the format table (lpr_models/plate_formats.toml), so every rendered plate fits
+a format the reader knows; US plates, which have no table entry, get 5-7 mixed characters.
+Fonts are read from `../shared/plate_art/` (see its README for their licences), never shipped.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from lpr_models.formats import PlateFormat, grouped, random_text, region_formats
+from lpr_models.vocab import DIGITS, LATIN
+
+FONTS = {
+    "eu": ["eu_de_drorgl_fonts_plates/fonts/GL-Nummernschild-Mtl.ttf", "eu_de_drorgl_fonts_plates/fonts/FE-FONT.TTF",
+           "eu_de_drorgl_fonts_plates/fonts/EuroPlate.ttf"],
+    "uk": ["uk_tocharian_uknumberplate/public/fonts/UKNumberPlate.ttf"],
+    "br": ["br_mercosul_luancesar/assets/fonts/FE-Schrift.TTF", "eu_de_drorgl_fonts_plates/fonts/din1451alt.ttf"],
+    "us": ["us_smuecke_licenseplate/fonts/LicensePlate.ttf"],
+    "vn": ["eu_de_drorgl_fonts_plates/fonts/din1451alt.ttf", "eu_de_drorgl_fonts_plates/fonts/GL-Nummernschild-Eng.ttf"],
+}
+MERCOSUR_BLANK = "br_mercosul_luancesar/assets/placa_mercosul.png"
+WORLD_STYLES = ("eu", "uk", "br", "us", "vn")
+US_STATES = ["TEXAS", "OHIO", "UTAH", "IOWA", "MAINE", "CALIFORNIA", "FLORIDA", "NEW YORK", "ARIZONA", "OREGON"]
+
+
+@dataclass(frozen=True)
+class WorldPlate:
+    image: np.ndarray  # BGR, frontal
+    text: str
+    region: str
+    rows: int
+
+
+@lru_cache(maxsize=64)
+def _font(art: Path, relpath: str, size: int) -> ImageFont.FreeTypeFont:
+    path = art / relpath
+    if not path.is_file():
+        raise FileNotFoundError(f"no plate font {path}")
+    return ImageFont.truetype(str(path), size)
+
+
+def _text_line(draw: ImageDraw.ImageDraw, text: str, box: tuple[int, int, int, int], font_path: str, art: Path,
+               fill: tuple[int, int, int]) -> None:
+    """`text` centred in `box`, as tall as the box and squeezed to its width when too wide."""
+    x1, y1, x2, y2 = box
+    font = _font(art, font_path, max(8, int((y2 - y1) * 1.25)))
+    layer = Image.new("L", (int(font.size * (len(text) + 2)), int(font.size * 1.6)), 0)
+    ImageDraw.Draw(layer).text((font.size // 2, font.size // 5), text, font=font, fill=255)
+    bbox = layer.getbbox()
+    if bbox is None:
+        return
+    layer = layer.crop(bbox)
+    width = min(x2 - x1, int(layer.width * (y2 - y1) / layer.height))
+    layer = layer.resize((max(1, width), y2 - y1))
+    draw.bitmap((x1 + (x2 - x1 - width) // 2, y1), layer, fill=fill)
+
+
+def _blank(size: tuple[int, int], colour: tuple[int, int, int], border: tuple[int, int, int] | None) -> Image.Image:
+    image = Image.new("RGB", size, colour)
+    if border is not None:
+        w, h = size
+        ImageDraw.Draw(image).rounded_rectangle((2, 2, w - 3, h - 3), radius=h // 12, outline=border, width=max(2, h // 30))
+    return image
+
+
+def _choose(formats: tuple[PlateFormat, ...], rng: np.random.Generator) -> PlateFormat:
+    return formats[rng.integers(len(formats))]
+
+
+def render_eu(art: Path, rng: np.random.Generator) -> WorldPlate:
+    fmt = _choose(region_formats("eu"), rng)
+    text = random_text(fmt, rng)
+    yellow = fmt.band == "NL" and rng.random() < 0.7
+    image = _blank((520, 110), (245, 200, 30) if yellow else (245, 245, 245), (20, 20, 20))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((6, 6, 50, 103), fill=(0, 51, 153))
+    for k in range(12):  # the ring of stars, as dots
+        angle = 2 * np.pi * k / 12
+        cx, cy = 28 + 12 * np.cos(angle), 32 + 12 * np.sin(angle)
+        draw.ellipse((cx - 2, cy - 2, cx + 2, cy + 2), fill=(255, 204, 0))
+    _text_line(draw, fmt.band or "EU", (10, 62, 46, 94), FONTS["eu"][0], art, (255, 255, 255))
+    font = FONTS["eu"][rng.integers(len(FONTS["eu"]))]
+    _text_line(draw, grouped(fmt, text, " " if fmt.band != "FR" else "-"), (62, 14, 508, 96), font, art, (15, 15, 15))
+    return WorldPlate(_bgr(image), text, "eu", 1)
+
+
+def render_uk(art: Path, rng: np.random.Generator) -> WorldPlate:
+    fmt = _choose(region_formats("uk"), rng)
+    text = random_text(fmt, rng)
+    rear = rng.random() < 0.5
+    image = _blank((520, 111), (250, 205, 0) if rear else (245, 245, 245), (20, 20, 20))
+    draw = ImageDraw.Draw(image)
+    left = 14
+    if rng.random() < 0.4:
+        draw.rectangle((6, 6, 50, 104), fill=(0, 51, 153))
+        _text_line(draw, "UK" if rng.random() < 0.5 else "GB", (10, 64, 46, 94), FONTS["eu"][0], art, (255, 255, 255))
+        left = 60
+    _text_line(draw, grouped(fmt, text), (left, 18, 508, 94), FONTS["uk"][0], art, (10, 10, 10))
+    return WorldPlate(_bgr(image), text, "uk", 1)
+
+
+def render_br(art: Path, rng: np.random.Generator) -> WorldPlate:
+    fmt = _choose(region_formats("br"), rng)
+    text = random_text(fmt, rng)
+    mercosur = fmt.pattern == "LLL DLDD" or rng.random() < 0.4
+    if mercosur:
+        image = Image.open(art / MERCOSUR_BLANK).convert("RGB").resize((400, 130))
+        draw = ImageDraw.Draw(image)
+        _text_line(draw, text, (44, 42, 384, 118), FONTS["br"][0], art, (15, 15, 15))
+    else:
+        image = _blank((400, 130), (185, 185, 185), (40, 40, 40))
+        draw = ImageDraw.Draw(image)
+        _text_line(draw, "BRASIL", (120, 8, 280, 30), FONTS["br"][1], art, (30, 30, 30))
+        _text_line(draw, grouped(fmt, text, "-"), (18, 38, 382, 118), FONTS["br"][1], art, (25, 25, 25))
+    return WorldPlate(_bgr(image), text, "br", 1)
+
+
+def render_us(art: Path, rng: np.random.Generator) -> WorldPlate:
+    alphabet = LATIN + DIGITS
+    text = "".join(alphabet[i] for i in rng.integers(0, len(alphabet), int(rng.integers(5, 8))))
+    colours = [(25, 40, 120), (130, 20, 20), (20, 20, 20), (20, 80, 30)]
+    ink = colours[rng.integers(len(colours))]
+    image = _blank((300, 150), (235, 235, 228), (90, 90, 90))
+    draw = ImageDraw.Draw(image)
+    _text_line(draw, US_STATES[rng.integers(len(US_STATES))], (40, 10, 260, 34), FONTS["eu"][0], art, ink)
+    _text_line(draw, text, (16, 42, 284, 124), FONTS["us"][0], art, ink)
+    return WorldPlate(_bgr(image), text, "us", 1)
+
+
+def render_vn(art: Path, rng: np.random.Generator) -> WorldPlate:
+    fmt = _choose(region_formats("vn"), rng)
+    text = random_text(fmt, rng)
+    font = FONTS["vn"][rng.integers(len(FONTS["vn"]))]
+    background = (250, 200, 0) if rng.random() < 0.2 else (240, 240, 240)
+    top, bottom = text[: fmt.groups[0]], text[fmt.groups[0] :]
+    tail = bottom[:-2] + "." + bottom[-2:] if len(bottom) == 5 else bottom
+    if rng.random() < 0.5:  # two rows: motorbikes and square car plates
+        image = _blank((280, 200), background, (20, 20, 20))
+        draw = ImageDraw.Draw(image)
+        _text_line(draw, top[:2] + "-" + top[2:], (20, 14, 260, 94), font, art, (15, 15, 15))
+        _text_line(draw, tail, (20, 108, 260, 188), font, art, (15, 15, 15))
+        return WorldPlate(_bgr(image), text, "vn", 2)
+    image = _blank((520, 110), background, (20, 20, 20))
+    _text_line(ImageDraw.Draw(image), f"{top}-{tail}", (16, 14, 504, 96), font, art, (15, 15, 15))
+    return WorldPlate(_bgr(image), text, "vn", 1)
+
+
+RENDERERS = {"eu": render_eu, "uk": render_uk, "br": render_br, "us": render_us, "vn": render_vn}
+
+
+def render_world_plate(style: str, art: Path, rng: np.random.Generator) -> WorldPlate:
+    """A random plate of `style` (one of WORLD_STYLES)."""
+    return RENDERERS[style](art, rng)
+
+
+def _bgr(image: Image.Image) -> np.ndarray:
+    return cv2.cvtColor(np.asarray(image), cv2.COLOR_RGB2BGR)
