@@ -47,3 +47,8 @@ def decode(ids: list[int]) -> str:
 def is_supported(text: str) -> bool:
     """Whether every character of `text` is in the vocabulary."""
     return all(c in _INDEX for c in text)
+
+
+# Plate families the reader tells apart (its region head); a Chinese character is only ever
+# read on a plate read as "cn".
+REGIONS = ("cn", "eu", "uk", "br", "us", "vn")

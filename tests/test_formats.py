@@ -1,0 +1,67 @@
+"""The plate-format table and format-aware reading: examples fit, near misses do not, confusions get fixed."""
+import tomllib
+
+import numpy as np
+import pytest
+
+from lpr_models.formats import TABLE, best_fit, fits_format, load_formats, random_text, region_formats
+from lpr_models.ocr.reader import decode_reading
+from lpr_models.vocab import CHARSET, PAD, REGIONS, vocab_size
+
+ENTRIES = tomllib.loads(TABLE.read_text(encoding="utf-8"))["format"]
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.get("country", e.get("name")))
+def test_every_format_matches_its_examples_and_rejects_its_near_misses(entry):
+    assert entry["examples"] and entry["near_misses"]
+    for text in entry["examples"]:
+        assert fits_format(entry["region"], text), text
+    for text in entry["near_misses"]:
+        assert not fits_format(entry["region"], text), text
+
+
+def test_regions_without_a_table_entry_have_no_known_format():
+    assert fits_format("us", "ANYTHING") is None and region_formats("us") == ()
+
+
+def test_random_texts_fit_their_format():
+    rng = np.random.default_rng(0)
+    for fmt in load_formats():
+        assert fmt.fits(random_text(fmt, rng))
+
+
+def _log_probs(text: str, slots: int = 10, confident: float = 0.9, swaps: dict | None = None) -> np.ndarray:
+    """Reader output reading `text`; `swaps` moves some probability at a position to another character."""
+    index = {c: i + 1 for i, c in enumerate(CHARSET)}
+    probs = np.full((slots, vocab_size()), 1e-4)
+    for pos in range(slots):
+        probs[pos, index[text[pos]] if pos < len(text) else PAD] = confident
+    for pos, (char, p) in (swaps or {}).items():
+        probs[pos, index[char]] = p
+    return np.log(probs / probs.sum(axis=1, keepdims=True))
+
+
+def _regions(name: str) -> np.ndarray:
+    out = np.full(len(REGIONS), 0.01)
+    out[REGIONS.index(name)] = 1.0
+    return out / out.sum()
+
+
+def test_an_o_read_where_a_format_needs_a_zero_is_read_as_zero():
+    log_probs = _log_probs("ABCO234", swaps={3: ("0", 0.3)})  # O at 0.9, 0 at 0.3 in a digit position
+    reading = decode_reading(log_probs, _regions("br"))
+    assert reading.text == "ABC0234" and reading.format_valid is True
+    assert best_fit(log_probs, "br")[0] == "ABC0234"
+
+
+def test_a_text_far_from_every_format_is_kept_as_read_and_marked():
+    reading = decode_reading(_log_probs("ABCDEFGH", confident=0.99), _regions("br"))
+    assert reading.text == "ABCDEFGH" and reading.format_valid is False
+
+
+def test_no_chinese_character_is_read_on_a_plate_of_another_region():
+    log_probs = _log_probs("皖LL7627", swaps={0: ("L", 0.2)})
+    assert decode_reading(log_probs, _regions("cn")).text == "皖LL7627"
+    vietnamese = decode_reading(log_probs, _regions("vn"))
+    assert not any(c in vietnamese.text for c in "皖沪津渝冀晋蒙辽吉黑苏浙京闽赣鲁豫鄂湘粤桂琼川贵云藏陕甘青宁新警学港澳挂使领")
+    assert vietnamese.region == "vn"
