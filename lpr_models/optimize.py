@@ -35,16 +35,19 @@ def resolve(backend: str) -> str:
 
 
 def export_onnx(module: torch.nn.Module, example: torch.Tensor) -> bytes:
-    """The module as an ONNX model (opset 17) whose batch size is dynamic."""
+    """The module as an ONNX model (opset 17) whose batch size is dynamic; one output per tensor it returns."""
     buffer = io.BytesIO()
     fastpath = torch.backends.mha.get_fastpath_enabled()
     torch.backends.mha.set_fastpath_enabled(False)  # the fused transformer kernels have no ONNX form
     try:
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            outputs = module(example)
+            count = len(outputs) if isinstance(outputs, tuple) else 1
+            names = ["output"] if count == 1 else [f"output{i}" for i in range(count)]
             torch.onnx.export(module, example, buffer, dynamo=False, opset_version=17,
-                              input_names=["input"], output_names=["output"],
-                              dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
+                              input_names=["input"], output_names=names,
+                              dynamic_axes={"input": {0: "batch"}, **{name: {0: "batch"} for name in names}})
     finally:
         torch.backends.mha.set_fastpath_enabled(fastpath)
     return buffer.getvalue()
@@ -63,8 +66,9 @@ class OnnxRunner:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.from_numpy(self.session.run(None, {"input": x.contiguous().numpy()})[0])
+    def __call__(self, x: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, ...]:
+        outputs = [torch.from_numpy(o) for o in self.session.run(None, {"input": x.contiguous().numpy()})]
+        return outputs[0] if len(outputs) == 1 else tuple(outputs)
 
 
 def compile_for_inference(module: torch.nn.Module, example: torch.Tensor, backend: str = "auto") -> Callable[[torch.Tensor], torch.Tensor]:

@@ -1,32 +1,50 @@
 import numpy as np
 import torch
 
-from lpr_models.ocr.model import MaskOCR, OcrConfig, strips_of
+from lpr_models.ocr.model import MaskOCR, OcrConfig, patches_of
 from lpr_models.ocr.reader import read_batch
-from lpr_models.vocab import encode, vocab_size
+from lpr_models.vocab import REGIONS, encode, vocab_size
 from train.ocr_data import PlateDataset, PlateSample, full_corners, jitter_corners
 
 TINY = OcrConfig(height=16, width=64, strip_width=4, embed_dim=32, encoder_layers=1, heads=2, decoder_layers=1,
                  max_chars=6, mae_decoder_dim=16)
 
 
-def test_output_has_one_slot_per_character_over_the_vocabulary():
+def test_output_has_one_slot_per_character_over_the_vocabulary_and_a_region():
     model = MaskOCR(TINY)
-    assert model(torch.zeros(3, 3, 16, 64)).shape == (3, 6, vocab_size())
+    chars, regions = model(torch.zeros(3, 3, 16, 64))
+    assert chars.shape == (3, 6, vocab_size()) and regions.shape == (3, len(REGIONS))
 
 
-def test_strips_cut_full_height_columns_left_to_right():
+def test_patches_are_strips_in_two_rows_read_row_by_row():
     images = torch.arange(2 * 3 * 16 * 64, dtype=torch.float32).reshape(2, 3, 16, 64)
-    strips = strips_of(images, 4)
-    assert strips.shape == (2, 16, 3 * 16 * 4)
-    assert torch.equal(strips[1, 5].reshape(3, 16, 4), images[1, :, :, 20:24])
+    patches = patches_of(images, TINY)
+    assert patches.shape == (2, 32, 3 * 8 * 4)
+    assert torch.equal(patches[1, 5].reshape(3, 8, 4), images[1, :, :8, 20:24])  # top row, 6th strip
+    assert torch.equal(patches[1, 16 + 5].reshape(3, 8, 4), images[1, :, 8:, 20:24])  # the same strip, bottom row
+    model = MaskOCR(TINY)
+    with torch.no_grad():  # the encoder's tokens come in the same order as the MAE targets
+        model.encoder.pos.zero_()
+        model.encoder.embed.bias.zero_()
+        tokens = model.encoder.tokens(images)
+        expected = patches_of(images, TINY) @ model.encoder.embed.weight.reshape(32, -1).T
+    torch.testing.assert_close(tokens, expected, rtol=1e-4, atol=1e-2)
+
+
+def test_the_two_rows_of_a_plate_reach_separate_tokens():
+    model = MaskOCR(TINY)
+    top_only = torch.zeros(1, 3, 16, 64)
+    top_only[..., :8, :] = 1.0
+    with torch.no_grad():
+        tokens = model.encoder.tokens(top_only) - model.encoder.tokens(torch.zeros(1, 3, 16, 64))
+    assert tokens[0, :16].abs().sum() > 0 and tokens[0, 16:].abs().sum() == 0
 
 
 def test_mae_masks_most_strips_and_reconstructs_pixels():
     model = MaskOCR(TINY)
     images = torch.randn(2, 3, 16, 64)
     tokens = model.encoder.tokens(images)
-    assert tokens.shape == (2, 16, 32)
+    assert tokens.shape == (2, 32, 32)
     loss = model.mae_loss(images, mask_ratio=0.75)
     assert loss.ndim == 0 and loss.item() > 0
     loss.backward()
@@ -42,7 +60,7 @@ def test_a_recognition_step_lowers_the_loss():
     optimizer = torch.optim.AdamW(model.parameters(), lr=2e-3)
     losses = []
     for _ in range(20):
-        loss = torch.nn.functional.cross_entropy(model(images).flatten(0, 1), targets.flatten())
+        loss = torch.nn.functional.cross_entropy(model(images)[0].flatten(0, 1), targets.flatten())
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -56,8 +74,12 @@ def test_reader_returns_text_up_to_the_end_class_with_confidences():
         model.head.bias.zero_()
         model.head.weight.zero_()
         model.head.bias[encode("A", 1)[0]] = 5.0
+        model.region_head.weight.zero_()
+        model.region_head.bias.zero_()
+        model.region_head.bias[REGIONS.index("us")] = 5.0  # a region with no known format: the text as read
     readings = read_batch(model, np.zeros((2, 16, 64, 3), np.uint8))
     assert [r.text for r in readings] == ["AAAAAA"] * 2
+    assert readings[0].region == "us" and readings[0].region_confidence > 0.9 and readings[0].format_valid is None
     assert len(readings[0].char_confidences) == 6 and 0 < readings[0].confidence < 1
 
 
@@ -72,8 +94,8 @@ def test_training_warp_jitters_corners_within_bounds():
     assert np.abs(vertical_only[..., 0]).max() < 1e-4 and np.abs(vertical_only[..., 1]).max() > 1
     image = np.zeros((20, 100, 3), np.uint8)
     dataset = PlateDataset([PlateSample(image, full_corners(image), "AB1", "x")], TINY, strength=1.0)
-    x, y = dataset[0]
-    assert x.shape == (3, 16, 64) and y.tolist() == encode("AB1", 6)
+    x, y, region = dataset[0]
+    assert x.shape == (3, 16, 64) and y.tolist() == encode("AB1", 6) and REGIONS[region] == "cn"
 
 
 def test_reader_input_is_rgb_in_minus_one_to_one():

@@ -2,6 +2,8 @@
 
 Every sample keeps its source image and the plate's 4 corners in it, so training warps
 each plate exactly as inference does (lpr_models.ocr.preprocess.plate_crop), with corner jitter.
+A `-` in a label is a character that cannot be read (UC3M paints two of every plate's
+characters over): that position is ignored by the loss and by the scores.
 """
 from __future__ import annotations
 
@@ -14,14 +16,36 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from lpr_models.formats import fits_format
 from lpr_models.ocr.model import OcrConfig
 from lpr_models.ocr.preprocess import plate_crop, to_tensor
-from lpr_models.vocab import encode, is_supported
+from lpr_models.vocab import REGIONS, encode, is_supported
 from train.augment import photometric
 from train.ccpd import list_ccpd_images, parse_ccpd_name
 from train.splits import is_validation
 
-CROP_FOLDERS = ("ccpd_crops", "br_crops", "us_crops")
+UNREADABLE = "-"  # a label character hidden in the image: ignored in training and scoring
+IGNORE = -100  # the loss's ignore index
+
+
+@dataclass(frozen=True)
+class CropFolder:
+    """A folder of labelled crops: its labels file, the plate family, and whether labels are machine-read."""
+
+    name: str
+    labels: str = "labels.csv"
+    region: str | None = None  # None: the labels file's `region` column (vn_crops: vn, cz, hr)
+    noisy: bool = False  # labels read by a program: train only on those that fit a known format
+
+
+CROP_FOLDERS = (
+    CropFolder("ccpd_crops", region="cn"),
+    CropFolder("br_crops", region="br"),
+    CropFolder("us_crops", region="us"),
+    CropFolder("vn_crops", noisy=True),
+    CropFolder("uc3m", labels="crops.csv", region="eu"),
+)
+COUNTRY_REGION = {"vn": "vn", "cz": "eu", "hr": "eu"}
 
 
 @dataclass
@@ -30,6 +54,8 @@ class PlateSample:
     corners: np.ndarray  # (4, 2) TL, TR, BR, BL in `image`
     text: str
     source: str
+    region: str = "cn"
+    rows: int = 1
 
 
 def read_image(path: Path) -> np.ndarray:
@@ -44,18 +70,31 @@ def full_corners(image: np.ndarray) -> np.ndarray:
     return np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
 
 
-def load_crop_folder(folder: Path, limit: int | None = None) -> list[PlateSample]:
-    """A crop folder with `labels.csv` (file, text, ...); unsupported texts are skipped."""
-    labels = folder / "labels.csv"
+def readable(text: str) -> str:
+    """`text` with its unreadable positions removed (what a reader can be scored on)."""
+    return text.replace(UNREADABLE, "")
+
+
+def load_crop_folder(folder: Path, limit: int | None = None, spec: CropFolder | None = None) -> list[PlateSample]:
+    """A crop folder with a labels file (file, text, ...); unsupported texts are skipped."""
+    spec = spec or CropFolder(folder.name)
+    labels = folder / spec.labels
     if not labels.is_file():
-        raise FileNotFoundError(f"no labels.csv in {folder}")
+        raise FileNotFoundError(f"no {spec.labels} in {folder}")
     with labels.open(newline="", encoding="utf-8") as fh:
-        rows = [r for r in csv.DictReader(fh) if r.get("text") and is_supported(r["text"])]
+        rows = [r for r in csv.DictReader(fh) if r.get("text") and is_supported(readable(r["text"]))]
     samples = []
     for row in rows[:limit]:
         image = read_image(folder / row["file"])
-        samples.append(PlateSample(image, full_corners(image), row["text"], folder.name))
+        region = spec.region or COUNTRY_REGION.get(row.get("region", ""), "unknown")
+        two_rows = row.get("rows_hint") == "2" or row.get("plate_type") == "B"
+        samples.append(PlateSample(image, full_corners(image), row["text"], folder.name, region, 2 if two_rows else 1))
     return samples
+
+
+def plausible_label(sample: PlateSample) -> bool:
+    """Whether a machine-read label fits its region's formats (the wrong ones mostly do not)."""
+    return fits_format(sample.region, sample.text) is not False
 
 
 def cut_ccpd_plate(path: Path, margin: float = 0.35) -> PlateSample:
@@ -68,7 +107,7 @@ def cut_ccpd_plate(path: Path, margin: float = 0.35) -> PlateSample:
     left, top = int(max(0, x1 - mx)), int(max(0, y1 - my))
     right, bottom = int(min(w, x2 + mx)), int(min(h, y2 + my))
     crop = image[top:bottom, left:right].copy()
-    return PlateSample(crop, label.corners - np.array([left, top], np.float32), label.text, "ccpd")
+    return PlateSample(crop, label.corners - np.array([left, top], np.float32), label.text, "ccpd", "cn")
 
 
 def load_ccpd_plates(folder: Path, limit: int | None = None) -> list[PlateSample]:
@@ -86,15 +125,26 @@ def load_splits(data_root: Path, limit: int | None = None) -> tuple[list[PlateSa
     val_texts = {s.text for s in ccpd if is_validation(s.text)}
     train = [s for s in ccpd if s.text not in val_texts]
     val: dict[str, list[PlateSample]] = {"ccpd": [s for s in ccpd if s.text in val_texts]}
-    for name in CROP_FOLDERS:
-        samples = load_crop_folder(data_root / name, limit)
-        if name == "ccpd_crops":
+    for spec in CROP_FOLDERS:
+        samples = load_crop_folder(data_root / spec.name, limit, spec)
+        if spec.name == "ccpd_crops":
             train += [s for s in samples if s.text not in val_texts]
             continue
-        key = name.removesuffix("_crops")
-        train += [s for s in samples if not is_validation(s.text)]
-        val[key] = [s for s in samples if is_validation(s.text)]
+        held_out = [s for s in samples if is_validation(s.text)]
+        kept = [s for s in samples if not is_validation(s.text) and (not spec.noisy or plausible_label(s))]
+        train += kept
+        if spec.region is None:  # one validation set per family the folder holds
+            for region in sorted({s.region for s in held_out}):
+                val[f"{spec.name.removesuffix('_crops')}_{region}"] = [s for s in held_out if s.region == region]
+        else:
+            val[spec.name.removesuffix("_crops")] = held_out
     return train, val
+
+
+def encode_target(text: str, max_len: int) -> list[int]:
+    """Class indices for training, IGNORE at unreadable positions."""
+    ids = encode(text.replace(UNREADABLE, "0"), max_len)
+    return [IGNORE if c == UNREADABLE else i for c, i in zip(text.ljust(max_len), ids)]
 
 
 # Largest per-corner move in training, as a share of the plate's width and of its height: the
@@ -138,6 +188,7 @@ class PlateDataset(torch.utils.data.Dataset):
             corners = jitter_corners(corners, self.rng, np.multiply(self.corner_jitter, self.strength))
         return photometric(plate_crop(sample.image, corners, self.cfg), self.rng, self.strength)
 
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        target = torch.tensor(encode(self.samples[index].text, self.cfg.max_chars))
-        return to_tensor(self.plate(index)[None])[0], target
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor, int]:
+        sample = self.samples[index]
+        target = torch.tensor(encode_target(sample.text, self.cfg.max_chars))
+        return to_tensor(self.plate(index)[None])[0], target, REGIONS.index(sample.region)

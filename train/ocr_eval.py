@@ -1,4 +1,8 @@
-"""Score the reader on labelled plates: exact match, per-character accuracy, frequent confusions."""
+"""Score the reader on labelled plates: exact match, per-character accuracy, frequent confusions,
+the region it names, and how often it puts a Chinese character on a plate from elsewhere.
+
+A `-` in a label is a position hidden in the image (UC3M): it matches whatever is read there.
+"""
 from __future__ import annotations
 
 from collections import Counter
@@ -8,15 +12,30 @@ import torch
 
 from lpr_models.ocr.preprocess import plate_crop
 from lpr_models.ocr.model import MaskOCR
-from lpr_models.ocr.reader import read_batch
-from train.ocr_data import PlateSample
+from lpr_models.ocr.reader import CHINESE_CLASSES, read_batch
+from lpr_models.vocab import CHARSET
+from train.ocr_data import UNREADABLE, PlateSample
+
+CHINESE = {CHARSET[i - 1] for i in CHINESE_CLASSES}
+
+
+def matches(predicted: str, truth: str) -> bool:
+    """Exact match, a hidden (`-`) position of the truth matching any character."""
+    return len(predicted) == len(truth) and all(t == UNREADABLE or p == t for p, t in zip(predicted, truth))
 
 
 def char_accuracy(predicted: str, truth: str) -> float:
-    """Share of the truth's character positions read correctly (a missing position is wrong)."""
+    """Share of the truth's readable positions read correctly (a missing position is wrong)."""
     if not truth:
         return float(predicted == truth)
-    return sum(p == t for p, t in zip(predicted, truth)) / max(len(truth), len(predicted))
+    hidden = truth.count(UNREADABLE)
+    right = sum(p == t for p, t in zip(predicted, truth) if t != UNREADABLE)
+    return right / max(len(truth) - hidden, len(predicted) - hidden, 1)
+
+
+def invents_province(predicted: str, region: str) -> bool:
+    """A Chinese character read on a plate that is not Chinese."""
+    return region != "cn" and any(c in CHINESE for c in predicted)
 
 
 def confusions(pairs: list[tuple[str, str]], top: int = 10) -> list[tuple[str, str, int]]:
@@ -28,18 +47,40 @@ def confusions(pairs: list[tuple[str, str]], top: int = 10) -> list[tuple[str, s
     return [(t, p, n) for (t, p), n in counts.most_common(top)]
 
 
+def score(rows: list[tuple[str, str, str, str]]) -> dict:
+    """Figures for (predicted text, truth, predicted region, true region) rows."""
+    n = max(1, len(rows))
+    return {
+        "plates": float(len(rows)),
+        "exact": sum(matches(p, t) for p, t, _, _ in rows) / n,
+        "char_accuracy": sum(char_accuracy(p, t) for p, t, _, _ in rows) / n,
+        "region_accuracy": sum(pr == tr for _, _, pr, tr in rows) / n,
+        "invented_province": sum(invents_province(p, tr) for p, _, _, tr in rows) / n,
+        "confusions": confusions([(p, t) for p, t, _, _ in rows]),
+    }
+
+
 @torch.inference_mode()
-def evaluate_reader(model: MaskOCR, samples: list[PlateSample], batch: int = 128) -> dict:
-    """Figures for plates cropped from their labelled corners."""
+def read_samples(model: MaskOCR, samples: list[PlateSample], batch: int = 128) -> list[tuple[str, str, str, str]]:
+    """(predicted text, truth, predicted region, true region) for plates cropped from their labelled corners."""
     model.eval()
-    pairs = []
+    rows = []
     for start in range(0, len(samples), batch):
         chunk = samples[start : start + batch]
         plates = np.stack([plate_crop(s.image, s.corners, model.cfg) for s in chunk])
-        pairs += [(r.text, s.text) for r, s in zip(read_batch(model, plates), chunk)]
-    return {
-        "plates": float(len(pairs)),
-        "exact": sum(p == t for p, t in pairs) / max(1, len(pairs)),
-        "char_accuracy": sum(char_accuracy(p, t) for p, t in pairs) / max(1, len(pairs)),
-        "confusions": confusions(pairs),
-    }
+        rows += [(r.text, s.text, r.region, s.region) for r, s in zip(read_batch(model, plates), chunk)]
+    return rows
+
+
+def evaluate_reader(model: MaskOCR, samples: list[PlateSample], batch: int = 128) -> dict:
+    """Figures for plates cropped from their labelled corners."""
+    return score(read_samples(model, samples, batch))
+
+
+def evaluate_by(model: MaskOCR, samples: list[PlateSample], group, batch: int = 128) -> dict[str, dict]:
+    """Figures per group (`group(sample) -> name`: province, plate type, region), so the average hides nothing."""
+    rows = read_samples(model, samples, batch)
+    groups: dict[str, list] = {}
+    for sample, row in zip(samples, rows):
+        groups.setdefault(group(sample), []).append(row)
+    return {name: score(r) for name, r in sorted(groups.items())}

@@ -14,7 +14,7 @@ import torch
 
 from lpr_models.ocr.model import MaskOCR, OcrConfig
 from train.loop import load_checkpoint, load_trained, run_epochs
-from train.ocr_data import CORNER_JITTER, PlateDataset, load_splits
+from train.ocr_data import CORNER_JITTER, IGNORE, PlateDataset, load_splits
 from train.ocr_eval import evaluate_reader
 
 
@@ -26,7 +26,8 @@ def build_config(args: argparse.Namespace) -> OcrConfig:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("stage", choices=["mae", "recog"])
-    parser.add_argument("--data", type=Path, default=Path("../shared/data"), help="folder holding ccpd/, ccpd_crops/, br_crops/, us_crops/")
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"),
+                        help="folder holding ccpd/, ccpd_crops/, br_crops/, us_crops/, vn_crops/, uc3m/")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--batch", type=int, default=64)
@@ -38,6 +39,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--init", type=Path, help="checkpoint whose encoder starts recognition (MAE pre-training)")
     parser.add_argument("--finetune", type=Path, help="start from this whole trained reader (its config is kept)")
     parser.add_argument("--synthetic", type=int, default=0, help="add this many synthetic plates (train.synth) to training")
+    parser.add_argument("--synthetic-val", type=int, default=0, help="score on this many synthetic plates composited into validation photos")
+    parser.add_argument("--art", type=Path, default=Path("../shared/plate_art"), help="plate art for the synthetic plates")
+    parser.add_argument("--region-weight", type=float, default=0.5, help="weight of the region loss beside the characters'")
     parser.add_argument("--limit", type=int, help="read at most this many images per folder (for quick tests)")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--resume", action="store_true")
@@ -48,11 +52,15 @@ def main(argv: list[str] | None = None) -> None:
     torch.manual_seed(0)
 
     train, val = load_splits(args.data, args.limit)
-    if args.synthetic:
-        from train.synth.plates import synthetic_samples
+    if args.synthetic or args.synthetic_val:
+        from train.synth.plates import scene_plates, synthetic_samples
 
-        train += synthetic_samples(args.synthetic, seed=1)
-        print(f"{args.synthetic} synthetic plates added: {len(train)} training plates")
+        photos = args.data / "ccpd" / "images"
+        if args.synthetic:
+            train += synthetic_samples(args.synthetic, scene_plates(photos, args.limit), args.art, seed=1)
+            print(f"{args.synthetic} synthetic plates added: {len(train)} training plates")
+        if args.synthetic_val:
+            val["synthetic"] = synthetic_samples(args.synthetic_val, scene_plates(photos, args.limit, "val"), args.art, seed=2)
     if args.finetune:
         model = load_trained(args.finetune, lambda config: MaskOCR(OcrConfig(**config)))
     else:
@@ -72,12 +80,17 @@ def main(argv: list[str] | None = None) -> None:
         step_loss = lambda batch: model.mae_loss(batch[0], args.mask_ratio)  # noqa: E731
         validate = None
     else:
-        criterion = torch.nn.CrossEntropyLoss(label_smoothing=0.1)
-        step_loss = lambda batch: criterion(model(batch[0]).flatten(0, 1), batch[1].flatten())  # noqa: E731
+        criterion = torch.nn.CrossEntropyLoss(label_smoothing=0.1, ignore_index=IGNORE)
+
+        def step_loss(batch) -> torch.Tensor:
+            images, targets, regions = batch
+            chars, region_logits = model(images)
+            loss = criterion(chars.flatten(0, 1), targets.flatten())
+            return loss + args.region_weight * torch.nn.functional.cross_entropy(region_logits, regions)
 
         def validate() -> float:
             report = {name: evaluate_reader(model, samples) for name, samples in val.items() if samples}
-            print(json.dumps({k: {m: round(v, 4) for m, v in r.items() if isinstance(v, float)} for k, r in report.items()}))
+            print(json.dumps({k: {m: round(v, 4) for m, v in r.items() if isinstance(v, float)} for k, r in report.items()}), flush=True)
             return report["ccpd"]["exact"] if "ccpd" in report else -1.0
 
     best = run_epochs(

@@ -1,6 +1,10 @@
-"""MaskOCR: a ViT encoder over full-height vertical strips of the plate, pre-trained as a
-masked autoencoder, and a transformer decoder whose learned character-slot queries read
-every character in parallel.
+"""MaskOCR: a ViT encoder over patches of the plate, pre-trained as a masked autoencoder, and a
+transformer decoder whose learned character-slot queries read every character in parallel.
+
+The patches are vertical strips cut in `rows` rows (2 by default): a strip spanning the plate's
+full height mixes the two rows of a two-row plate into one token, which no decoder can
+separate again; half-height strips keep them apart at the same token count and cost. One more
+decoder query reads which plate family (region) the plate belongs to.
 """
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-from lpr_models.vocab import vocab_size
+from lpr_models.vocab import REGIONS, vocab_size
 
 
 @dataclass(frozen=True)
@@ -18,7 +22,8 @@ class OcrConfig:
 
     height: int = 48
     width: int = 192
-    strip_width: int = 8
+    strip_width: int = 12
+    rows: int = 2  # strips are height / rows tall: two-row plates keep their rows apart
     embed_dim: int = 128
     encoder_layers: int = 4
     heads: int = 4
@@ -29,9 +34,16 @@ class OcrConfig:
     margin_x: float = 0.05  # the crop reaches this share of the plate's width beyond its left and right corners
     margin_y: float = 0.12  # and this share of its height above and below: detector corners are never exact
 
+    regions: int = len(REGIONS)
+
+    @property
+    def patch_height(self) -> int:
+        return self.height // self.rows
+
     @property
     def num_strips(self) -> int:
-        return self.width // self.strip_width
+        """Number of patches (tokens): strips across, times rows."""
+        return self.rows * (self.width // self.strip_width)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -49,20 +61,21 @@ def _encoder_layer(dim: int, heads: int) -> nn.TransformerEncoderLayer:
 
 
 class StripEncoder(nn.Module):
-    """ViT encoder whose tokens are vertical strips spanning the plate's full height."""
+    """ViT encoder whose tokens are vertical strips, `rows` of them stacked, read row by row."""
 
     def __init__(self, cfg: OcrConfig) -> None:
         super().__init__()
-        if cfg.width % cfg.strip_width:
-            raise ValueError("plate width must be a multiple of the strip width")
-        self.embed = nn.Conv2d(3, cfg.embed_dim, kernel_size=(cfg.height, cfg.strip_width), stride=(cfg.height, cfg.strip_width))
+        if cfg.width % cfg.strip_width or cfg.height % cfg.rows:
+            raise ValueError("plate width must be a multiple of the strip width, and its height of the rows")
+        patch = (cfg.patch_height, cfg.strip_width)
+        self.embed = nn.Conv2d(3, cfg.embed_dim, kernel_size=patch, stride=patch)
         self.pos = nn.Parameter(torch.zeros(1, cfg.num_strips, cfg.embed_dim))
         nn.init.trunc_normal_(self.pos, std=0.02)
         self.blocks = nn.TransformerEncoder(_encoder_layer(cfg.embed_dim, cfg.heads), cfg.encoder_layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(cfg.embed_dim)
 
     def tokens(self, images: torch.Tensor) -> torch.Tensor:
-        """(B, 3, H, W) -> (B, strips, dim) strip tokens with position embeddings."""
+        """(B, 3, H, W) -> (B, patches, dim) tokens, row by row, with position embeddings."""
         return self.embed(images).flatten(2).transpose(1, 2) + self.pos
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
@@ -76,7 +89,7 @@ class MaskOCR(nn.Module):
         super().__init__()
         self.cfg = cfg = cfg or OcrConfig()
         self.encoder = StripEncoder(cfg)
-        self.queries = nn.Parameter(torch.zeros(1, cfg.max_chars, cfg.embed_dim))
+        self.queries = nn.Parameter(torch.zeros(1, cfg.max_chars + 1, cfg.embed_dim))  # + the region query
         nn.init.trunc_normal_(self.queries, std=0.02)
         layer = nn.TransformerDecoderLayer(
             cfg.embed_dim, cfg.heads, dim_feedforward=cfg.embed_dim * 4, dropout=0.0,
@@ -85,20 +98,22 @@ class MaskOCR(nn.Module):
         self.decoder = nn.TransformerDecoder(layer, cfg.decoder_layers)
         self.decoder_norm = nn.LayerNorm(cfg.embed_dim)
         self.head = nn.Linear(cfg.embed_dim, vocab_size())
+        self.region_head = nn.Linear(cfg.embed_dim, cfg.regions)
         self.mae = MaeDecoder(cfg)
 
     def reader_params(self) -> int:
         """Parameters used for reading: all but the MAE decoder, which only pre-training needs."""
         return sum(p.numel() for p in self.parameters()) - sum(p.numel() for p in self.mae.parameters())
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        """(B, 3, H, W) normalised plates -> (B, max_chars, vocab) logits."""
+    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, 3, H, W) normalised plates -> ((B, max_chars, vocab) character logits, (B, regions) region logits)."""
         memory = self.encoder(self.encoder.tokens(images))
         queries = self.queries.expand(images.shape[0], -1, -1)
-        return self.head(self.decoder_norm(self.decoder(queries, memory)))
+        decoded = self.decoder_norm(self.decoder(queries, memory))
+        return self.head(decoded[:, :-1]), self.region_head(decoded[:, -1])
 
     def mae_loss(self, images: torch.Tensor, mask_ratio: float = 0.7) -> torch.Tensor:
-        """Masked-autoencoder loss: hide `mask_ratio` of the strips, reconstruct their pixels."""
+        """Masked-autoencoder loss: hide `mask_ratio` of the patches, reconstruct their pixels."""
         tokens = self.encoder.tokens(images)
         batch, strips, dim = tokens.shape
         keep = max(1, round(strips * (1 - mask_ratio)))
@@ -107,7 +122,7 @@ class MaskOCR(nn.Module):
         visible = torch.gather(tokens, 1, visible_idx[..., None].expand(-1, -1, dim))
         latent = self.encoder(visible)
         prediction = self.mae(latent, visible_idx, strips)
-        target = strips_of(images, self.cfg.strip_width)
+        target = patches_of(images, self.cfg)
         target = (target - target.mean(-1, keepdim=True)) / (target.var(-1, keepdim=True) + 1e-6).sqrt()
         masked = torch.ones(batch, strips, device=images.device)
         masked.scatter_(1, visible_idx, 0.0)
@@ -126,7 +141,7 @@ class MaeDecoder(nn.Module):
         self.pos = nn.Parameter(torch.zeros(1, cfg.num_strips, dim))
         nn.init.trunc_normal_(self.pos, std=0.02)
         self.blocks = nn.TransformerEncoder(_encoder_layer(dim, max(1, dim // 32)), cfg.mae_decoder_layers, enable_nested_tensor=False)
-        self.out = nn.Linear(dim, 3 * cfg.height * cfg.strip_width)
+        self.out = nn.Linear(dim, 3 * cfg.patch_height * cfg.strip_width)
 
     def forward(self, latent: torch.Tensor, visible_idx: torch.Tensor, strips: int) -> torch.Tensor:
         batch = latent.shape[0]
@@ -135,7 +150,8 @@ class MaeDecoder(nn.Module):
         return self.out(self.blocks(x + self.pos))
 
 
-def strips_of(images: torch.Tensor, strip_width: int) -> torch.Tensor:
-    """(B, C, H, W) -> (B, W // strip_width, C * H * strip_width) pixel strips, left to right."""
+def patches_of(images: torch.Tensor, cfg: OcrConfig) -> torch.Tensor:
+    """(B, C, H, W) -> (B, patches, C * patch height * strip width) pixels, in the encoder's token order."""
     b, c, h, w = images.shape
-    return images.reshape(b, c, h, w // strip_width, strip_width).permute(0, 3, 1, 2, 4).reshape(b, w // strip_width, -1)
+    ph, pw = cfg.patch_height, cfg.strip_width
+    return images.reshape(b, c, h // ph, ph, w // pw, pw).permute(0, 2, 4, 1, 3, 5).reshape(b, (h // ph) * (w // pw), -1)

@@ -7,10 +7,17 @@ from typing import Callable
 import numpy as np
 import torch
 
+from lpr_models.formats import best_fit
 from lpr_models.ocr.model import MaskOCR
 from lpr_models.ocr.preprocess import plate_crop, to_tensor
 from lpr_models.optimize import ShapeCache
-from lpr_models.vocab import PAD, decode
+from lpr_models.vocab import CHARSET, LATIN, PAD, REGIONS, decode
+
+# Classes only a Chinese plate shows: masked out of every plate read as another region.
+CHINESE_CLASSES = np.array([i + 1 for i, c in enumerate(CHARSET) if c not in LATIN and not c.isdigit()])
+# How much less likely than the unconstrained reading the best format-fitting text may be and
+# still be preferred: confusions (O/0, B/8) cost a factor of 2-10, a wrong format far more.
+FORMAT_PRIOR = 0.1
 
 
 @dataclass(frozen=True)
@@ -18,21 +25,48 @@ class Reading:
     text: str
     confidence: float  # product of the character confidences (end-of-plate slot included)
     char_confidences: tuple[float, ...]
+    region: str = "unknown"
+    region_confidence: float = 0.0
+    format_valid: bool | None = None  # None: the region has no known format
+
+
+def decode_reading(log_probs: np.ndarray, region_probs: np.ndarray) -> Reading:
+    """One plate's reading from its (slots, classes) log-probabilities and its region probabilities.
+
+    No Chinese character on a plate of another region; among the texts, the most probable one
+    that fits a format of the region unless it is far less likely than the free reading.
+    """
+    region_index = int(region_probs.argmax())
+    region = REGIONS[region_index]
+    if region != "cn":
+        log_probs = log_probs.copy()
+        log_probs[:, CHINESE_CLASSES] = -np.inf
+    ids = log_probs.argmax(-1)
+    text = decode(ids.tolist())
+    end = len(text) + (1 if len(text) < len(ids) else 0)
+    free_score = float(log_probs[np.arange(end), ids[:end]].sum())
+    fit = best_fit(log_probs, region)
+    format_valid = None
+    if fit is not None:
+        format_valid = fit[0] == text
+        if not format_valid and fit[1] >= free_score + np.log(FORMAT_PRIOR):
+            text, format_valid = fit[0], True
+    index = {c: i + 1 for i, c in enumerate(CHARSET)}
+    chosen = [index[c] for c in text] + ([PAD] if len(text) < len(ids) else [])
+    confs = np.exp(log_probs[np.arange(len(chosen)), chosen]).astype(float)
+    return Reading(text, float(np.prod(confs)) if len(confs) else 0.0, tuple(float(c) for c in confs[: len(text)]),
+                   region, float(region_probs[region_index]), format_valid)
 
 
 @torch.inference_mode()
-def read_batch(model: Callable[[torch.Tensor], torch.Tensor], plates: np.ndarray) -> list[Reading]:
+def read_batch(model: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]], plates: np.ndarray) -> list[Reading]:
     """Read (B, H, W, 3) BGR plates already rectified to the model's input size with `model` (or its compiled form)."""
     if len(plates) == 0:
         return []
-    probs = model(to_tensor(plates)).softmax(-1)
-    conf, ids = probs.max(-1)
-    readings = []
-    for row_ids, row_conf in zip(ids.tolist(), conf.tolist()):
-        text = decode(row_ids)
-        used = row_conf[: len(text) + (1 if len(text) < len(row_ids) and row_ids[len(text)] == PAD else 0)]
-        readings.append(Reading(text, float(np.prod(used)) if used else 0.0, tuple(row_conf[: len(text)])))
-    return readings
+    char_logits, region_logits = model(to_tensor(plates))
+    log_probs = char_logits.log_softmax(-1).numpy()
+    region_probs = region_logits.softmax(-1).numpy()
+    return [decode_reading(lp, rp) for lp, rp in zip(log_probs, region_probs)]
 
 
 class PlateReader:
