@@ -5,11 +5,19 @@ scales (so plates range from CCPD's large ones down to about 20 px wide), random
 cropped (a plate cut by a crop edge is painted out, never left unlabelled), flipped with
 its corners re-ordered, warped in perspective, degraded photometrically, and finally
 letterboxed exactly as at inference.
+
+Beyond CCPD: a share of the plates is replaced by rendered plates of every Chinese type and
+other regions, composited where the real plate was (train.synth), and real scenes from
+elsewhere (UC3M's Spanish streets, Romanian night dashcam frames) join the photos. Those have
+boxes only: their corners are the box's, close for the mostly frontal plates they show.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+
+import csv
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -49,6 +57,30 @@ def load_photos(paths: list[Path], downscale: float = 0.5) -> list[LabelledPhoto
     return photos
 
 
+def load_box_scenes(labels: Path, split: str = "train", max_side: int = 640) -> list[LabelledPhoto]:
+    """Photos of `split` labelled with plate boxes only (a CSV of file or relpath, x, y, w, h; one row a plate).
+
+    With no plate text to split by, the file name decides (the same rule as the texts').
+    """
+    by_file: dict[str, list[list[float]]] = {}
+    with labels.open(newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            name = row.get("file") or row["relpath"]
+            if is_validation(name) == (split == "val"):
+                by_file.setdefault(name, []).append([float(row[k]) for k in ("x", "y", "w", "h")])
+    photos = []
+    for name, rects in tqdm(sorted(by_file.items()), desc=f"loading {labels.parent.name}", leave=False):
+        image = cv2.imread(str(labels.parent / name), cv2.IMREAD_COLOR)
+        if image is None:
+            raise ValueError(f"cannot read image {labels.parent / name}")
+        scale = min(1.0, max_side / max(image.shape[:2]))
+        if scale < 1:
+            image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        points = np.stack([box_points(np.array([x, y, x + w, y + h]) * scale) for x, y, w, h in rects])
+        photos.append(LabelledPhoto(image, points, points.copy()))
+    return photos
+
+
 def split_ccpd(folder: Path, limit: int | None = None) -> tuple[list[Path], list[Path]]:
     """(train, validation) CCPD paths, split by plate text."""
     paths = list_ccpd_images(folder)[:limit]
@@ -76,8 +108,12 @@ def _paste(canvas: np.ndarray, photo: LabelledPhoto, scale: float, x: int, y: in
             cv2.fillConvexPoly(canvas, np.round(b).astype(np.int32), (114, 114, 114))
 
 
-def compose(photos: list[LabelledPhoto], rng: np.random.Generator, long_side: int = 640) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A random frame tiled with photos: (image, box points (G, 4, 2), corners (G, 4, 2))."""
+Prepare = Callable[[LabelledPhoto, np.random.Generator], LabelledPhoto]
+
+
+def compose(photos: list[LabelledPhoto], rng: np.random.Generator, long_side: int = 640,
+            prepare: Prepare | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A random frame tiled with photos, each passed through `prepare` first: (image, box points (G, 4, 2), corners (G, 4, 2))."""
     aspect = rng.choice([16 / 9, 4 / 3, 1.0, 3 / 4, 9 / 16]) if rng.random() < 0.7 else 720 / 1160
     W, H = (long_side, round(long_side / aspect)) if aspect >= 1 else (round(long_side * aspect), long_side)
     canvas = np.full((H, W, 3), 114, np.uint8)
@@ -88,6 +124,8 @@ def compose(photos: list[LabelledPhoto], rng: np.random.Generator, long_side: in
     for row in range(grid):
         for col in range(grid):
             photo = photos[rng.integers(len(photos))]
+            if prepare is not None:
+                photo = prepare(photo, rng)
             ph, pw = photo.image.shape[:2]
             fit = min(cell_w / pw, cell_h / ph)
             scale = fit * (rng.uniform(0.8, 2.8) if grid == 1 else rng.uniform(0.6, 1.3))
@@ -122,17 +160,38 @@ def to_target(boxes: np.ndarray, corners: np.ndarray) -> dict:
             "corners": torch.from_numpy(corners.reshape(-1, 4, 2)).float()}
 
 
+class PlateSwap:
+    """Replace each plate of a photo, with probability `share`, by a rendered plate of a random type."""
+
+    def __init__(self, art: Path, share: float) -> None:
+        self.art, self.share = art, share
+
+    def __call__(self, photo: LabelledPhoto, rng: np.random.Generator) -> LabelledPhoto:
+        from train.synth.composite import composite_plate
+        from train.synth.plates import STYLES, render, style_weights
+
+        image, boxes, corners = photo.image, photo.boxes.copy(), photo.corners.copy()
+        for g in range(len(corners)):
+            if rng.random() >= self.share:
+                continue
+            plate = render(STYLES[rng.choice(len(STYLES), p=style_weights())], self.art, rng)[0]
+            image, corners[g] = composite_plate(image, corners[g], plate, rng)
+            boxes[g] = box_points(np.concatenate([corners[g].min(axis=0), corners[g].max(axis=0)]))
+        return LabelledPhoto(image, boxes, corners)
+
+
 class DetectionDataset(RandomSamples):
     """Random compositions of the photos, letterboxed to `size`."""
 
-    def __init__(self, photos: list[LabelledPhoto], size: int, length: int, strength: float = 1.0, seed: int = 0) -> None:
+    def __init__(self, photos: list[LabelledPhoto], size: int, length: int, strength: float = 1.0, seed: int = 0,
+                 prepare: Prepare | None = None) -> None:
         super().__init__(length, strength, seed)
-        self.photos, self.size = photos, size
+        self.photos, self.size, self.prepare = photos, size, prepare
 
     def sample(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(letterboxed image, box points, corners) in network-input pixels."""
         rng = self.rng
-        image, boxes, corners = compose(self.photos, rng)
+        image, boxes, corners = compose(self.photos, rng, prepare=self.prepare)
         if rng.random() < 0.5:
             image, boxes, corners = hflip(image, boxes, corners)
         if rng.random() < 0.3 * self.strength:

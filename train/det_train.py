@@ -13,7 +13,7 @@ import torch
 from lpr_models.detector.detector import PlateDetector
 from lpr_models.detector.head import make_priors
 from lpr_models.detector.model import STRIDES, DetectorConfig, PlateDetectorNet
-from train.det_data import DetectionDataset, collate, load_photos, split_ccpd
+from train.det_data import DetectionDataset, PlateSwap, collate, load_box_scenes, load_photos, split_ccpd
 from train.det_eval import evaluate_detector
 from train.det_loss import detection_loss
 from train.loop import load_trained, run_epochs
@@ -38,6 +38,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--init", type=Path, help="start from these weights (fine-tuning, e.g. at a larger --size)")
+    parser.add_argument("--swap-share", type=float, default=0.0,
+                        help="share of plates replaced by rendered plates of every type (train.synth; needs --art)")
+    parser.add_argument("--art", type=Path, default=Path("../shared/plate_art"), help="plate art for --swap-share")
+    parser.add_argument("--scenes", type=Path, nargs="*", default=[],
+                        help="box-labelled scene CSVs to train on too (e.g. ../shared/data/uc3m/scenes.csv)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -49,7 +54,11 @@ def main(argv: list[str] | None = None) -> None:
     cfg = model.cfg
     model = model.to(memory_format=torch.channels_last)
     train_paths, val_paths = split_ccpd(args.data, args.limit)
-    dataset = DetectionDataset(load_photos(train_paths), args.size, args.samples_per_epoch, args.strength)
+    photos = load_photos(train_paths)
+    for labels in args.scenes:
+        photos += load_box_scenes(labels)
+    prepare = PlateSwap(args.art, args.swap_share) if args.swap_share > 0 else None
+    dataset = DetectionDataset(photos, args.size, args.samples_per_epoch, args.strength, prepare=prepare)
     val_paths = val_paths[: args.val_images]
     priors = make_priors(args.size, args.size, STRIDES)
 
