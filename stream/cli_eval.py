@@ -26,6 +26,10 @@ def add_parser(sub) -> None:
     ccpd.add_argument("folder", type=Path)
     ccpd.add_argument("--split", choices=["all", "val", "train"], default="all",
                       help="keep one side of the project's train/validation split (by plate text)")
+    ccpd.add_argument("--swap-plates", type=int, default=0, metavar="N",
+                      help="score N rendered plates of every type per photo instead, each pasted over its real plate "
+                           "(synthetic-in-scene; figures by type, region and province)")
+    ccpd.add_argument("--art", type=Path, help="plate art for --swap-plates (default ../shared/plate_art)")
     common(ccpd)
     table = kinds.add_parser("csv", help="a CSV of relpath,x,y,w,h,text (the OpenALPR benchmark layout)")
     table.add_argument("csv", type=Path)
@@ -44,6 +48,9 @@ def add_parser(sub) -> None:
     ocr.add_argument("--json", type=Path)
     ocr.add_argument("--ocr", help="reader weights (default: shipped)")
     ocr.add_argument("--limit", type=int)
+    ocr.add_argument("--synthetic", type=int, default=0, metavar="N",
+                     help="also N rendered plates composited into validation photos (figures by type and province)")
+    ocr.add_argument("--art", type=Path, default=Path("../shared/plate_art"), help="plate art for --synthetic")
     parser.set_defaults(func=run_eval)
 
 
@@ -65,12 +72,14 @@ def run_eval(args: argparse.Namespace) -> int:
 
 
 def _eval_ccpd(args, detector, reader) -> dict:
-    from train.evaluate import ccpd_items, evaluate_images
+    from train.evaluate import ccpd_items, evaluate_images, swapped_items
 
     items = ccpd_items(args.folder, args.split, args.limit)
     if not items:
         raise ValueError(f"no CCPD-named images in {args.folder} (split {args.split})")
-    return evaluate_images(detector, reader, items, 0.7, 0.6, args.errors)
+    if args.swap_plates:
+        items = swapped_items(items, args.swap_plates)
+    return evaluate_images(detector, reader, items, 0.7, 0.6, args.errors, args.art)
 
 
 def _eval_csv(args, detector, reader) -> dict:
@@ -121,10 +130,21 @@ def _eval_video(args, detector, reader) -> dict:
 
 def _eval_ocr(args, reader) -> dict:
     from train.ocr_data import load_splits
-    from train.ocr_eval import evaluate_reader
+    from train.ocr_eval import evaluate_by, evaluate_reader
 
     _, val = load_splits(args.data, args.limit)
-    return {name: evaluate_reader(reader.model, samples) for name, samples in val.items() if samples}
+    if args.synthetic:
+        from train.synth.plates import scene_plates, synthetic_samples
+
+        scenes = scene_plates(args.data / "ccpd" / "images", args.limit, "val")
+        val["synthetic"] = synthetic_samples(args.synthetic, scenes, args.art, seed=2)
+    report: dict = {name: evaluate_reader(reader.model, samples) for name, samples in val.items() if samples}
+    report["ccpd by province"] = evaluate_by(reader.model, val["ccpd"], lambda s: s.text[0])
+    if "synthetic" in val:
+        report["synthetic by type"] = evaluate_by(reader.model, val["synthetic"], lambda s: s.source.removeprefix("synth_"))
+        cn = [s for s in val["synthetic"] if s.region == "cn"]
+        report["synthetic by province"] = evaluate_by(reader.model, cn, lambda s: s.text[0])
+    return report
 
 
 def print_table(report: dict, indent: str = "") -> None:

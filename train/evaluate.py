@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import csv
 import time
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -31,6 +32,8 @@ class LabelledImage:
     box: np.ndarray  # x1, y1, x2, y2
     text: str
     corners: np.ndarray | None = None  # TL, TR, BR, BL where the labels have them
+    groups: tuple[str, ...] = ()  # what the figures are also broken down by: province, plate type, region
+    swap: tuple[str, int] | None = None  # (style, seed): paste a rendered plate over the labelled one first
 
 
 def ccpd_items(folder: Path, split: str = "all", limit: int | None = None) -> list[LabelledImage]:
@@ -39,8 +42,38 @@ def ccpd_items(folder: Path, split: str = "all", limit: int | None = None) -> li
     for path in list_ccpd_images(folder):
         label = parse_ccpd_name(path.name)
         if split == "all" or (split == "val") == is_validation(label.text):
-            items.append(LabelledImage(path, label.box, label.text, label.corners))
+            province = f"province {label.text[0]}"
+            items.append(LabelledImage(path, label.box, label.text, label.corners,
+                                       (province, "province: not 皖" if label.text[0] != "皖" else "province: 皖")))
     return items[:limit]
+
+
+def swapped_items(items: list[LabelledImage], per_photo: int, seed: int = 0) -> list[LabelledImage]:
+    """Each photo `per_photo` times, its plate replaced by a rendered plate of a style drawn evenly (see load_frame)."""
+    from train.synth.plates import STYLES
+
+    rng = np.random.default_rng(seed)
+    return [replace(item, swap=(STYLES[rng.integers(len(STYLES))], int(rng.integers(2**31))))
+            for item in items if item.corners is not None for _ in range(per_photo)]
+
+
+def load_frame(item: LabelledImage, art: Path | None = None) -> tuple[np.ndarray, LabelledImage]:
+    """The item's image and labels; a swap item gets its rendered plate pasted in and its labels replaced."""
+    frame = cv2.imread(str(item.path), cv2.IMREAD_COLOR)
+    if frame is None:
+        raise ValueError(f"cannot read image {item.path}")
+    if item.swap is None or item.corners is None:
+        return frame, item
+    from train.synth.composite import composite_plate
+    from train.synth.plates import DEFAULT_ART, render
+
+    style, seed = item.swap
+    rng = np.random.default_rng(seed)
+    plate, text, region, _ = render(style, art or DEFAULT_ART, rng)
+    frame, corners = composite_plate(frame, item.corners, plate, rng)
+    box = np.concatenate([corners.min(axis=0), corners.max(axis=0)])
+    groups = (f"type {style}", f"region {region}") + ((f"province {text[0]}",) if region == "cn" else ())
+    return frame, replace(item, box=box, text=text, corners=corners, groups=groups)
 
 
 def csv_items(csv_path: Path, root: Path, limit: int | None = None) -> list[LabelledImage]:
@@ -61,15 +94,15 @@ def csv_items(csv_path: Path, root: Path, limit: int | None = None) -> list[Labe
 
 
 def evaluate_images(detector: PlateDetector, reader: PlateReader, items: list[LabelledImage],
-                    iou_detect: float = 0.7, iou_read: float = 0.6, errors_dir: Path | None = None) -> dict:
+                    iou_detect: float = 0.7, iou_read: float = 0.6, errors_dir: Path | None = None,
+                    art: Path | None = None) -> dict:
     detected = recognised = gt_recognised = 0
     chars, gt_chars, corner_errors, scored, pairs, seconds = [], [], [], [], [], []
+    by_group: dict[str, list[tuple[bool, bool]]] = defaultdict(list)  # (detected, read) per plate
     if errors_dir:
         errors_dir.mkdir(parents=True, exist_ok=True)
     for item in tqdm(items, desc="evaluating", leave=False):
-        frame = cv2.imread(str(item.path), cv2.IMREAD_COLOR)
-        if frame is None:
-            raise ValueError(f"cannot read image {item.path}")
+        frame, item = load_frame(item, art)
         started = time.perf_counter()
         detections = detector.detect(frame)
         ious = box_iou(np.stack([d.box for d in detections]), item.box[None])[:, 0] if detections else np.zeros(0)
@@ -82,6 +115,8 @@ def evaluate_images(detector: PlateDetector, reader: PlateReader, items: list[La
         is_detected = best >= 0 and ious[best] > iou_detect
         detected += is_detected
         recognised += text == item.text
+        for group in item.groups:
+            by_group[group].append((bool(is_detected), text == item.text))
         chars.append(char_accuracy(text, item.text))
         pairs.append((text, item.text))
         if item.corners is not None:
@@ -102,6 +137,10 @@ def evaluate_images(detector: PlateDetector, reader: PlateReader, items: list[La
         "ms_per_image": 1000 * float(np.median(seconds)) if seconds else 0.0,
         "confusions": confusions(pairs),
     }
+    if by_group:
+        report["groups"] = {name: {"plates": len(rows), "detected": sum(d for d, _ in rows) / len(rows),
+                                   "read": sum(r for _, r in rows) / len(rows)}
+                            for name, rows in sorted(by_group.items())}
     if gt_chars:
         report["recognition_rate_gt_corners"] = gt_recognised / n
         report["char_accuracy_gt_corners"] = float(np.mean(gt_chars))
