@@ -5,21 +5,25 @@ import datetime as dt
 import json
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 REQUIRED_KEYS = {
     "schema_version": int, "type": str, "camera_id": str, "track_id": int, "text": str, "confidence": float,
     "char_confidences": list, "candidates": list, "first_seen": dict, "last_seen": dict,
-    "frames_seen": int, "frames_read": int, "box": list, "corners": list, "reason": str,
+    "frames_seen": int, "frames_read": int, "box": list, "corners": list, "reason": str, "region": str,
 }
+OPTIONAL_BOOL_KEYS = ("format_valid",)  # true, false, or null where the region has no known format
 
 
 def utc_iso(timestamp: float) -> str:
     return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def topic(kind: str, camera_id: str) -> bytes:
-    """`plate.<camera>` or `health.<camera>`: subscribers filter by prefix."""
-    return f"{kind}.{camera_id}".encode()
+TOPIC_END = "/"  # no camera id contains it, so `plate.gate/` is no prefix of `plate.gate2/`
+
+
+def topic(kind: str, camera_id: str | None = None) -> bytes:
+    """`plate.<camera>/` or `health.<camera>/`; with no camera, `plate.` (every camera's: subscribers match prefixes)."""
+    return f"{kind}.{camera_id}{TOPIC_END}".encode() if camera_id is not None else f"{kind}.".encode()
 
 
 def validate_event(event: Any) -> dict:
@@ -33,6 +37,11 @@ def validate_event(event: Any) -> dict:
         ok = isinstance(value, (int, float)) and not isinstance(value, bool) if kind is float else isinstance(value, kind) and not (kind is int and isinstance(value, bool))
         if not ok:
             raise ValueError(f"event key {key!r} should be {kind.__name__}, got {type(value).__name__}")
+    for key in OPTIONAL_BOOL_KEYS:
+        if key not in event:
+            raise ValueError(f"event lacks {key!r}")
+        if event[key] is not None and not isinstance(event[key], bool):
+            raise ValueError(f"event key {key!r} should be true, false or null, got {type(event[key]).__name__}")
     if event["schema_version"] != SCHEMA_VERSION:
         raise ValueError(f"unsupported schema_version {event['schema_version']}")
     return event

@@ -156,6 +156,8 @@ class CameraPipeline:
             "corners": [[round(float(x), 1), round(float(y), 1)] for x, y in best.detection.corners],
             "detection_score": round(best.detection.score, 4),
             "reason": reason,
+            "region": result.region,
+            "format_valid": result.format_valid,
         }
         ok, jpeg = cv2.imencode(".jpg", best.plate, [cv2.IMWRITE_JPEG_QUALITY, 90])
         self.stats.events += 1

@@ -1,15 +1,21 @@
 """Agree on one plate text from the readings of a track's best crops.
 
-Length first: the readings vote on the plate's length, weighted by confidence. Then,
-among readings of that length, every character position votes, each reading weighted
-by its confidence in that character. Runner-up full readings are kept with their shares.
+The region first: the readings vote on the plate family, weighted by confidence. A reading
+that does not fit a known format of that region counts FORMAT_MISS_WEIGHT of its
+confidence: an O read for a 0 in a digit position is outvoted by fewer readings that fit.
+Then length: the readings vote on the plate's length. Then, among readings of that length,
+every character position votes, each reading weighted by its confidence in that
+character. Runner-up full readings are kept with their shares.
 """
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
 
-from lpr_models.ocr.reader import Reading
+from lpr_models.formats import fits_format
+from lpr_models.ocr.reader import FORMAT_PRIOR, Reading
+
+FORMAT_MISS_WEIGHT = FORMAT_PRIOR
 
 
 @dataclass(frozen=True)
@@ -18,6 +24,8 @@ class Vote:
     confidence: float
     char_confidences: tuple[float, ...]
     candidates: tuple[tuple[str, float], ...]  # other readings and their vote shares, best first
+    region: str = "unknown"
+    format_valid: bool | None = None  # None: no known format for the region
 
 
 def vote(readings: list[Reading]) -> Vote | None:
@@ -25,7 +33,12 @@ def vote(readings: list[Reading]) -> Vote | None:
     readings = [r for r in readings if r.text]
     if not readings:
         return None
-    weight = {id(r): max(r.confidence, 1e-6) for r in readings}
+    by_region: dict[str, float] = defaultdict(float)
+    for r in readings:
+        by_region[r.region] += max(r.confidence, 1e-6)
+    region = max(by_region, key=lambda name: by_region[name])
+    weight = {id(r): max(r.confidence, 1e-6) * (FORMAT_MISS_WEIGHT if fits_format(region, r.text) is False else 1.0)
+              for r in readings}
     total = sum(weight.values())
     by_length: dict[int, float] = defaultdict(float)
     for r in readings:
@@ -50,4 +63,4 @@ def vote(readings: list[Reading]) -> Vote | None:
     for r in readings:
         by_text[r.text] += weight[id(r)] / total
     candidates = tuple(sorted(((t, round(s, 4)) for t, s in by_text.items() if t != text), key=lambda c: -c[1]))
-    return Vote(text, round(confidence, 4), char_conf, candidates[:5])
+    return Vote(text, round(confidence, 4), char_conf, candidates[:5], region, fits_format(region, text))
