@@ -1,8 +1,11 @@
 """Where events go: a ZeroMQ publisher, a JSONL file, and an annotated copy of the video.
 
-The publisher is an XPUB socket with XPUB_NODROP: a full subscriber queue (high-water
-mark) makes the send fail at once instead of growing memory, and we count the drop.
-With a CURVE secret key it encrypts and authenticates (see stream.security).
+The publisher is a plain PUB socket. A subscriber whose queue (high-water mark) is full
+loses its own messages, and the others go on receiving: an XPUB with XPUB_NODROP made
+one stuck subscriber's full queue fail the send for every subscriber. A PUB also keeps
+no queue of subscription messages for us to read (an XPUB that is never read grows by
+each subscribe/unsubscribe a peer sends). With a CURVE secret key it encrypts and
+authenticates (see stream.security).
 """
 from __future__ import annotations
 
@@ -23,12 +26,12 @@ DEFAULT_ENDPOINT = "tcp://127.0.0.1:5556"
 
 
 class ZmqPublisher:
-    """Multipart messages `[topic, json, jpeg]`; topics `plate.<camera>` and `health.<camera>`."""
+    """Multipart messages `[topic, json, jpeg]`; topics `plate.<camera>/` and `health.<camera>/`."""
 
     def __init__(self, endpoint: str = DEFAULT_ENDPOINT, connect: bool = False, high_water_mark: int = 1000,
                  linger_ms: int = 500, curve_secret_key: str = "", curve_clients_dir: str = "") -> None:
         self.context = zmq.Context.instance()
-        self.socket = self.context.socket(zmq.XPUB)
+        self.socket = self.context.socket(zmq.PUB)
         self.authenticator = None
         if curve_secret_key:
             try:
@@ -37,7 +40,6 @@ class ZmqPublisher:
                 self.socket.close(0)
                 raise
         self.socket.setsockopt(zmq.SNDHWM, high_water_mark)
-        self.socket.setsockopt(zmq.XPUB_NODROP, 1)
         self.socket.setsockopt(zmq.LINGER, linger_ms)
         self.endpoint = endpoint
         self.sent = self.dropped = 0
@@ -49,7 +51,7 @@ class ZmqPublisher:
             raise ValueError(f"cannot {'connect to' if connect else 'bind'} {endpoint}: {err}") from None
 
     def send(self, kind: str, camera_id: str, payload: dict, jpeg: bytes = b"") -> bool:
-        """Send without blocking; False (and a counted drop) when a subscriber's queue is full."""
+        """Send without blocking. A PUB drops per subscriber on its own; zmq.Again is kept as a counted drop for safety."""
         with self._lock:
             try:
                 self.socket.send_multipart([topic(kind, camera_id), encode_event(payload), jpeg], flags=zmq.NOBLOCK)

@@ -1,15 +1,33 @@
-"""`lpr subscribe`: print the events a publisher sends, one JSON object a line."""
+"""`lpr subscribe`: print the events a publisher sends, one JSON object a line.
+
+Whatever a publisher sends, a malformed message (not three frames, not JSON) is skipped and
+counted, and a saved crop's file name is built from sanitised fields, so it lands in the
+crops folder whatever the event's camera id or text says.
+"""
 from __future__ import annotations
 
 import json
+import logging
+import re
 import sys
 from pathlib import Path
 from typing import TextIO
 
 import zmq
 
+from stream.events import topic
 from stream.publish import DEFAULT_ENDPOINT
 from stream.security import make_curve_client
+
+
+log = logging.getLogger(__name__)
+_UNSAFE = re.compile(r"[^\w-]+")
+
+
+def crop_name(event: dict) -> str:
+    """A file name for an event's crop: only letters, digits, '_' and '-' from each field (no '/', no '..')."""
+    parts = [_UNSAFE.sub("_", str(event.get(key, ""))).strip("_")[:64] or "x" for key in ("camera_id", "track_id", "text")]
+    return "-".join(parts) + ".jpg"
 
 
 def subscribe(endpoint: str = DEFAULT_ENDPOINT, camera: str | None = None, save_crops: Path | None = None,
@@ -26,20 +44,29 @@ def subscribe(endpoint: str = DEFAULT_ENDPOINT, camera: str | None = None, save_
     if server_key:
         make_curve_client(socket, server_key, client_key)
     socket.connect(endpoint)
-    suffix = f".{camera}" if camera else ""
-    socket.setsockopt(zmq.SUBSCRIBE, f"plate{suffix}".encode())
+    socket.setsockopt(zmq.SUBSCRIBE, topic("plate", camera))
     if health or exit_on_stop:
-        socket.setsockopt(zmq.SUBSCRIBE, f"health{suffix}".encode())
+        socket.setsockopt(zmq.SUBSCRIBE, topic("health", camera))
     if save_crops:
         save_crops.mkdir(parents=True, exist_ok=True)
-    plates = 0
+    plates = malformed = 0
     try:
         while count is None or plates < count:
             if not socket.poll(None if timeout_s is None else int(timeout_s * 1000)):
                 break
-            topic, payload, jpeg = socket.recv_multipart()
-            event = json.loads(payload)
-            if topic.startswith(b"health"):
+            frames = socket.recv_multipart()
+            try:
+                if len(frames) != 3:
+                    raise ValueError(f"{len(frames)} frames, not 3")
+                message_topic, payload, jpeg = frames
+                event = json.loads(payload)
+                if not isinstance(event, dict):
+                    raise ValueError("not a JSON object")
+            except ValueError as err:  # json.JSONDecodeError and UnicodeDecodeError are ValueErrors
+                malformed += 1
+                log.warning("skipped a malformed message (%s); %d so far", err, malformed)
+                continue
+            if message_topic.startswith(b"health"):
                 if health:
                     out.write(json.dumps(event, ensure_ascii=False) + "\n")
                     out.flush()
@@ -48,8 +75,7 @@ def subscribe(endpoint: str = DEFAULT_ENDPOINT, camera: str | None = None, save_
                 continue
             plates += 1
             if save_crops and jpeg:
-                name = f"{event['camera_id']}-{event['track_id']}-{event['text']}.jpg"
-                (save_crops / name).write_bytes(jpeg)
+                (save_crops / crop_name(event)).write_bytes(jpeg)
             out.write(json.dumps(event, ensure_ascii=False) + "\n")
             out.flush()
     except KeyboardInterrupt:

@@ -59,7 +59,7 @@ def test_events_reach_a_zeromq_subscriber_and_the_jsonl_file(plates_video, endpo
                  publish=PublishSection(endpoint=endpoint, jsonl=str(jsonl)))
     sub = zmq.Context.instance().socket(zmq.SUB)
     sub.connect(endpoint)
-    sub.setsockopt(zmq.SUBSCRIBE, b"plate.gate")
+    sub.setsockopt(zmq.SUBSCRIBE, b"plate.gate/")
     sinks = Sinks(cfg)
     time.sleep(0.3)  # let the subscription reach the publisher
     try:
@@ -72,7 +72,7 @@ def test_events_reach_a_zeromq_subscriber_and_the_jsonl_file(plates_video, endpo
         sinks.close()
         sub.close(0)
     assert sorted(e["text"] for _, e, _ in received) == ["BLU333", "RED111"]
-    assert all(t == b"plate.gate" and e["camera_id"] == "gate" and j for t, e, j in received)
+    assert all(t == b"plate.gate/" and e["camera_id"] == "gate" and j for t, e, j in received)
     lines = jsonl.read_text().splitlines()
     assert sorted(json.loads(line)["text"] for line in lines) == ["BLU333", "RED111"]
 

@@ -1,5 +1,5 @@
 import json
-import resource
+import threading
 import time
 
 import pytest
@@ -11,54 +11,120 @@ from stream.subscribe import subscribe
 EVENT = {"camera_id": "c", "text": "AB123"}
 
 
-def test_a_subscriber_that_never_reads_costs_bounded_memory_and_drops_are_counted(endpoint):
-    publisher = ZmqPublisher(endpoint, high_water_mark=10)
+def _rss_mb() -> float:
+    """This process's current resident memory (not the peak: earlier tests raised that already)."""
+    with open("/proc/self/status") as fh:
+        return next(int(line.split()[1]) for line in fh if line.startswith("VmRSS:")) / 1024
+
+
+def _stuck_subscriber(endpoint: str) -> zmq.Socket:
     sub = zmq.Context.instance().socket(zmq.SUB)
     sub.setsockopt(zmq.RCVHWM, 10)
     sub.setsockopt(zmq.RCVBUF, 4096)
     sub.connect(endpoint)
     sub.setsockopt(zmq.SUBSCRIBE, b"")
+    return sub
+
+
+def _in_thread(work, timeout_s: float) -> None:
+    """Run `work` in a thread and fail, instead of hanging, if it has not returned in `timeout_s`."""
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    thread.join(timeout_s)
+    assert not thread.is_alive(), f"still running after {timeout_s} s: the publisher blocked"
+
+
+def test_a_stuck_subscriber_loses_only_its_own_messages(endpoint):
+    publisher = ZmqPublisher(endpoint, high_water_mark=5000)
+    stuck = _stuck_subscriber(endpoint)
+    healthy = zmq.Context.instance().socket(zmq.SUB)
+    healthy.setsockopt(zmq.RCVHWM, 0)
+    healthy.connect(endpoint)
+    healthy.setsockopt(zmq.SUBSCRIBE, b"plate.")
+    time.sleep(0.3)
+    received = []
+
+    def read() -> None:
+        while healthy.poll(2000):
+            received.append(healthy.recv_multipart())
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    payload = b"x" * 2000
+
+    def send_all() -> None:
+        for i in range(20_000):
+            publisher.send("plate", "c", {**EVENT, "i": i}, payload)
+            if i % 200 == 0:
+                time.sleep(0.002)  # a pace the healthy reader keeps up with
+
+    try:
+        _in_thread(send_all, 60)
+        reader.join(10)
+        assert len(received) == 20_000  # XPUB_NODROP cut this one off at the stuck one's high-water mark
+    finally:
+        stuck.close(0)
+        healthy.close(0)
+        publisher.close()
+
+
+def test_a_subscriber_that_never_reads_costs_bounded_memory(endpoint):
+    publisher = ZmqPublisher(endpoint, high_water_mark=10)
+    sub = _stuck_subscriber(endpoint)
     time.sleep(0.3)
     payload = b"x" * 100_000
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = _rss_mb()
     try:
-        for _ in range(3000):  # 300 MB offered to a subscriber that never reads
-            publisher.send("plate", "c", EVENT, payload)
-        grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
-        assert publisher.dropped > 2500 and publisher.sent + publisher.dropped == 3000
-        assert grown_mb < 100
+        _in_thread(lambda: [publisher.send("plate", "c", EVENT, payload) for _ in range(3000)], 30)  # 300 MB offered
+        assert _rss_mb() - before < 100
     finally:
         sub.close(0)
         publisher.close()
 
 
+def test_a_subscription_flood_does_not_grow_the_publisher(endpoint):
+    publisher = ZmqPublisher(endpoint)
+    flooder = zmq.Context.instance().socket(zmq.XSUB)  # sends raw subscribe (1) / unsubscribe (0) messages
+    flooder.connect(endpoint)
+    time.sleep(0.3)
+    before = _rss_mb()
+    try:
+        for i in range(40_000):
+            name = f"plate.{i:06d}{'y' * 2000}".encode()  # long topics: an unread XPUB queues them all
+            flooder.send(b"\x01" + name)
+            flooder.send(b"\x00" + name)
+        for _ in range(20):  # the publisher keeps working meanwhile, as `lpr run` does
+            publisher.send("plate", "c", EVENT)
+            time.sleep(0.1)
+        assert _rss_mb() - before < 40  # an XPUB that is never read kept every message: +190 MB for 40k pairs
+    finally:
+        flooder.close(0)
+        publisher.close()
+
+
 def test_no_subscriber_at_all_never_blocks(endpoint):
     publisher = ZmqPublisher(endpoint, high_water_mark=10)
-    started = time.monotonic()
-    for _ in range(1000):
-        publisher.send("plate", "c", EVENT, b"jpeg")
+    _in_thread(lambda: [publisher.send("plate", "c", EVENT, b"jpeg") for _ in range(1000)], 10)
     publisher.close()
-    assert time.monotonic() - started < 5  # a blocking send would hang forever
 
 
 def test_subscriber_filters_by_camera_and_saves_crops(endpoint, tmp_path):
     publisher = ZmqPublisher(endpoint)
     out = tmp_path / "out.txt"
-    import threading
-
     def send_later():
         time.sleep(0.5)
         publisher.send("plate", "other", {**EVENT, "camera_id": "other", "track_id": 1}, b"no")
+        publisher.send("plate", "gate2", {**EVENT, "camera_id": "gate2", "track_id": 3}, b"no")  # not a prefix match
         publisher.send("plate", "gate", {**EVENT, "camera_id": "gate", "track_id": 2}, b"\xff\xd8jpeg")
 
     thread = threading.Thread(target=send_later)
     thread.start()
     with out.open("w") as fh:
-        count = subscribe(endpoint, camera="gate", save_crops=tmp_path / "crops", count=1, timeout_s=5, out=fh)
+        count = subscribe(endpoint, camera="gate", save_crops=tmp_path / "crops", timeout_s=2, out=fh)
     thread.join()
     publisher.close()
     assert count == 1
-    assert json.loads(out.read_text())["camera_id"] == "gate"
+    assert json.loads(out.read_text())["camera_id"] == "gate"  # gate2's event did not reach a gate subscriber
     assert (tmp_path / "crops" / "gate-2-AB123.jpg").read_bytes() == b"\xff\xd8jpeg"
 
 
@@ -76,3 +142,27 @@ def test_jsonl_lines_are_whole(tmp_path):
     sink.close()
     lines = (tmp_path / "e.jsonl").read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["i"] for line in lines] == list(range(50))
+
+
+def test_subscriber_skips_malformed_messages_and_keeps_crops_inside_its_folder(endpoint, tmp_path):
+    raw = zmq.Context.instance().socket(zmq.PUB)
+    raw.bind(endpoint)
+    out = tmp_path / "out.txt"
+
+    def send_later():
+        time.sleep(0.5)
+        raw.send_multipart([b"plate.x/", b"only two frames"])
+        raw.send_multipart([b"plate.x/", b"not json {", b""])
+        raw.send_multipart([b"plate.x/", json.dumps({"camera_id": "../../escape", "track_id": "/etc", "text": ".."}).encode(), b"jpg"])
+        raw.send_multipart([b"plate.x/", json.dumps({"camera_id": "/abs/path", "track_id": 1, "text": "A/B"}).encode(), b"jpg"])
+
+    thread = threading.Thread(target=send_later)
+    thread.start()
+    crops = tmp_path / "deep" / "crops"
+    with out.open("w") as fh:
+        count = subscribe(endpoint, save_crops=crops, timeout_s=2, out=fh)
+    thread.join()
+    raw.close(0)
+    assert count == 2  # the two malformed messages were skipped, not fatal
+    saved = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*.jpg"))
+    assert len(saved) == 2 and all(p.parent == crops.relative_to(tmp_path) for p in saved)

@@ -64,7 +64,7 @@ def test_curve_subscriber_with_the_server_key_receives_and_one_without_gets_noth
         thread.join()
     finally:
         publisher.close()
-    assert with_key and with_key[0][0] == b"plate.c"
+    assert with_key and with_key[0][0] == b"plate.c/"
     assert without_key == []
 
 
