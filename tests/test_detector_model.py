@@ -6,7 +6,6 @@ from lpr_models.detector.detector import PlateDetector
 from lpr_models.detector.preprocess import to_tensor
 from lpr_models.detector.head import decode, make_priors
 from lpr_models.detector.model import STRIDES, DetectorConfig, PlateDetectorNet
-from lpr_models.geometry import letterbox
 from train.det_data import hflip
 from train.det_loss import atss_assign, detection_loss
 
@@ -32,19 +31,38 @@ def test_decode_places_boxes_and_corners_around_the_prior_centre():
     assert corners[0, 0].tolist() == [[4, 12], [20, 12], [20, 28], [4, 28]]
 
 
-def test_detector_maps_plates_back_to_frame_coordinates():
+class OnePlateNet(torch.nn.Module):
+    """A detector net with one confident prediction at a known prior: nothing random, nothing near a tie."""
+
+    strides = STRIDES
+
+    def __init__(self, size: tuple[int, int], centre: tuple[float, float], stride: int) -> None:
+        super().__init__()
+        priors = make_priors(*size, STRIDES)
+        hit = (priors[:, 0] == centre[0]) & (priors[:, 1] == centre[1]) & (priors[:, 2] == stride)
+        assert hit.sum() == 1
+        raw = torch.zeros(1, len(priors), 13)
+        raw[0, :, 0] = -10.0
+        raw[0, hit, 0] = 5.0
+        raw[0, hit, 1:5] = torch.tensor([1.0, 0.5, 2.0, 0.25])  # box sides: 1, 0.5, 2, 0.25 strides from the centre
+        raw[0, hit, 5:13] = torch.tensor([-1, -1, 1, -1, 1, 1, -1, 1.0])  # corners: one stride from the centre
+        self.register_buffer("raw", raw)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.raw.expand(x.shape[0], -1, -1) + 0 * x.mean()
+
+
+@pytest.mark.parametrize("backend", ["eager", "onnx"])
+def test_detector_maps_plates_back_to_frame_coordinates(backend):
     """Outputs in letterboxed input pixels come back in the original frame's pixels."""
-    net = PlateDetectorNet(TINY).eval()
-    detector = PlateDetector(net, (96, 160), score_threshold=0.0)
+    # A 300x400 frame letterboxed to 96x160: scale 0.32 (to 96x128), 16 px of padding left and right.
+    detector = PlateDetector(OnePlateNet((96, 160), (52.0, 36.0), 8), (96, 160), score_threshold=0.5, backend=backend)
     frame = np.random.default_rng(0).integers(0, 255, (300, 400, 3), dtype=np.uint8)
-    boxed, lb = letterbox(frame, (96, 160))
-    with torch.inference_mode():
-        logits, boxes, corners = decode(net(to_tensor(boxed[None])), make_priors(96, 160, STRIDES))
-    best = int(logits[0].argmax())
     detections = detector.detect(frame)
-    top = max(detections, key=lambda d: d.score)
-    np.testing.assert_allclose(top.box, lb.to_frame(boxes[0, best].reshape(2, 2).numpy()).reshape(4), atol=1e-3)
-    np.testing.assert_allclose(top.corners, lb.to_frame(corners[0, best].numpy()), atol=1e-3)
+    assert len(detections) == 1
+    # In the input: box [52-8, 36-4, 52+16, 36+2], corners (44..60, 28..44); to the frame: (p - pad) / 0.32.
+    np.testing.assert_allclose(detections[0].box, [87.5, 100.0, 162.5, 118.75], atol=1e-3)
+    np.testing.assert_allclose(detections[0].corners, [[87.5, 87.5], [137.5, 87.5], [137.5, 137.5], [87.5, 137.5]], atol=1e-3)
 
 
 def test_atss_assigns_every_plate_even_tiny_ones():
