@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from stream import cli_bench, cli_eval
-from stream.config import CameraSection, Config, ConfigError, load_config
+from stream.config import CameraSection, Config, ConfigError, check_config, load_config
 from stream.runner import EXIT_FAILED, EXIT_USAGE
 
 log = logging.getLogger("lpr")
@@ -28,7 +28,7 @@ def _run(args: argparse.Namespace) -> int:
         publish = replace(publish, jsonl=str(args.jsonl))
     if args.video_out:
         publish = replace(publish, video=str(args.video_out))
-    cfg = replace(cfg, publish=publish)
+    cfg = check_config(replace(cfg, publish=publish), "command line" + (f" and {args.config}" if args.config else ""))
     from stream.runner import run  # imported here: torch is slow to import and `subscribe` needs none of it
 
     codes = run(cfg)

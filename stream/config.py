@@ -131,8 +131,13 @@ def parse_config(data: dict, origin: str = "<config>") -> Config:
     if not isinstance(raw_cameras, list):
         raise ConfigError(f"{origin}: 'camera' must be an array of tables ([[camera]])")
     cameras = tuple(_section(CameraSection, c, f"{origin}: [[camera]] #{i + 1}") for i, c in enumerate(raw_cameras))
-    ids = [c.id for c in cameras]
-    for cam in cameras:
+    return check_config(Config(cameras=cameras, **sections), origin)
+
+
+def check_config(cfg: Config, origin: str) -> Config:
+    """The checks every configuration passes, however it was given (a file, the command line, both)."""
+    ids = [c.id for c in cfg.cameras]
+    for cam in cfg.cameras:
         if not cam.id or not re.fullmatch(r"[\w.-]+", cam.id):
             raise ConfigError(f"{origin}: [[camera]] id {cam.id!r} must be letters, digits, '_', '-' or '.'")
         if not cam.source:
@@ -141,22 +146,22 @@ def parse_config(data: dict, origin: str = "<config>") -> Config:
             raise ConfigError(f"{origin}: duplicate camera id {cam.id!r}")
         if cam.stride < 1 or cam.queue_size < 1:
             raise ConfigError(f"{origin}: [[camera]] {cam.id!r}: stride and queue_size must be at least 1")
-    if not ENDPOINT.match(sections["publish"].endpoint):
-        raise ConfigError(f"{origin}: [publish].endpoint {sections['publish'].endpoint!r} is not a ZeroMQ endpoint "
+    publish = cfg.publish
+    if not ENDPOINT.match(publish.endpoint):
+        raise ConfigError(f"{origin}: [publish].endpoint {publish.endpoint!r} is not a ZeroMQ endpoint "
                           "(tcp://HOST:PORT, ipc://PATH)")
-    for name in ("detector", "ocr"):
-        if sections[name].backend not in BACKENDS:
-            raise ConfigError(f"{origin}: [{name}].backend {sections[name].backend!r} is not one of {', '.join(BACKENDS)}")
-    publish = sections["publish"]
+    for name, section in (("detector", cfg.detector), ("ocr", cfg.ocr)):
+        if section.backend not in BACKENDS:
+            raise ConfigError(f"{origin}: [{name}].backend {section.backend!r} is not one of {', '.join(BACKENDS)}")
     if not publish.connect and not publish.allow_remote and not is_loopback_endpoint(publish.endpoint):
         raise ConfigError(f"{origin}: [publish].endpoint {publish.endpoint!r} is not on loopback; set "
                           "[publish].allow_remote = true to expose the bus (and consider curve_secret_key)")
     if publish.curve_clients_dir and not publish.curve_secret_key:
         raise ConfigError(f"{origin}: [publish].curve_clients_dir needs curve_secret_key")
-    size = sections["detector"].input_size
+    size = cfg.detector.input_size
     if any(s <= 0 or s % 32 for s in size):
         raise ConfigError(f"{origin}: [detector].input_size {list(size)} must be positive multiples of 32")
-    return Config(cameras=cameras, **sections)
+    return cfg
 
 
 def load_config(path: str | Path) -> Config:

@@ -37,8 +37,8 @@ def vote(readings: list[Reading]) -> Vote | None:
     for r in readings:
         by_region[r.region] += max(r.confidence, 1e-6)
     region = max(by_region, key=lambda name: by_region[name])
-    weight = {id(r): max(r.confidence, 1e-6) * (FORMAT_MISS_WEIGHT if fits_format(region, r.text) is False else 1.0)
-              for r in readings}
+    fit_factor = {id(r): FORMAT_MISS_WEIGHT if fits_format(region, r.text) is False else 1.0 for r in readings}
+    weight = {id(r): max(r.confidence, 1e-6) * fit_factor[id(r)] for r in readings}
     total = sum(weight.values())
     by_length: dict[int, float] = defaultdict(float)
     for r in readings:
@@ -49,7 +49,7 @@ def vote(readings: list[Reading]) -> Vote | None:
     for pos in range(length):
         tally: dict[str, float] = defaultdict(float)
         for r in same_length:
-            tally[r.text[pos]] += max(r.char_confidences[pos], 1e-6)
+            tally[r.text[pos]] += max(r.char_confidences[pos], 1e-6) * fit_factor[id(r)]
         best = max(tally, key=lambda c: tally[c])
         chars.append(best)
         shares.append(tally[best] / sum(tally.values()))

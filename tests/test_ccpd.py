@@ -22,7 +22,9 @@ def test_reads_eight_character_green_plates():
 
 
 @pytest.mark.parametrize("name", ["plate.jpg", "a-b-c-d-e-f-g.jpg", NAME.replace("154&383_386", "154&383_100"),
-                                  NAME.replace("0_0_22", "99_0_22"), NAME.replace("386&473_177&454_", "")])
+                                  NAME.replace("0_0_22", "99_0_22"), NAME.replace("386&473_177&454_", ""),
+                                  NAME.replace("154&383_386", "154&383_154"),  # zero-width box
+                                  NAME.replace("154&383_386&473", "154&383_386&383")])  # zero-height box
 def test_rejects_names_that_are_not_ccpd(name):
     with pytest.raises(ValueError):
         parse_ccpd_name(name)

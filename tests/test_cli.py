@@ -86,3 +86,18 @@ def test_keys_command_writes_a_key_pair(tmp_path):
     result = lpr("keys", str(tmp_path / "keys"), "server")
     assert result.returncode == 0
     assert (tmp_path / "keys" / "server.key").is_file() and (tmp_path / "keys" / "server.key_secret").stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize("extra,key", [
+    (["--publish", "tcp://0.0.0.0:5999"], "not on loopback"),  # the config file's rule holds on the command line too
+    (["--stride", "0"], "stride"),
+    (["--stride", "-2"], "stride"),
+    (["--camera-id", "../x"], "id"),
+    (["--camera-id", "gate/2"], "id"),
+])
+def test_command_line_values_are_checked_like_config_values(tmp_path, extra, key):
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"")
+    result = lpr("run", str(clip), *extra)
+    assert result.returncode == 2
+    assert key in result.stderr and "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1

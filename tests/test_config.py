@@ -40,6 +40,9 @@ stride = 2
     ("[detector]\nscore = 1\n", r"\[detector\]: unknown key 'score'"),
     ("[detector]\nscore_threshold = 'high'\n", r"\[detector\].score_threshold: expected float"),
     ("[detector]\ninput_size = [600, 640]\n", "multiples of 32"),
+    ("[detector]\ninput_size = [0, 640]\n", "positive multiples of 32"),
+    ("[[camera]]\nid = 'a'\nsource = 'x'\nstride = 0\n", "stride and queue_size must be at least 1"),
+    ("[[camera]]\nid = 'a'\nsource = 'x'\nqueue_size = -1\n", "stride and queue_size must be at least 1"),
     ("[[camera]]\nid = 'a'\n", "missing key 'source'"),
     ("[[camera]]\nid = 'a'\nsource = ''\n", "empty source"),
     ("[[camera]]\nid='a'\nsource='x'\n[[camera]]\nid='a'\nsource='y'\n", "duplicate camera id 'a'"),
@@ -77,8 +80,17 @@ def test_the_documented_defaults_are_the_real_defaults():
     from stream.config import Config
     from tests.conftest import ROOT
 
-    documented = load_config(ROOT / "configs" / "default.toml")
+    import tomllib
+    from dataclasses import fields
+
+    from stream.config import SECTIONS
+
+    path = ROOT / "configs" / "default.toml"
+    documented = load_config(path)
     defaults = Config()
-    for section in ("detector", "ocr", "tracking", "events", "publish"):
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    for section, cls in SECTIONS.items():
         assert getattr(documented, section) == getattr(defaults, section), section
+        # every key is written out: a key missing from the file would equal its default silently
+        assert sorted(raw.get(section, {})) == sorted(f.name for f in fields(cls)), section
     load_config(ROOT / "configs" / "cameras.example.toml")

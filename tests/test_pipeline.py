@@ -124,3 +124,10 @@ def test_a_camera_run_leaves_no_thread_behind(plates_video):
     for _ in range(3):
         run_camera(cfg, cfg.cameras[0], lambda *m: None, threading.Event(), models=models)
     assert threading.active_count() == before
+
+
+def test_early_publishing_waits_for_min_confidence(plates_video):
+    # The test reader reads every plate with confidence 0.9: below a 0.95 bar, no early event.
+    events, _ = collect(FrameGrabber(str(plates_video), "cam"), EventOptions(publish_after_s=0.5, min_confidence=0.95))
+    red = next(e for e, _ in events if e["text"] == "RED111")
+    assert red["reason"] == "ended" and len(events) == 2

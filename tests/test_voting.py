@@ -52,3 +52,8 @@ def test_the_region_is_the_confidence_weighted_majority():
     result = vote([Reading("54V39264", 0.9, (0.99,) * 8, "vn"), Reading("54V39264", 0.3, (0.9,) * 8, "eu"),
                    Reading("54V39264", 0.3, (0.9,) * 8, "eu")])
     assert result.region == "vn"
+
+
+def test_the_length_vote_weighs_readings_by_confidence_not_by_count():
+    result = vote([reading("ABC123", 0.2), reading("ABC123", 0.2), reading("ABC1234", 0.9)])
+    assert result.text == "ABC1234"
