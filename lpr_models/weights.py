@@ -30,6 +30,19 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def read_checkpoint(path: Path) -> dict:
+    """The checkpoint dict at `path`, read with weights_only=True; one WeightsError line for anything else."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, IndexError, KeyError, OSError) as err:
+        reason = str(err).splitlines()[0] if str(err) else ""
+        raise WeightsError(f"{path} is not a weights file this project can load safely "
+                           f"({type(err).__name__}{': ' + reason if reason else ''})") from None
+    if not isinstance(state, dict):
+        raise WeightsError(f"{path} is not a checkpoint of this project (not a dictionary)")
+    return state
+
+
 def load_weights(kind: str, path: str | Path | None = None) -> dict:
     """Checkpoint dict ("kind", "config", "model") for `kind`, from `path` or the shipped file."""
     shipped = path is None
@@ -40,15 +53,31 @@ def load_weights(kind: str, path: str | Path | None = None) -> dict:
         expected = json.loads(DIGESTS_FILE.read_text()).get(path.name) if DIGESTS_FILE.is_file() else None
         if expected != sha256(path):
             raise WeightsError(f"shipped {kind} weights {path} do not match their SHA-256 in {DIGESTS_FILE.name}: refusing them")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as err:
-        raise WeightsError(f"{path} is not a weights file this project can load safely: {str(err).splitlines()[0]}") from None
-    if not isinstance(state, dict) or not {"config", "model"} <= state.keys():
+    state = read_checkpoint(path)
+    if not {"config", "model"} <= state.keys():
         raise WeightsError(f"{path} is not a checkpoint of this project (no config/model entries)")
-    if state.get("kind", kind) != kind:
-        raise WeightsError(f"{path} holds {state['kind']} weights, not {kind} weights")
+    if state.get("kind") != kind:
+        held = f"{state['kind']} weights" if "kind" in state else "no 'kind' entry (an old or pre-training checkpoint?)"
+        raise WeightsError(f"{path} holds {held}, not {kind} weights")
     return state
+
+
+def describe_weights(path: str | Path) -> dict:
+    """A weights file's kind, config, size, SHA-256 and provenance (commit, command, data digest, time, figures)."""
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"weights not found: {path}")
+    state = read_checkpoint(path)
+    if "model" not in state:
+        raise WeightsError(f"{path} is not a checkpoint of this project (no model entry)")
+    return {
+        "file": str(path),
+        "sha256": sha256(path),
+        "kind": state.get("kind", "unknown"),
+        "parameters": sum(v.numel() for v in state["model"].values()),
+        "config": state.get("config", {}),
+        "provenance": state.get("provenance", "none recorded (trained before provenance was kept)"),
+    }
 
 
 def build_model(kind: str, path: str | Path | None, factory) -> torch.nn.Module:

@@ -52,6 +52,16 @@ def _keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def _info(args: argparse.Namespace) -> int:
+    import json
+
+    from lpr_models.weights import describe_weights
+
+    for path in args.weights:
+        print(json.dumps(describe_weights(path), ensure_ascii=False, indent=1))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lpr", description="Real-time license-plate recognition for video streams.")
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -84,6 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     keys.add_argument("folder", type=Path)
     keys.add_argument("names", nargs="*", default=["server", "client"])
     keys.set_defaults(func=_keys)
+
+    info = sub.add_parser("info", help="what a weights file holds and where it came from (commit, command, data, figures)")
+    info.add_argument("weights", type=Path, nargs="+")
+    info.set_defaults(func=_info)
 
     cli_eval.add_parser(sub)
     cli_bench.add_parser(sub)

@@ -35,3 +35,39 @@ def test_detector_training_continues_from_a_checkpoint_with_its_own_config(data_
     after = load_checkpoint(tmp_path / "next" / "last.pt")
     assert after["config"] == first["config"]
     assert all(torch.equal(after["model"][k], v) for k, v in first["model"].items() if v.is_floating_point() and "running" not in k)
+
+
+def test_checkpoints_record_their_provenance_and_export_keeps_it(data_root, tmp_path):
+    import subprocess
+    import sys
+
+    from lpr_models.weights import WeightsError, build_model, describe_weights
+    from train.export import export
+
+    common = ["--data", str(data_root), "--epochs", "1", "--limit", "8", "--batch", "8", "--threads", "1", *TINY]
+    ocr_train.main(["mae", *common, "--out", str(tmp_path / "mae")])
+    ocr_train.main(["recog", *common, "--out", str(tmp_path / "recog"), "--init", str(tmp_path / "mae" / "last.pt")])
+    mae, recog = (load_checkpoint(tmp_path / d / "last.pt") for d in ("mae", "recog"))
+    assert mae["kind"] == "ocr_mae" and recog["kind"] == "ocr"
+    record = recog["provenance"]
+    assert len(record["commit"]) == 40 and record["command"].startswith("python -m train.ocr_train recog")
+    assert record["settings"]["init"] == str(tmp_path / "mae" / "last.pt") and record["settings"]["limit"] == 8
+    assert len(record["data_digest"]) == 64 and record["data_items"] > 0 and record["epoch"] == 1
+    assert record["figures"] and all(0 <= f["exact"] <= 1 for f in record["figures"].values())
+
+    shipped = export("ocr", tmp_path / "recog" / "last.pt", tmp_path / "ocr.pt")
+    info = describe_weights(shipped)
+    assert info["kind"] == "ocr" and info["provenance"]["data_digest"] == record["data_digest"]
+    assert info["provenance"]["checkpoint"] == "last.pt"
+    printed = subprocess.run([sys.executable, "-m", "stream.cli", "info", str(shipped)], capture_output=True, text=True)
+    assert printed.returncode == 0 and record["data_digest"] in printed.stdout
+
+    # a pre-training checkpoint is refused as a reader, by name
+    from lpr_models.ocr.model import MaskOCR, OcrConfig
+
+    try:
+        build_model("ocr", tmp_path / "mae" / "last.pt", lambda cfg: MaskOCR(OcrConfig(**cfg)))
+    except WeightsError as err:
+        assert "ocr_mae" in str(err)
+    else:
+        raise AssertionError("an MAE checkpoint was accepted as reader weights")

@@ -17,6 +17,7 @@ from train.det_data import DetectionDataset, PlateSwap, collate, load_box_scenes
 from train.det_eval import evaluate_detector
 from train.det_loss import detection_loss
 from train.loop import load_trained, run_epochs
+from train.provenance import provenance
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -55,8 +56,11 @@ def main(argv: list[str] | None = None) -> None:
     model = model.to(memory_format=torch.channels_last)
     train_paths, val_paths = split_ccpd(args.data, args.limit)
     photos = load_photos(train_paths)
+    data = [p.name for p in train_paths]
     for labels in args.scenes:
-        photos += load_box_scenes(labels)
+        scenes = load_box_scenes(labels)
+        photos += scenes
+        data += [f"{labels.parent.name}: {len(scenes)} photos"]
     prepare = PlateSwap(args.art, args.swap_share) if args.swap_share > 0 else None
     dataset = DetectionDataset(photos, args.size, args.samples_per_epoch, args.strength, prepare=prepare)
     val_paths = val_paths[: args.val_images]
@@ -70,16 +74,17 @@ def main(argv: list[str] | None = None) -> None:
         loss, _ = detection_loss(model(images), priors, targets, STRIDES)
         return loss
 
-    def validate() -> float:
+    def validate() -> tuple[float, dict]:
         report = evaluate_detector(PlateDetector(model, (args.eval_size, args.eval_size)), val_paths)
         print(json.dumps({k: round(v, 4) for k, v in report.items()}))
         model.train()
         corner = report["corner_error"] if report["corner_error"] == report["corner_error"] else 1.0  # NaN: nothing found
-        return report["detection_rate"] + report["ap50"] - corner
+        return report["detection_rate"] + report["ap50"] - corner, report
 
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     run_epochs(model=model, optimizer=optimizer, batches=batches, step_loss=step_loss, epochs=args.epochs, lr=args.lr,
-               out_dir=args.out, extra_state={"kind": "detector", "config": cfg.to_dict()}, validate=validate, resume=args.resume)
+               out_dir=args.out, extra_state={"kind": "detector", "config": cfg.to_dict()}, validate=validate, resume=args.resume,
+               provenance=provenance("train.det_train", argv, args, data))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Ship a trained checkpoint: keep only the weights (half precision) and the config, record its SHA-256.
+"""Ship a trained checkpoint: keep the weights (half precision), the config and the provenance, record its SHA-256.
 
     python -m train.export detector runs/det/best.pt
     python -m train.export refiner runs/refiner/best.pt
@@ -18,7 +18,10 @@ def export(kind: str, checkpoint: Path, out: Path | None = None) -> Path:
     state = load_checkpoint(checkpoint)
     out = out or SHIPPED[kind]
     weights = {k: v.half() if v.is_floating_point() else v for k, v in state["model"].items()}
-    save_checkpoint(out, kind=kind, config=state["config"], model=weights)
+    if state.get("kind", kind) != kind:
+        raise ValueError(f"{checkpoint} holds {state['kind']} weights, not {kind} weights")
+    extra = {"provenance": {**state["provenance"], "checkpoint": checkpoint.name}} if "provenance" in state else {}
+    save_checkpoint(out, kind=kind, config=state["config"], model=weights, **extra)
     if out.parent == DIGESTS_FILE.parent:
         digests = json.loads(DIGESTS_FILE.read_text()) if DIGESTS_FILE.is_file() else {}
         digests[out.name] = sha256(out)

@@ -63,23 +63,27 @@ def run_epochs(
     lr: float,
     out_dir: Path,
     extra_state: dict,
-    validate: Callable[[], float] | None = None,
+    validate: Callable[[], float | tuple[float, dict]] | None = None,
     resume: bool = False,
     grad_clip: float = 5.0,
+    provenance: dict | None = None,
 ) -> float:
     """Train for `epochs`, validating after each; keep `last.pt` (for resume) and `best.pt`.
 
-    `validate` returns a score where higher is better; without it the negative
-    training loss picks the best checkpoint. Returns the best score.
+    `validate` returns a score where higher is better (optionally with the figures behind it);
+    without it the negative training loss picks the best checkpoint. `provenance`
+    (train.provenance) is stored in every checkpoint with the training time so far and the
+    epoch's figures. Returns the best score.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     last, best_path = out_dir / "last.pt", out_dir / "best.pt"
-    start_epoch, best = 0, -math.inf
+    start_epoch, best, seconds = 0, -math.inf, 0.0
     if resume and last.is_file():
         state = load_checkpoint(last)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         start_epoch, best = state["epoch"] + 1, state["best"]
+        seconds = state.get("provenance", {}).get("seconds", 0.0)
         print(f"resumed from {last} at epoch {start_epoch}")
     steps_per_epoch = len(batches())
     total = steps_per_epoch * epochs
@@ -98,10 +102,16 @@ def run_epochs(
             losses.append(loss.item())
             bar.set_postfix(loss=f"{sum(losses[-50:]) / len(losses[-50:]):.4f}")
         model.eval()
-        score = validate() if validate else -sum(losses) / len(losses)
+        result = validate() if validate else -sum(losses) / len(losses)
+        score, figures = result if isinstance(result, tuple) else (result, {})
+        seconds += time.time() - started
         print(f"epoch {epoch + 1}: loss {sum(losses) / len(losses):.4f} score {score:.4f} ({time.time() - started:.0f}s)", flush=True)
+        state = dict(extra_state)
+        if provenance is not None:
+            state["provenance"] = {**provenance, "epoch": epoch + 1, "epochs": epochs, "seconds": round(seconds),
+                                   "loss": sum(losses) / len(losses), "figures": figures}
         if score > best:
             best = score
-            save_checkpoint(best_path, model=model.state_dict(), epoch=epoch, score=score, **extra_state)
-        save_checkpoint(last, model=model.state_dict(), optimizer=optimizer.state_dict(), epoch=epoch, best=best, **extra_state)
+            save_checkpoint(best_path, model=model.state_dict(), epoch=epoch, score=score, **state)
+        save_checkpoint(last, model=model.state_dict(), optimizer=optimizer.state_dict(), epoch=epoch, best=best, **state)
     return best

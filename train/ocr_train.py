@@ -14,6 +14,7 @@ import torch
 
 from lpr_models.ocr.model import MaskOCR, OcrConfig
 from train.loop import load_checkpoint, load_trained, run_epochs
+from train.provenance import provenance
 from train.ocr_data import CORNER_JITTER, IGNORE, PlateDataset, load_splits
 from train.ocr_eval import evaluate_reader
 
@@ -88,14 +89,17 @@ def main(argv: list[str] | None = None) -> None:
             loss = criterion(chars.flatten(0, 1), targets.flatten())
             return loss + args.region_weight * torch.nn.functional.cross_entropy(region_logits, regions)
 
-        def validate() -> float:
+        def validate() -> tuple[float, dict]:
             report = {name: evaluate_reader(model, samples) for name, samples in val.items() if samples}
-            print(json.dumps({k: {m: round(v, 4) for m, v in r.items() if isinstance(v, float)} for k, r in report.items()}), flush=True)
-            return report["ccpd"]["exact"] if "ccpd" in report else -1.0
+            figures = {k: {m: round(v, 4) for m, v in r.items() if isinstance(v, float)} for k, r in report.items()}
+            print(json.dumps(figures), flush=True)
+            return (report["ccpd"]["exact"] if "ccpd" in report else -1.0), figures
 
     best = run_epochs(
         model=model, optimizer=optimizer, batches=batches, step_loss=step_loss, epochs=args.epochs,
-        lr=args.lr, out_dir=args.out, extra_state={"config": cfg.to_dict()}, validate=validate, resume=args.resume,
+        lr=args.lr, out_dir=args.out, extra_state={"kind": "ocr" if args.stage == "recog" else "ocr_mae", "config": cfg.to_dict()},
+        validate=validate, resume=args.resume,
+        provenance=provenance("train.ocr_train", argv, args, (f"{s.source}|{s.region}|{s.text}" for s in train)),
     )
     print(f"best score {best:.4f}; checkpoints in {args.out}")
 

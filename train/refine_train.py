@@ -15,6 +15,7 @@ from lpr_models.detector.refiner import CornerRefiner, CornerRefinerNet, Refiner
 from train.det_data import split_ccpd
 from train.det_eval import evaluate_detector
 from train.loop import run_epochs
+from train.provenance import provenance
 from train.refine_data import RefinerDataset, load_patches
 
 
@@ -52,17 +53,18 @@ def main(argv: list[str] | None = None) -> None:
         canvases, targets = batch
         return torch.nn.functional.smooth_l1_loss(model(canvases) * scale, targets * scale, beta=1.0)
 
-    def validate() -> float:
+    def validate() -> tuple[float, dict]:
         detector.refiner = CornerRefiner(model, backend="eager")
         report = evaluate_detector(detector, val_paths)
         print(json.dumps({k: round(v, 4) for k, v in report.items()}))
         model.train()
         corner = report["corner_error"] if report["corner_error"] == report["corner_error"] else 1.0  # NaN: nothing found
-        return report["detection_rate"] - corner
+        return report["detection_rate"] - corner, report
 
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     run_epochs(model=model, optimizer=optimizer, batches=batches, step_loss=step_loss, epochs=args.epochs, lr=args.lr,
-               out_dir=args.out, extra_state={"kind": "refiner", "config": cfg.to_dict()}, validate=validate, resume=args.resume)
+               out_dir=args.out, extra_state={"kind": "refiner", "config": cfg.to_dict()}, validate=validate, resume=args.resume,
+               provenance=provenance("train.refine_train", argv, args, (p.name for p in train_paths)))
 
 
 if __name__ == "__main__":

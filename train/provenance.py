@@ -1,0 +1,47 @@
+"""Where a checkpoint came from, stored in it: the commit, the command, the resolved settings, the data.
+
+`lpr info WEIGHTS` prints it, so anyone holding a weights file can rebuild it and check that the
+documented command is the one that made it.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import subprocess
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _git(*args: str) -> str:
+    try:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def data_digest(items: Iterable[str]) -> tuple[str, int]:
+    """SHA-256 over the sorted item descriptions (file and label of every sample read) and their count."""
+    lines = sorted(items)
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest(), len(lines)
+
+
+def provenance(module: str, argv: list[str] | None, args: argparse.Namespace, data: Iterable[str]) -> dict:
+    """The record a training command stores in each checkpoint (run_epochs adds its time and figures).
+
+    `argv` is what the command parsed (None: the process's own arguments).
+    """
+    digest, count = data_digest(data)
+    changed = [line[3:] for line in _git("status", "--porcelain").splitlines() if not line[3:].startswith("runs/")]
+    return {
+        "commit": _git("rev-parse", "HEAD"),
+        "uncommitted_changes": changed,
+        "command": " ".join(["python", "-m", module, *(sys.argv[1:] if argv is None else argv)]),
+        "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+        "data_digest": digest,
+        "data_items": count,
+        "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
