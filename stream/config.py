@@ -5,6 +5,7 @@ camera ids and malformed endpoints are reported in one message naming the file a
 """
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 import types
@@ -84,6 +85,46 @@ class Config:
 
 SECTIONS = {"detector": DetectorSection, "ocr": OcrSection, "tracking": TrackingSection,
             "events": EventOptions, "publish": PublishSection}
+
+# Every number's allowed range, with the reason when it is not obvious: (low, high, why). Types and
+# meanings are the sections' own (above); nan and inf are refused everywhere.
+RANGES: dict[str, tuple[float, float, str]] = {
+    "detector.input_size": (32, 4096, "larger inputs need gigabytes of feature maps per frame"),
+    "detector.score_threshold": (0, 1, "a probability"),
+    "detector.nms_iou": (0, 1, "an overlap ratio"),
+    "detector.threads": (0, 256, "0 means torch's default"),
+    "tracking.distance_threshold": (0.01, 100, "in plate widths"),
+    "tracking.hit_counter_max": (1, 100_000, ""),
+    "tracking.initialization_delay": (0, 10_000, ""),
+    "events.best_crops": (1, 100, ""),
+    "events.publish_after_s": (0, 86_400, ""),
+    "events.min_confidence": (0, 1, "a probability"),
+    "events.min_event_confidence": (0, 1, "a probability"),
+    "events.min_frames": (1, 1_000_000, ""),
+    "events.max_reads_per_frame": (1, 1_000, ""),
+    "publish.high_water_mark": (1, 10_000_000, "0 would mean an unbounded queue in ZeroMQ"),
+    "camera.stride": (1, 100_000, ""),
+    "camera.queue_size": (1, 100_000, ""),
+    "camera.open_timeout_s": (0.01, 3_600, "0 or less would retry in a busy loop"),
+    "camera.read_timeout_s": (0.01, 3_600, "0 or less would retry in a busy loop"),
+    "camera.backoff_max_s": (0.01, 86_400, "0 or less would reconnect in a busy loop"),
+}
+VIDEO_SUFFIXES = (".mp4", ".mkv", ".mov", ".avi")
+
+
+def _check_ranges(section: object, name: str, where: str) -> None:
+    for f in fields(section):  # type: ignore[arg-type]
+        key = f"{name}.{f.name}"
+        values = getattr(section, f.name)
+        for value in values if isinstance(values, tuple) else (values,):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                continue
+            if value != value or value in (float("inf"), float("-inf")):
+                raise ConfigError(f"{where}.{f.name}: {value} is not a finite number")
+            if key in RANGES:
+                low, high, why = RANGES[key]
+                if not low <= value <= high:
+                    raise ConfigError(f"{where}.{f.name}: {value} is outside {low}..{high}" + (f" ({why})" if why else ""))
 ENDPOINT = re.compile(r"^(tcp://[^:/\s]+:(\d+|\*)|ipc://\S+|inproc://\S+)$")
 
 
@@ -136,16 +177,17 @@ def parse_config(data: dict, origin: str = "<config>") -> Config:
 
 def check_config(cfg: Config, origin: str) -> Config:
     """The checks every configuration passes, however it was given (a file, the command line, both)."""
+    for name in SECTIONS:
+        _check_ranges(getattr(cfg, name), name, f"{origin}: [{name}]")
     ids = [c.id for c in cfg.cameras]
     for cam in cfg.cameras:
+        _check_ranges(cam, "camera", f"{origin}: [[camera]] {cam.id!r}")
         if not cam.id or not re.fullmatch(r"[\w.-]+", cam.id):
             raise ConfigError(f"{origin}: [[camera]] id {cam.id!r} must be letters, digits, '_', '-' or '.'")
         if not cam.source:
             raise ConfigError(f"{origin}: [[camera]] {cam.id!r} has an empty source")
         if ids.count(cam.id) > 1:
             raise ConfigError(f"{origin}: duplicate camera id {cam.id!r}")
-        if cam.stride < 1 or cam.queue_size < 1:
-            raise ConfigError(f"{origin}: [[camera]] {cam.id!r}: stride and queue_size must be at least 1")
     publish = cfg.publish
     if not ENDPOINT.match(publish.endpoint):
         raise ConfigError(f"{origin}: [publish].endpoint {publish.endpoint!r} is not a ZeroMQ endpoint "
@@ -161,7 +203,22 @@ def check_config(cfg: Config, origin: str) -> Config:
     size = cfg.detector.input_size
     if any(s <= 0 or s % 32 for s in size):
         raise ConfigError(f"{origin}: [detector].input_size {list(size)} must be positive multiples of 32")
+    if publish.video:
+        _check_video_out(publish.video, len(cfg.cameras), origin)
     return cfg
+
+
+def _check_video_out(video: str, cameras: int, origin: str) -> None:
+    """An annotated video is one camera's, in a container we can write, in a folder we can write to."""
+    path = Path(video)
+    if cameras > 1:
+        raise ConfigError(f"{origin}: [publish].video {video!r} is for one camera; {cameras} cameras would write one file")
+    if path.suffix.lower() not in VIDEO_SUFFIXES:
+        raise ConfigError(f"{origin}: [publish].video {video!r}: unknown video type {path.suffix!r} "
+                          f"(use {', '.join(VIDEO_SUFFIXES)})")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise ConfigError(f"{origin}: [publish].video {video!r}: folder {str(folder)!r} does not exist or is not writable")
 
 
 def load_config(path: str | Path) -> Config:

@@ -40,9 +40,19 @@ stride = 2
     ("[detector]\nscore = 1\n", r"\[detector\]: unknown key 'score'"),
     ("[detector]\nscore_threshold = 'high'\n", r"\[detector\].score_threshold: expected float"),
     ("[detector]\ninput_size = [600, 640]\n", "multiples of 32"),
-    ("[detector]\ninput_size = [0, 640]\n", "positive multiples of 32"),
-    ("[[camera]]\nid = 'a'\nsource = 'x'\nstride = 0\n", "stride and queue_size must be at least 1"),
-    ("[[camera]]\nid = 'a'\nsource = 'x'\nqueue_size = -1\n", "stride and queue_size must be at least 1"),
+    ("[detector]\ninput_size = [0, 640]\n", r"input_size: 0 is outside 32\.\.4096"),
+    ("[[camera]]\nid = 'a'\nsource = 'x'\nstride = 0\n", r"stride: 0 is outside 1\.\.100000"),
+    ("[[camera]]\nid = 'a'\nsource = 'x'\nqueue_size = -1\n", "queue_size: -1 is outside"),
+    ("[[camera]]\nid = 'a'\nsource = 'x'\nread_timeout_s = -1.0\n", "busy loop"),
+    ("[[camera]]\nid = 'a'\nsource = 'x'\nbackoff_max_s = 0\n", "busy loop"),
+    ("[publish]\nhigh_water_mark = -1\n", "high_water_mark: -1 is outside"),
+    ("[detector]\nthreads = -1\n", "threads: -1 is outside"),
+    ("[detector]\nscore_threshold = nan\n", "not a finite number"),
+    ("[events]\npublish_after_s = inf\n", "not a finite number"),
+    ("[detector]\ninput_size = [64000, 64000]\n", "gigabytes"),
+    ("[publish]\nvideo = 'out.xyz'\n", "unknown video type"),
+    ("[publish]\nvideo = '/nonexistent-dir/out.mp4'\n", "does not exist or is not writable"),
+    ("[publish]\nvideo = 'o.mp4'\n[[camera]]\nid='a'\nsource='x'\n[[camera]]\nid='b'\nsource='y'\n", "one camera"),
     ("[[camera]]\nid = 'a'\n", "missing key 'source'"),
     ("[[camera]]\nid = 'a'\nsource = ''\n", "empty source"),
     ("[[camera]]\nid='a'\nsource='x'\n[[camera]]\nid='a'\nsource='y'\n", "duplicate camera id 'a'"),
@@ -94,3 +104,41 @@ def test_the_documented_defaults_are_the_real_defaults():
         # every key is written out: a key missing from the file would equal its default silently
         assert sorted(raw.get(section, {})) == sorted(f.name for f in fields(cls)), section
     load_config(ROOT / "configs" / "cameras.example.toml")
+
+
+def _section_and_field(key: str):
+    from dataclasses import fields
+
+    from stream.config import SECTIONS, CameraSection
+
+    section, name = key.split(".")
+    cls = CameraSection if section == "camera" else SECTIONS[section]
+    return section, name, next(f for f in fields(cls) if f.name == name)
+
+
+@pytest.mark.parametrize("key", sorted(__import__("stream.config", fromlist=["RANGES"]).RANGES))
+@given(value=st.one_of(st.integers(-10**9, 10**9), st.floats(allow_nan=True, allow_infinity=True)))
+def test_every_ranged_key_accepts_exactly_its_range(key, value):
+    from stream.config import RANGES
+
+    low, high, _ = RANGES[key]
+    section, name, spec = _section_and_field(key)
+    kind = str(spec.type)
+    if "int" in kind and "float" not in kind and not isinstance(value, int):
+        return  # a float for an int key is a type error, tested above
+    if "tuple" in kind:
+        value = int(value) if value == value and abs(value) < 1e12 else 32
+        value = [value, value]
+    table = {"id": "a", "source": "x", name: value} if section == "camera" else {name: value}
+    data = {"camera": [table]} if section == "camera" else {section: table}
+    first = value[0] if isinstance(value, list) else value
+    finite = first == first and abs(first) != float("inf")
+    expected_ok = finite and low <= first <= high and (key != "detector.input_size" or first % 32 == 0)
+    try:
+        cfg = parse_config(data)
+    except ConfigError:
+        assert not expected_ok, f"{key} = {value!r} refused"
+        return
+    assert expected_ok, f"{key} = {value!r} accepted"
+    got = cfg.cameras[0] if section == "camera" else getattr(cfg, section)
+    assert getattr(got, name) == (tuple(value) if isinstance(value, list) else value)  # kept as given
