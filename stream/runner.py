@@ -10,13 +10,14 @@ import json
 import logging
 import multiprocessing as mp
 import os
+import shutil
 import signal
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Callable
 
 import numpy as np
 import torch
@@ -168,9 +169,34 @@ def run(cfg: Config) -> dict[str, int]:
 WORKER_EXIT_BASE = 10  # a worker that ends normally exits with this + its camera's exit code
 
 
-def _worker(cfg: Config, camera: CameraSection, endpoint: str) -> None:
+def die_with_parent(parent_pid: int) -> None:
+    """SIGTERM this process when its parent dies, however it dies (kill -9 included), so no worker is orphaned.
+
+    Linux's PR_SET_PDEATHSIG does it; a thread watching the parent id covers the race where the
+    parent died before the call, and systems without prctl.
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(0.5)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _worker(cfg: Config, camera: CameraSection, endpoint: str, parent_pid: int) -> None:
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format=f"%(asctime)s %(levelname)s camera {camera.id}: %(name)s: %(message)s")
     stop = threading.Event()
     stop_on_signals(stop)
+    die_with_parent(parent_pid)
     socket = zmq.Context.instance().socket(zmq.PUSH)
     socket.setsockopt(zmq.LINGER, 2000)
     socket.connect(endpoint)
@@ -187,12 +213,13 @@ class Supervisor:
 
     def __init__(self, cfg: Config, sinks: Sinks, restart_backoff_max_s: float = 30.0) -> None:
         self.cfg, self.sinks, self.backoff_max = cfg, sinks, restart_backoff_max_s
-        self.endpoint = f"ipc://{tempfile.gettempdir()}/lpr-{os.getpid()}.ipc"
+        self.socket_dir = tempfile.mkdtemp(prefix="lpr-")  # private (mode 700), removed when run() ends
+        self.endpoint = f"ipc://{self.socket_dir}/workers.ipc"
         self.ctx = mp.get_context("spawn")
         self.restarts: dict[str, int] = {c.id: 0 for c in cfg.cameras}
 
     def _start(self, camera: CameraSection):
-        process = self.ctx.Process(target=_worker, args=(self.cfg, camera, self.endpoint),
+        process = self.ctx.Process(target=_worker, args=(self.cfg, camera, self.endpoint, os.getpid()),
                                    name=f"camera-{camera.id}", daemon=True)
         process.start()
         return process
@@ -237,6 +264,7 @@ class Supervisor:
             for p in workers.values():
                 p.join(timeout=5)
             pull.close(0)
+            shutil.rmtree(self.socket_dir, ignore_errors=True)
         return {cam: finished.get(cam, EXIT_FAILED) for cam in cameras}
 
     def _forward(self, pull: zmq.Socket, timeout_ms: int) -> None:

@@ -61,3 +61,92 @@ realtime = true
         sub.close(0)
     assert process.returncode == 0, err
     assert "worker died" in err and "Traceback" not in err
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split()[2] != "Z"  # a zombie has died; only its parent has not reaped it yet
+    except FileNotFoundError:
+        return False
+
+
+def test_kill_9_of_the_supervisor_takes_its_workers_with_it_and_a_clean_exit_leaves_no_socket(tmp_path):
+    video = write_video(tmp_path / "long.mp4", moving_plates_frames(60) * 8)
+    config = tmp_path / "two.toml"
+    config.write_text(f"""
+[detector]
+threads = 1
+[publish]
+endpoint = "tcp://127.0.0.1:{free_port()}"
+[[camera]]
+id = "a"
+source = "{video}"
+realtime = true
+[[camera]]
+id = "b"
+source = "{video}"
+realtime = true
+""")
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    process = subprocess.Popen([sys.executable, "-m", "stream.cli", "run", "--config", str(config)], cwd=ROOT,
+                               stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.time() + 60
+    while len(_children(process.pid)) < 3 and time.time() < deadline:  # the spawn helper and two workers
+        time.sleep(0.2)
+    workers = _children(process.pid)
+    assert len(workers) >= 2
+    time.sleep(3)
+    process.kill()
+    process.wait(timeout=10)
+    deadline = time.time() + 20
+    while any(_alive(w) for w in workers) and time.time() < deadline:
+        time.sleep(0.2)
+    leftover = [w for w in workers if _alive(w)]
+    for w in leftover:
+        os.kill(w, signal.SIGKILL)
+    assert not leftover, "workers outlived their supervisor"
+
+    # a clean run leaves no IPC socket behind
+    short = write_video(tmp_path / "short.mp4", moving_plates_frames(30))
+    config.write_text(config.read_text().replace(str(video), str(short)).replace("realtime = true", "realtime = false"))
+    done = subprocess.run([sys.executable, "-m", "stream.cli", "run", "--config", str(config)], cwd=ROOT,
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert not list(tmp_path.glob("lpr-*")) and not list(tmp_path.glob("*.ipc"))
+    assert all(line[:4].isdigit() for line in done.stderr.splitlines() if "camera a:" in line)  # worker lines carry a time
+
+
+def test_a_process_that_asked_to_die_with_its_parent_does_when_the_parent_is_killed(tmp_path):
+    pid_file = tmp_path / "child.pid"
+    parent_code = f"""
+import os, subprocess, sys, time
+child = subprocess.Popen([sys.executable, "-c", '''
+import os, sys, time
+from stream.runner import die_with_parent
+die_with_parent(os.getppid())
+open({str(pid_file)!r}, "w").write(str(os.getpid()))
+time.sleep(120)
+'''])
+time.sleep(120)
+"""
+    parent = subprocess.Popen([sys.executable, "-c", parent_code], cwd=ROOT)
+    deadline = time.time() + 60
+    while not pid_file.exists() and time.time() < deadline:
+        time.sleep(0.1)
+    child = int(pid_file.read_text())
+    assert _alive(child)
+    parent.kill()
+    parent.wait(timeout=10)
+    deadline = time.time() + 10
+    while _alive(child) and time.time() < deadline:
+        time.sleep(0.1)
+    orphaned = _alive(child)
+    if orphaned:
+        os.kill(child, signal.SIGKILL)
+    assert not orphaned
