@@ -133,7 +133,7 @@ def main() -> None:
             report[name] = {"error": str(err).splitlines()[0]}
             continue
         with torch.inference_mode():
-            row = {"build_s": time.perf_counter() - started, "ms": median_ms(lambda: forward(x), args.repeats)}
+            row = {"build_s": time.perf_counter() - started, "ms": median_ms(lambda forward=forward: forward(x), args.repeats)}
         detector.forward = forward  # the wrapper's letterbox and decoding around this back-end
         row.update(evaluate_detector(detector, val_paths))
         report[name] = row

@@ -22,6 +22,7 @@ from stream.cli_bench import median_ms
 from train.ocr_data import load_splits
 from train.ocr_eval import evaluate_reader
 
+
 def speed(model: MaskOCR, repeats: int) -> dict[str, float]:
     backends = ["eager"] + (["onnx"] if onnx_available() else [])
     row = {}
@@ -30,7 +31,7 @@ def speed(model: MaskOCR, repeats: int) -> dict[str, float]:
         for backend in backends:
             fn = model if backend == "eager" else compile_for_inference(model, x, backend)
             with torch.inference_mode():
-                row[f"{backend}_b{batch}_ms"] = median_ms(lambda: fn(x), repeats) / batch
+                row[f"{backend}_b{batch}_ms"] = median_ms(lambda fn=fn, x=x: fn(x), repeats) / batch
     return row
 
 

@@ -12,7 +12,7 @@ import importlib.util
 import io
 import logging
 import warnings
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 

@@ -94,7 +94,7 @@ def bench_models(repeats: int) -> dict:
             fn = make(net, x)
             xin = x.contiguous(memory_format=torch.channels_last) if "channels_last" in name else x
             with torch.inference_mode():
-                row[f"{name}_ms"] = median_ms(lambda: fn(xin), repeats)
+                row[f"{name}_ms"] = median_ms(lambda fn=fn, xin=xin: fn(xin), repeats)
             net.to(memory_format=torch.contiguous_format)
         for name in variants:
             row[f"{name}_speedup"] = row["eager_ms"] / row[f"{name}_ms"]
@@ -122,7 +122,7 @@ def _per_plate_row(module, shape: tuple[int, ...], variants: dict, flops, repeat
     for name in names:
         fn = variants[name](module, x)
         with torch.inference_mode():
-            row[f"{name}_ms_per_plate"] = median_ms(lambda: fn(x), repeats) / shape[0]
+            row[f"{name}_ms_per_plate"] = median_ms(lambda fn=fn: fn(x), repeats) / shape[0]
     for name in names[1:]:
         row[f"{name}_speedup"] = row["eager_ms_per_plate"] / row[f"{name}_ms_per_plate"]
     return row
@@ -141,7 +141,7 @@ def _reference_ocr(variants: dict, repeats: int) -> dict:
     for name in [n for n in variants if "channels_last" not in n]:
         fn = variants[name](model, x)
         with torch.inference_mode():
-            row[f"{name}_ms_per_plate"] = median_ms(lambda: fn(x), max(5, repeats // 3))
+            row[f"{name}_ms_per_plate"] = median_ms(lambda fn=fn: fn(x), max(5, repeats // 3))
     return row
 
 

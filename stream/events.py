@@ -15,7 +15,7 @@ OPTIONAL_BOOL_KEYS = ("format_valid",)  # true, false, or null where the region 
 
 
 def utc_iso(timestamp: float) -> str:
-    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 TOPIC_END = "/"  # no camera id contains it, so `plate.gate/` is no prefix of `plate.gate2/`

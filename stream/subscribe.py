@@ -19,7 +19,6 @@ from stream.events import topic
 from stream.publish import DEFAULT_ENDPOINT
 from stream.security import make_curve_client
 
-
 log = logging.getLogger(__name__)
 _UNSAFE = re.compile(r"[^\w-]+")
 

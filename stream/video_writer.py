@@ -36,7 +36,7 @@ class VideoWriter:
             self.container.close()
             self.container = None
 
-    def __enter__(self) -> "VideoWriter":
+    def __enter__(self) -> VideoWriter:
         return self
 
     def __exit__(self, *exc) -> None:

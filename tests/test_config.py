@@ -87,13 +87,11 @@ def test_any_document_is_accepted_or_refused_with_a_config_error(data):
 
 
 def test_the_documented_defaults_are_the_real_defaults():
-    from stream.config import Config
-    from tests.conftest import ROOT
-
     import tomllib
     from dataclasses import fields
 
-    from stream.config import SECTIONS
+    from stream.config import SECTIONS, Config
+    from tests.conftest import ROOT
 
     path = ROOT / "configs" / "default.toml"
     documented = load_config(path)

@@ -3,9 +3,9 @@ import pytest
 import torch
 
 from lpr_models.detector.detector import PlateDetector
-from lpr_models.detector.preprocess import to_tensor
 from lpr_models.detector.head import decode, make_priors
 from lpr_models.detector.model import STRIDES, DetectorConfig, PlateDetectorNet
+from lpr_models.detector.preprocess import to_tensor
 from train.det_data import hflip
 from train.det_loss import atss_assign, detection_loss
 

@@ -1,7 +1,6 @@
 """A live RTSP stream that dies mid-way and comes back: the pipeline reconnects and loses nothing it saw."""
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path

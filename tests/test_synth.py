@@ -1,6 +1,7 @@
 """Synthetic plates: every type renders its glyphs inside the plate, and composited plates carry exact corners."""
 import numpy as np
 import pytest
+from conftest import DATA
 
 from lpr_models.formats import fits_format
 from lpr_models.geometry import rectify
@@ -10,8 +11,6 @@ from train.synth.cn_plates import CN_TYPES, layout_boxes, random_cn_text, render
 from train.synth.composite import composite_plate, cover_quad
 from train.synth.plates import STYLES, render, synthetic_samples
 from train.synth.world_plates import WORLD_STYLES, render_world_plate
-
-from conftest import DATA
 
 ART = DATA.parent / "plate_art"
 if not ART.is_dir():  # pragma: no cover - the shared folder is beside every checkout

@@ -1,5 +1,4 @@
 """Weights are loaded safely: tensors only, checked digests, the right model."""
-import pickle
 import shutil
 
 import pytest

@@ -13,11 +13,10 @@ boxes only: their corners are the box's, close for the mostly frontal plates the
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
 import csv
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Sized
 from pathlib import Path
-from typing import Callable, Sized
 
 import numpy as np
 import torch

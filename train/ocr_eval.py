@@ -10,8 +10,8 @@ from collections import Counter
 import numpy as np
 import torch
 
-from lpr_models.ocr.preprocess import plate_crop
 from lpr_models.ocr.model import MaskOCR
+from lpr_models.ocr.preprocess import plate_crop
 from lpr_models.ocr.reader import CHINESE_CLASSES, read_batch
 from lpr_models.vocab import CHARSET
 from train.ocr_data import UNREADABLE, PlateSample

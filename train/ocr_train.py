@@ -14,9 +14,9 @@ import torch
 
 from lpr_models.ocr.model import MaskOCR, OcrConfig
 from train.loop import load_checkpoint, load_trained, run_epochs
-from train.provenance import provenance
 from train.ocr_data import CORNER_JITTER, IGNORE, PlateDataset, load_splits
 from train.ocr_eval import evaluate_reader
+from train.provenance import provenance
 
 
 def build_config(args: argparse.Namespace) -> OcrConfig:

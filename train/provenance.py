@@ -43,5 +43,5 @@ def provenance(module: str, argv: list[str] | None, args: argparse.Namespace, da
         "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "data_digest": digest,
         "data_items": count,
-        "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }

@@ -46,7 +46,7 @@ class BiFPNCell(nn.Module):
         td = [feats[-1]]
         for i in range(len(feats) - 2, -1, -1):
             up = F.interpolate(td[0], size=feats[i].shape[-2:], mode="nearest")
-            td.insert(0, self.top_down[i](([feats[i], up])))
+            td.insert(0, self.top_down[i]([feats[i], up]))
         # bottom-up: the finest top-down output is final; middle levels take 3 inputs
         out = [td[0]]
         for i in range(1, len(feats)):

@@ -10,8 +10,8 @@ from lpr_models.detection import Detection
 from lpr_models.detector.head import decode, make_priors
 from lpr_models.detector.model import STRIDES, DetectorConfig, PlateDetectorNet
 from lpr_models.detector.postprocess import select
-from lpr_models.detector.refiner import CornerRefiner
 from lpr_models.detector.preprocess import to_tensor
+from lpr_models.detector.refiner import CornerRefiner
 from lpr_models.geometry import letterbox
 from lpr_models.optimize import ShapeCache
 from lpr_models.weights import build_model
@@ -38,7 +38,7 @@ class PlateDetector:
 
     @classmethod
     def from_weights(cls, path: str | Path | None = None, refiner_path: str | Path | None = None,
-                     refine: bool = True, **kwargs) -> "PlateDetector":
+                     refine: bool = True, **kwargs) -> PlateDetector:
         """Load shipped (default) or given weights, with the corner refiner unless `refine` is off;
         see lpr_models.weights for the checks made."""
         net = build_model("detector", path, lambda cfg: PlateDetectorNet(DetectorConfig(**cfg)))

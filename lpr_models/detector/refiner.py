@@ -99,7 +99,7 @@ class CornerRefiner:
         self.iterations = iterations
 
     @classmethod
-    def from_weights(cls, path: str | Path | None = None, **kwargs) -> "CornerRefiner":
+    def from_weights(cls, path: str | Path | None = None, **kwargs) -> CornerRefiner:
         """Load shipped (default) or given weights; see lpr_models.weights for the checks made."""
         from lpr_models.weights import build_model
 

@@ -1,8 +1,8 @@
 """Inference with the reader: rectified plates in, texts with per-character confidences out."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import torch
@@ -79,7 +79,7 @@ class PlateReader:
         self.max_batch = max_batch
 
     @classmethod
-    def from_weights(cls, path=None, **kwargs) -> "PlateReader":
+    def from_weights(cls, path=None, **kwargs) -> PlateReader:
         """Load shipped (default) or given weights; see lpr_models.weights for the checks made."""
         from lpr_models.ocr.model import OcrConfig
         from lpr_models.weights import build_model
