@@ -6,6 +6,7 @@ detection rate at IoU > 0.7 that any predictor of the plate's outline can expect
 Two predictors of the labelled box from the labelled (exact) corners: their bounding box,
 and the least-squares linear map from corners to box fitted on the training split.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,7 +35,9 @@ def main() -> None:
     parser.add_argument("data", type=Path, help="folder of CCPD-named photos")
     args = parser.parse_args()
     train, val = ccpd_items(args.data, "train"), ccpd_items(args.data, "val")
-    fit, *_ = np.linalg.lstsq(np.stack([corner_features(i) for i in train]), np.stack([i.box for i in train]), rcond=None)
+    fit, *_ = np.linalg.lstsq(
+        np.stack([corner_features(i) for i in train]), np.stack([i.box for i in train]), rcond=None
+    )
     features, truth = np.stack([corner_features(i) for i in val]), np.stack([i.box for i in val])
     report = {
         "validation_photos": len(val),

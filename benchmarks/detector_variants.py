@@ -8,6 +8,7 @@ fp32 (the shipped default) and int8 (QDQ, per-channel weights). Int8 activations
 calibrated on training photos. Dynamic int8 quantization is not listed: it only quantizes
 Linear and recurrent layers, and the detector has none.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,8 +48,15 @@ def quantize(fp32: bytes, calibration: list[torch.Tensor]) -> bytes:
         raw, prepared, quantized = (Path(tmp) / n for n in ("fp32.onnx", "prep.onnx", "int8.onnx"))
         raw.write_bytes(fp32)
         quant_pre_process(str(raw), str(prepared))
-        quantize_static(str(prepared), str(quantized), Frames(), quant_format=QuantFormat.QDQ, per_channel=True,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+        quantize_static(
+            str(prepared),
+            str(quantized),
+            Frames(),
+            quant_format=QuantFormat.QDQ,
+            per_channel=True,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+        )
         return quantized.read_bytes()
 
 
@@ -82,9 +90,11 @@ def channels_last(net: torch.nn.Module):
 
 def no_grad(net: torch.nn.Module):
     """Plain eager under no_grad instead of inference_mode, to show what inference_mode gives."""
+
     def forward(x: torch.Tensor) -> torch.Tensor:
         with torch.inference_mode(False), torch.no_grad():
             return net(x)
+
     return forward
 
 
@@ -105,8 +115,10 @@ def main() -> None:
     train_paths, val_paths = split_ccpd(args.data)
     val_paths = val_paths[: args.val_images]
     rng = np.random.default_rng(0)
-    calibration = [to_tensor(letterbox(cv2.imread(str(train_paths[i])), size)[0][None])
-                   for i in rng.choice(len(train_paths), args.calibration, replace=False)]
+    calibration = [
+        to_tensor(letterbox(cv2.imread(str(train_paths[i])), size)[0][None])
+        for i in rng.choice(len(train_paths), args.calibration, replace=False)
+    ]
 
     net = detector.net.eval()
     x = calibration[0]
@@ -133,7 +145,10 @@ def main() -> None:
             report[name] = {"error": str(err).splitlines()[0]}
             continue
         with torch.inference_mode():
-            row = {"build_s": time.perf_counter() - started, "ms": median_ms(lambda forward=forward: forward(x), args.repeats)}
+            row = {
+                "build_s": time.perf_counter() - started,
+                "ms": median_ms(lambda forward=forward: forward(x), args.repeats),
+            }
         detector.forward = forward  # the wrapper's letterbox and decoding around this back-end
         row.update(evaluate_detector(detector, val_paths))
         report[name] = row

@@ -7,6 +7,7 @@ Accuracy is exact match on each data set's validation crops (cut from labelled c
 speed is the median ms per plate at batch 1 and batch 8 on `--threads` CPU threads, eager
 PyTorch and ONNX Runtime (when installed).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,13 +52,28 @@ def main() -> None:
     _, val = load_splits(args.data)
 
     reference = MaskOCR(REFERENCE_CONFIG).eval()
-    rows = [{"weights": "reference size (untrained)", "config": describe(REFERENCE_CONFIG), "params_M": reference.reader_params() / 1e6,
-             **speed(reference, max(5, args.repeats // 3))}]
+    rows = [
+        {
+            "weights": "reference size (untrained)",
+            "config": describe(REFERENCE_CONFIG),
+            "params_M": reference.reader_params() / 1e6,
+            **speed(reference, max(5, args.repeats // 3)),
+        }
+    ]
     for path in args.weights:
         model = PlateReader.from_weights(path, backend="eager").model
-        accuracy = {f"{name}_exact": evaluate_reader(model, samples)["exact"] for name, samples in val.items() if samples}
-        rows.append({"weights": str(path), "config": describe(model.cfg), "params_M": model.reader_params() / 1e6,
-                     **speed(model, args.repeats), **accuracy})
+        accuracy = {
+            f"{name}_exact": evaluate_reader(model, samples)["exact"] for name, samples in val.items() if samples
+        }
+        rows.append(
+            {
+                "weights": str(path),
+                "config": describe(model.cfg),
+                "params_M": model.reader_params() / 1e6,
+                **speed(model, args.repeats),
+                **accuracy,
+            }
+        )
     fastest_b1 = "onnx_b1_ms" if onnx_available() else "eager_b1_ms"
     for row in rows:
         row["speedup_vs_reference_b1"] = rows[0][fastest_b1] / row[fastest_b1]

@@ -3,6 +3,7 @@ file descriptors and threads over time; they must stay flat.
 
     python benchmarks/soak.py samples/sample.mp4 --minutes 10 --json soak.json
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,9 +25,13 @@ def rss_mb() -> float:
 
 
 def sample(started: float) -> dict:
-    return {"t_s": round(time.monotonic() - started, 1), "rss_MB": round(rss_mb(), 1),
-            "fds": len(os.listdir("/proc/self/fd")), "threads": threading.active_count(),
-            "os_threads": len(os.listdir("/proc/self/task"))}
+    return {
+        "t_s": round(time.monotonic() - started, 1),
+        "rss_MB": round(rss_mb(), 1),
+        "fds": len(os.listdir("/proc/self/fd")),
+        "threads": threading.active_count(),
+        "os_threads": len(os.listdir("/proc/self/task")),
+    }
 
 
 def main() -> None:
@@ -53,10 +58,16 @@ def main() -> None:
             samples.append(sample(started))
             print(json.dumps({**samples[-1], "loops": loops, "events": events}), flush=True)
     samples.append(sample(started))
-    warm = samples[min(2, len(samples) - 1):]  # after warm-up (first compilations, allocator growth)
-    report = {"minutes": args.minutes, "loops": loops, "events": events, "samples": samples,
-              "rss_growth_MB_after_warmup": round(warm[-1]["rss_MB"] - warm[0]["rss_MB"], 1),
-              "fd_growth": warm[-1]["fds"] - warm[0]["fds"], "thread_growth": warm[-1]["os_threads"] - warm[0]["os_threads"]}
+    warm = samples[min(2, len(samples) - 1) :]  # after warm-up (first compilations, allocator growth)
+    report = {
+        "minutes": args.minutes,
+        "loops": loops,
+        "events": events,
+        "samples": samples,
+        "rss_growth_MB_after_warmup": round(warm[-1]["rss_MB"] - warm[0]["rss_MB"], 1),
+        "fd_growth": warm[-1]["fds"] - warm[0]["fds"],
+        "thread_growth": warm[-1]["os_threads"] - warm[0]["os_threads"],
+    }
     print(json.dumps({k: v for k, v in report.items() if k != "samples"}, indent=1))
     if args.json:
         args.json.write_text(json.dumps(report, indent=1) + "\n")

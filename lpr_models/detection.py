@@ -1,4 +1,5 @@
 """The detector's output type, shared by the models and the pipeline."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

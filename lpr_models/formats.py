@@ -4,6 +4,7 @@ A reader confuses O with 0, B with 8 and I with 1 because the glyphs look alike;
 region's formats say which positions hold letters and which digits, the best text that fits a
 format is usually the right one. `best_fit` finds it from the reader's per-slot probabilities.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -73,7 +74,11 @@ def load_formats(path: Path = TABLE) -> tuple[PlateFormat, ...]:
         name = entry.get("country", entry.get("name", entry["region"]))
         for pattern in entry["patterns"]:
             for slots in _expand(pattern):
-                out.append(PlateFormat(entry["region"], name, pattern, tuple(a for a, _ in slots), _groups(slots), entry.get("band")))
+                out.append(
+                    PlateFormat(
+                        entry["region"], name, pattern, tuple(a for a, _ in slots), _groups(slots), entry.get("band")
+                    )
+                )
     return tuple(out)
 
 

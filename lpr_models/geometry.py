@@ -3,6 +3,7 @@
 Keeping one implementation of each is what guarantees that the models see the same
 pre-processing at training and at inference.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -6,6 +6,7 @@ TorchScript, which folds BatchNorm into the convolutions; eager is the plain fal
 Each back-end is built per input shape on first use (the detector's letterbox size, the
 reader's batch size).
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -45,9 +46,16 @@ def export_onnx(module: torch.nn.Module, example: torch.Tensor) -> bytes:
             outputs = module(example)
             count = len(outputs) if isinstance(outputs, tuple) else 1
             names = ["output"] if count == 1 else [f"output{i}" for i in range(count)]
-            torch.onnx.export(module, example, buffer, dynamo=False, opset_version=17,
-                              input_names=["input"], output_names=names,
-                              dynamic_axes={"input": {0: "batch"}, **{name: {0: "batch"} for name in names}})
+            torch.onnx.export(
+                module,
+                example,
+                buffer,
+                dynamo=False,
+                opset_version=17,
+                input_names=["input"],
+                output_names=names,
+                dynamic_axes={"input": {0: "batch"}, **{name: {0: "batch"} for name in names}},
+            )
     finally:
         torch.backends.mha.set_fastpath_enabled(fastpath)
     return buffer.getvalue()
@@ -71,7 +79,9 @@ class OnnxRunner:
         return outputs[0] if len(outputs) == 1 else tuple(outputs)
 
 
-def compile_for_inference(module: torch.nn.Module, example: torch.Tensor, backend: str = "auto") -> Callable[[torch.Tensor], torch.Tensor]:
+def compile_for_inference(
+    module: torch.nn.Module, example: torch.Tensor, backend: str = "auto"
+) -> Callable[[torch.Tensor], torch.Tensor]:
     """A callable computing `module(x)` for inputs shaped like `example`."""
     backend = resolve(backend)
     module = module.eval()

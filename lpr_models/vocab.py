@@ -3,6 +3,7 @@
 Index 0 is the end/pad class: a plate of N characters is encoded as N character
 indices followed by pads, so one fixed-size output reads plates of any length.
 """
+
 from __future__ import annotations
 
 PROVINCES = "皖沪津渝冀晋蒙辽吉黑苏浙京闽赣鲁豫鄂湘粤桂琼川贵云藏陕甘青宁新"

@@ -4,6 +4,7 @@ Weights are read with `torch.load(weights_only=True)`, which never unpickles cod
 shipped files' SHA-256 digests are checked so a corrupted or tampered file is refused;
 and the checkpoint must say which model it holds.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -14,7 +15,11 @@ from pathlib import Path
 import torch
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
-SHIPPED = {"detector": WEIGHTS_DIR / "detector.pt", "refiner": WEIGHTS_DIR / "refiner.pt", "ocr": WEIGHTS_DIR / "ocr.pt"}
+SHIPPED = {
+    "detector": WEIGHTS_DIR / "detector.pt",
+    "refiner": WEIGHTS_DIR / "refiner.pt",
+    "ocr": WEIGHTS_DIR / "ocr.pt",
+}
 DIGESTS_FILE = WEIGHTS_DIR / "SHA256SUMS.json"
 
 
@@ -36,8 +41,10 @@ def read_checkpoint(path: Path) -> dict:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, IndexError, KeyError, OSError) as err:
         reason = str(err).splitlines()[0] if str(err) else ""
-        raise WeightsError(f"{path} is not a weights file this project can load safely "
-                           f"({type(err).__name__}{': ' + reason if reason else ''})") from None
+        raise WeightsError(
+            f"{path} is not a weights file this project can load safely "
+            f"({type(err).__name__}{': ' + reason if reason else ''})"
+        ) from None
     if not isinstance(state, dict):
         raise WeightsError(f"{path} is not a checkpoint of this project (not a dictionary)")
     return state
@@ -52,7 +59,9 @@ def load_weights(kind: str, path: str | Path | None = None) -> dict:
     if shipped:
         expected = json.loads(DIGESTS_FILE.read_text()).get(path.name) if DIGESTS_FILE.is_file() else None
         if expected != sha256(path):
-            raise WeightsError(f"shipped {kind} weights {path} do not match their SHA-256 in {DIGESTS_FILE.name}: refusing them")
+            raise WeightsError(
+                f"shipped {kind} weights {path} do not match their SHA-256 in {DIGESTS_FILE.name}: refusing them"
+            )
     state = read_checkpoint(path)
     if not {"config", "model"} <= state.keys():
         raise WeightsError(f"{path} is not a checkpoint of this project (no config/model entries)")
@@ -87,5 +96,7 @@ def build_model(kind: str, path: str | Path | None, factory) -> torch.nn.Module:
         model = factory(state["config"])
         model.load_state_dict(state["model"])
     except (TypeError, RuntimeError) as err:
-        raise WeightsError(f"{kind} weights {path or SHIPPED[kind]} do not fit this project's {kind}: {str(err).splitlines()[0]}") from None
+        raise WeightsError(
+            f"{kind} weights {path or SHIPPED[kind]} do not fit this project's {kind}: {str(err).splitlines()[0]}"
+        ) from None
     return model

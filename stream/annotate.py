@@ -1,4 +1,5 @@
 """An annotated copy of the video: box, corners, track id and current reading on every frame."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """The `lpr` command: run cameras, subscribe to their events, evaluate and benchmark the models."""
+
 from __future__ import annotations
 
 import argparse
@@ -38,8 +39,17 @@ def _run(args: argparse.Namespace) -> int:
 def _subscribe(args: argparse.Namespace) -> int:
     from stream.subscribe import subscribe
 
-    subscribe(args.endpoint, args.camera, args.save_crops, args.health, args.count, args.timeout, args.exit_on_stop,
-              args.server_key, args.client_key)
+    subscribe(
+        args.endpoint,
+        args.camera,
+        args.save_crops,
+        args.health,
+        args.count,
+        args.timeout,
+        args.exit_on_stop,
+        args.server_key,
+        args.client_key,
+    )
     return 0
 
 
@@ -87,7 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     subp.add_argument("--timeout", type=float, help="exit after this many seconds without a message")
     subp.add_argument("--exit-on-stop", action="store_true", help="exit when a camera reports that it stopped")
     subp.add_argument("--server-key", help="the publisher's public .key file: talk CURVE-encrypted")
-    subp.add_argument("--client-key", help="this subscriber's .key_secret file (when the publisher admits only known keys)")
+    subp.add_argument(
+        "--client-key", help="this subscriber's .key_secret file (when the publisher admits only known keys)"
+    )
     subp.set_defaults(func=_subscribe)
 
     keys = sub.add_parser("keys", help="generate CURVE key pairs for an encrypted, authenticated event bus")
@@ -95,7 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
     keys.add_argument("names", nargs="*", default=["server", "client"])
     keys.set_defaults(func=_keys)
 
-    info = sub.add_parser("info", help="what a weights file holds and where it came from (commit, command, data, figures)")
+    info = sub.add_parser(
+        "info", help="what a weights file holds and where it came from (commit, command, data, figures)"
+    )
     info.add_argument("weights", type=Path, nargs="+")
     info.set_defaults(func=_info)
 
@@ -106,8 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
     from lpr_models.weights import WeightsError
     from stream.sources import SourceError
 

@@ -4,6 +4,7 @@ Every figure is measured in one run against a baseline measured in the same run 
 fp32 for the models, the first configuration for the pipeline), because shared machines
 are noisy: compare ratios, not absolute numbers from different runs.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,12 +28,17 @@ def add_parser(sub) -> None:
     models.add_argument("--json", type=Path)
     pipeline = kinds.add_parser("pipeline", help="end-to-end frames per second and time per stage")
     pipeline.add_argument("video", type=Path)
-    pipeline.add_argument("--heights", type=int, nargs="+", default=[720, 1080], help="rescale the video to these heights")
+    pipeline.add_argument(
+        "--heights", type=int, nargs="+", default=[720, 1080], help="rescale the video to these heights"
+    )
     pipeline.add_argument("--input-size", type=int, nargs=2, default=(640, 640), metavar=("H", "W"))
     pipeline.add_argument("--threads", type=int, default=2)
     pipeline.add_argument("--frames", type=int, default=300, help="frames to process (the clip is looped)")
-    pipeline.add_argument("--without-refiner", action="store_true",
-                          help="also run each height without the corner refiner, to show what it costs")
+    pipeline.add_argument(
+        "--without-refiner",
+        action="store_true",
+        help="also run each height without the corner refiner, to show what it costs",
+    )
     pipeline.add_argument("--json", type=Path)
     parser.set_defaults(func=run_bench)
 
@@ -103,7 +109,9 @@ def bench_models(repeats: int) -> dict:
         net = detector.refiner.net
         report["refiner"] = {"params_M": sum(p.numel() for p in net.parameters()) / 1e6}
         for batch in (1, 4):
-            report["refiner"][f"batch{batch}"] = _per_plate_row(net, (batch, 3, net.cfg.height, net.cfg.width), variants, flops, repeats)
+            report["refiner"][f"batch{batch}"] = _per_plate_row(
+                net, (batch, 3, net.cfg.height, net.cfg.width), variants, flops, repeats
+            )
     model = reader.model
     report["ocr"] = {"params_M": model.reader_params() / 1e6}
     for batch in (1, 8):
@@ -177,7 +185,9 @@ def bench_pipeline(args: argparse.Namespace) -> dict:
                     if len(frames_for_letterbox) < 50:
                         frames_for_letterbox.append(image)
                     started = time.perf_counter()
-            letterbox_ms = [median_ms(lambda f=f: letterbox(f, detector.input_size), 3, 1) for f in frames_for_letterbox]
+            letterbox_ms = [
+                median_ms(lambda f=f: letterbox(f, detector.input_size), 3, 1) for f in frames_for_letterbox
+            ]
             for suffix, variant in variants.items():
                 row = _timed_run(clip, (variant, reader), f"ipc://{tmp}/bench-{height}{suffix}.ipc")
                 stages = {"decode": decode_ms, "letterbox": letterbox_ms, **row.pop("stage_ms")}
@@ -205,9 +215,16 @@ def _timed_run(clip: Path, models: tuple, endpoint: str) -> dict:
     wall = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
     publisher.close()
-    return {"frames": result.pipeline.frames, "fps": result.pipeline.frames / wall, "events": result.pipeline.events,
-            "cpu_percent": 100 * ((usage.ru_utime - usage_before.ru_utime) + (usage.ru_stime - usage_before.ru_stime)) / wall,
-            "peak_rss_MB": usage.ru_maxrss / 1024, "stage_ms": result.pipeline.stage_ms}
+    return {
+        "frames": result.pipeline.frames,
+        "fps": result.pipeline.frames / wall,
+        "events": result.pipeline.events,
+        "cpu_percent": 100
+        * ((usage.ru_utime - usage_before.ru_utime) + (usage.ru_stime - usage_before.ru_stime))
+        / wall,
+        "peak_rss_MB": usage.ru_maxrss / 1024,
+        "stage_ms": result.pipeline.stage_ms,
+    }
 
 
 def loop_clip(video: Path, height: int, frames: int, out: Path) -> Path:

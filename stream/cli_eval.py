@@ -1,4 +1,5 @@
 """`lpr eval`: accuracy of the shipped (or given) models on labelled photos, crops and videos."""
+
 from __future__ import annotations
 
 import argparse
@@ -15,7 +16,9 @@ def add_parser(sub) -> None:
         p.add_argument("--json", type=Path, help="also write the figures here")
         p.add_argument("--detector", help="detector weights (default: shipped)")
         p.add_argument("--refiner", help="corner-refiner weights (default: shipped)")
-        p.add_argument("--no-refine", dest="refine", action="store_false", help="use the detector's corners as they are")
+        p.add_argument(
+            "--no-refine", dest="refine", action="store_false", help="use the detector's corners as they are"
+        )
         p.add_argument("--ocr", help="reader weights (default: shipped)")
         p.add_argument("--input-size", type=int, nargs=2, default=(640, 640), metavar=("H", "W"))
         p.add_argument("--limit", type=int, help="only the first N items")
@@ -24,11 +27,20 @@ def add_parser(sub) -> None:
 
     ccpd = kinds.add_parser("ccpd", help="CCPD-named photos: detection (IoU > 0.7) and recognition (IoU > 0.6)")
     ccpd.add_argument("folder", type=Path)
-    ccpd.add_argument("--split", choices=["all", "val", "train"], default="all",
-                      help="keep one side of the project's train/validation split (by plate text)")
-    ccpd.add_argument("--swap-plates", type=int, default=0, metavar="N",
-                      help="score N rendered plates of every type per photo instead, each pasted over its real plate "
-                           "(synthetic-in-scene; figures by type, region and province)")
+    ccpd.add_argument(
+        "--split",
+        choices=["all", "val", "train"],
+        default="all",
+        help="keep one side of the project's train/validation split (by plate text)",
+    )
+    ccpd.add_argument(
+        "--swap-plates",
+        type=int,
+        default=0,
+        metavar="N",
+        help="score N rendered plates of every type per photo instead, each pasted over its real plate "
+        "(synthetic-in-scene; figures by type, region and province)",
+    )
     ccpd.add_argument("--art", type=Path, help="plate art for --swap-plates (default ../shared/plate_art)")
     common(ccpd)
     table = kinds.add_parser("csv", help="a CSV of relpath,x,y,w,h,text (the OpenALPR benchmark layout)")
@@ -48,8 +60,13 @@ def add_parser(sub) -> None:
     ocr.add_argument("--json", type=Path)
     ocr.add_argument("--ocr", help="reader weights (default: shipped)")
     ocr.add_argument("--limit", type=int)
-    ocr.add_argument("--synthetic", type=int, default=0, metavar="N",
-                     help="also N rendered plates composited into validation photos (figures by type and province)")
+    ocr.add_argument(
+        "--synthetic",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also N rendered plates composited into validation photos (figures by type and province)",
+    )
     ocr.add_argument("--art", type=Path, default=Path("../shared/plate_art"), help="plate art for --synthetic")
     parser.set_defaults(func=run_eval)
 
@@ -63,8 +80,12 @@ def run_eval(args: argparse.Namespace) -> int:
     else:
         from lpr_models.detector.detector import PlateDetector
 
-        detector = PlateDetector.from_weights(args.detector, args.refiner, args.refine, input_size=tuple(args.input_size))
-        report = {"ccpd": _eval_ccpd, "csv": _eval_csv, "video": _eval_video, "small": _eval_small}[args.kind](args, detector, reader)
+        detector = PlateDetector.from_weights(
+            args.detector, args.refiner, args.refine, input_size=tuple(args.input_size)
+        )
+        report = {"ccpd": _eval_ccpd, "csv": _eval_csv, "video": _eval_video, "small": _eval_small}[args.kind](
+            args, detector, reader
+        )
     print_table(report)
     if args.json:
         args.json.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
@@ -95,12 +116,18 @@ def _eval_small(args, detector, reader) -> dict:
 
     paths = [item.path for item in ccpd_items(args.folder, args.split, args.limit)]
     frames, labels = small_plate_frames(paths)
-    report = {"iou_0.5": evaluate_detector(detector, paths, 0.5, frames, labels),
-              "iou_0.7": evaluate_detector(detector, paths, 0.7, frames, labels)}
-    return {"images": len(frames), "recall_iou50": report["iou_0.5"]["detection_rate"],
-            "recall_iou70": report["iou_0.7"]["detection_rate"], "ap50": report["iou_0.5"]["ap50"],
-            "corner_error": report["iou_0.5"]["corner_error"],
-            "plate_width_px": "1/8 to 1/4 of CCPD's, in 1920x1080"}
+    report = {
+        "iou_0.5": evaluate_detector(detector, paths, 0.5, frames, labels),
+        "iou_0.7": evaluate_detector(detector, paths, 0.7, frames, labels),
+    }
+    return {
+        "images": len(frames),
+        "recall_iou50": report["iou_0.5"]["detection_rate"],
+        "recall_iou70": report["iou_0.7"]["detection_rate"],
+        "ap50": report["iou_0.5"]["ap50"],
+        "corner_error": report["iou_0.5"]["corner_error"],
+        "plate_width_px": "1/8 to 1/4 of CCPD's, in 1920x1080",
+    }
 
 
 def _eval_video(args, detector, reader) -> dict:
@@ -124,7 +151,9 @@ def _eval_video(args, detector, reader) -> dict:
     report = score_video_events(events, truth)
     report["frames"] = result.pipeline.frames
     report["fps"] = result.pipeline.frames / (time.perf_counter() - started)
-    report["readings"] = [{"text": e["text"], "confidence": e["confidence"], "first_pts": e["first_seen"]["pts"]} for e in events]
+    report["readings"] = [
+        {"text": e["text"], "confidence": e["confidence"], "first_pts": e["first_seen"]["pts"]} for e in events
+    ]
     return report
 
 
@@ -141,7 +170,9 @@ def _eval_ocr(args, reader) -> dict:
     report: dict = {name: evaluate_reader(reader.model, samples) for name, samples in val.items() if samples}
     report["ccpd by province"] = evaluate_by(reader.model, val["ccpd"], lambda s: s.text[0])
     if "synthetic" in val:
-        report["synthetic by type"] = evaluate_by(reader.model, val["synthetic"], lambda s: s.source.removeprefix("synth_"))
+        report["synthetic by type"] = evaluate_by(
+            reader.model, val["synthetic"], lambda s: s.source.removeprefix("synth_")
+        )
         cn = [s for s in val["synthetic"] if s.region == "cn"]
         report["synthetic by province"] = evaluate_by(reader.model, cn, lambda s: s.text[0])
     return report

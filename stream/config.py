@@ -3,6 +3,7 @@
 Every section is a dataclass; unknown keys, wrong types, a missing source, duplicate
 camera ids and malformed endpoints are reported in one message naming the file and key.
 """
+
 from __future__ import annotations
 
 import os
@@ -83,8 +84,13 @@ class Config:
     publish: PublishSection = field(default_factory=PublishSection)
 
 
-SECTIONS = {"detector": DetectorSection, "ocr": OcrSection, "tracking": TrackingSection,
-            "events": EventOptions, "publish": PublishSection}
+SECTIONS = {
+    "detector": DetectorSection,
+    "ocr": OcrSection,
+    "tracking": TrackingSection,
+    "events": EventOptions,
+    "publish": PublishSection,
+}
 
 # Every number's allowed range, with the reason when it is not obvious: (low, high, why). Types and
 # meanings are the sections' own (above); nan and inf are refused everywhere.
@@ -124,7 +130,11 @@ def _check_ranges(section: object, name: str, where: str) -> None:
             if key in RANGES:
                 low, high, why = RANGES[key]
                 if not low <= value <= high:
-                    raise ConfigError(f"{where}.{f.name}: {value} is outside {low}..{high}" + (f" ({why})" if why else ""))
+                    raise ConfigError(
+                        f"{where}.{f.name}: {value} is outside {low}..{high}" + (f" ({why})" if why else "")
+                    )
+
+
 ENDPOINT = re.compile(r"^(tcp://[^:/\s]+:(\d+|\*)|ipc://\S+|inproc://\S+)$")
 
 
@@ -190,14 +200,17 @@ def check_config(cfg: Config, origin: str) -> Config:
             raise ConfigError(f"{origin}: duplicate camera id {cam.id!r}")
     publish = cfg.publish
     if not ENDPOINT.match(publish.endpoint):
-        raise ConfigError(f"{origin}: [publish].endpoint {publish.endpoint!r} is not a ZeroMQ endpoint "
-                          "(tcp://HOST:PORT, ipc://PATH)")
+        raise ConfigError(
+            f"{origin}: [publish].endpoint {publish.endpoint!r} is not a ZeroMQ endpoint (tcp://HOST:PORT, ipc://PATH)"
+        )
     for name, section in (("detector", cfg.detector), ("ocr", cfg.ocr)):
         if section.backend not in BACKENDS:
             raise ConfigError(f"{origin}: [{name}].backend {section.backend!r} is not one of {', '.join(BACKENDS)}")
     if not publish.connect and not publish.allow_remote and not is_loopback_endpoint(publish.endpoint):
-        raise ConfigError(f"{origin}: [publish].endpoint {publish.endpoint!r} is not on loopback; set "
-                          "[publish].allow_remote = true to expose the bus (and consider curve_secret_key)")
+        raise ConfigError(
+            f"{origin}: [publish].endpoint {publish.endpoint!r} is not on loopback; set "
+            "[publish].allow_remote = true to expose the bus (and consider curve_secret_key)"
+        )
     if publish.curve_clients_dir and not publish.curve_secret_key:
         raise ConfigError(f"{origin}: [publish].curve_clients_dir needs curve_secret_key")
     size = cfg.detector.input_size
@@ -212,13 +225,18 @@ def _check_video_out(video: str, cameras: int, origin: str) -> None:
     """An annotated video is one camera's, in a container we can write, in a folder we can write to."""
     path = Path(video)
     if cameras > 1:
-        raise ConfigError(f"{origin}: [publish].video {video!r} is for one camera; {cameras} cameras would write one file")
+        raise ConfigError(
+            f"{origin}: [publish].video {video!r} is for one camera; {cameras} cameras would write one file"
+        )
     if path.suffix.lower() not in VIDEO_SUFFIXES:
-        raise ConfigError(f"{origin}: [publish].video {video!r}: unknown video type {path.suffix!r} "
-                          f"(use {', '.join(VIDEO_SUFFIXES)})")
+        raise ConfigError(
+            f"{origin}: [publish].video {video!r}: unknown video type {path.suffix!r} (use {', '.join(VIDEO_SUFFIXES)})"
+        )
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir() or not os.access(folder, os.W_OK):
-        raise ConfigError(f"{origin}: [publish].video {video!r}: folder {str(folder)!r} does not exist or is not writable")
+        raise ConfigError(
+            f"{origin}: [publish].video {video!r}: folder {str(folder)!r} does not exist or is not writable"
+        )
 
 
 def load_config(path: str | Path) -> Config:

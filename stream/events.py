@@ -1,4 +1,5 @@
 """The plate event: one per track, its JSON schema and the ZeroMQ message layout."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -7,9 +8,22 @@ from typing import Any
 
 SCHEMA_VERSION = 2
 REQUIRED_KEYS = {
-    "schema_version": int, "type": str, "camera_id": str, "track_id": int, "text": str, "confidence": float,
-    "char_confidences": list, "candidates": list, "first_seen": dict, "last_seen": dict,
-    "frames_seen": int, "frames_read": int, "box": list, "corners": list, "reason": str, "region": str,
+    "schema_version": int,
+    "type": str,
+    "camera_id": str,
+    "track_id": int,
+    "text": str,
+    "confidence": float,
+    "char_confidences": list,
+    "candidates": list,
+    "first_seen": dict,
+    "last_seen": dict,
+    "frames_seen": int,
+    "frames_read": int,
+    "box": list,
+    "corners": list,
+    "reason": str,
+    "region": str,
 }
 OPTIONAL_BOOL_KEYS = ("format_valid",)  # true, false, or null where the region has no known format
 
@@ -34,7 +48,11 @@ def validate_event(event: Any) -> dict:
         if key not in event:
             raise ValueError(f"event lacks {key!r}")
         value = event[key]
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) if kind is float else isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+        ok = (
+            isinstance(value, (int, float)) and not isinstance(value, bool)
+            if kind is float
+            else isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+        )
         if not ok:
             raise ValueError(f"event key {key!r} should be {kind.__name__}, got {type(value).__name__}")
     for key in OPTIONAL_BOOL_KEYS:

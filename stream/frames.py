@@ -1,4 +1,5 @@
 """What flows through the pipeline: one decoded frame and where it came from."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """One camera's pipeline: frames -> plates -> tracks -> best crops read -> voted events."""
+
 from __future__ import annotations
 
 import logging
@@ -55,9 +56,17 @@ FrameCallback = Callable[[Frame, list[tuple[int, Detection, str]]], None]
 
 
 class CameraPipeline:
-    def __init__(self, camera_id: str, detector: Detector, reader: Reader, emit: EventCallback,
-                 tracker: PlateTracker | None = None, options: EventOptions | None = None,
-                 on_frame: FrameCallback | None = None, still_images: bool = False) -> None:
+    def __init__(
+        self,
+        camera_id: str,
+        detector: Detector,
+        reader: Reader,
+        emit: EventCallback,
+        tracker: PlateTracker | None = None,
+        options: EventOptions | None = None,
+        on_frame: FrameCallback | None = None,
+        still_images: bool = False,
+    ) -> None:
         """`still_images`: every frame is an unrelated photo, so each plate is its own one-frame track."""
         self.camera_id, self.detector, self.reader, self.emit = camera_id, detector, reader, emit
         self.tracker = tracker or PlateTracker()
@@ -135,7 +144,11 @@ class CameraPipeline:
 
     def _publish(self, state: TrackState, reason: str) -> None:
         result = state.vote()
-        if state.frames_seen < self.options.min_frames or result is None or result.confidence < self.options.min_event_confidence:
+        if (
+            state.frames_seen < self.options.min_frames
+            or result is None
+            or result.confidence < self.options.min_event_confidence
+        ):
             self.stats.dropped_tracks += 1
             return
         state.published = True

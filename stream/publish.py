@@ -7,6 +7,7 @@ no queue of subscription messages for us to read (an XPUB that is never read gro
 each subscribe/unsubscribe a peer sends). With a CURVE secret key it encrypts and
 authenticates (see stream.security).
 """
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,15 @@ DEFAULT_ENDPOINT = "tcp://127.0.0.1:5556"
 class ZmqPublisher:
     """Multipart messages `[topic, json, jpeg]`; topics `plate.<camera>/` and `health.<camera>/`."""
 
-    def __init__(self, endpoint: str = DEFAULT_ENDPOINT, connect: bool = False, high_water_mark: int = 1000,
-                 linger_ms: int = 500, curve_secret_key: str = "", curve_clients_dir: str = "") -> None:
+    def __init__(
+        self,
+        endpoint: str = DEFAULT_ENDPOINT,
+        connect: bool = False,
+        high_water_mark: int = 1000,
+        linger_ms: int = 500,
+        curve_secret_key: str = "",
+        curve_clients_dir: str = "",
+    ) -> None:
         self.context = zmq.Context.instance()
         self.socket = self.context.socket(zmq.PUB)
         self.authenticator = None

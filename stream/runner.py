@@ -4,6 +4,7 @@ One camera runs in this process. Several cameras run one worker process each, so
 or slow camera never stalls the others; workers push their messages to this process,
 which owns the publisher and the JSONL file, and a worker that dies is restarted.
 """
+
 from __future__ import annotations
 
 import json
@@ -56,8 +57,10 @@ class CameraResult:
 
     def summary(self) -> str:
         s, p = self.source, self.pipeline
-        text = (f"{s.decoded} frames decoded, {p.frames} processed, {p.detections} detections, {p.events} events; "
-                f"{s.dropped} dropped, {s.corrupt} corrupt, {s.reconnects} reconnects")
+        text = (
+            f"{s.decoded} frames decoded, {p.frames} processed, {p.detections} detections, {p.events} events; "
+            f"{s.dropped} dropped, {s.corrupt} corrupt, {s.reconnects} reconnects"
+        )
         return text + (f"; error: {s.error}" if s.error else "")
 
 
@@ -65,8 +68,15 @@ def build_models(cfg: Config) -> tuple[PlateDetector, PlateReader]:
     if cfg.detector.threads:
         torch.set_num_threads(cfg.detector.threads)
     d = cfg.detector
-    detector = PlateDetector.from_weights(d.weights or None, d.refiner_weights or None, d.refine, input_size=d.input_size,
-                                          score_threshold=d.score_threshold, nms_iou=d.nms_iou, backend=d.backend)
+    detector = PlateDetector.from_weights(
+        d.weights or None,
+        d.refiner_weights or None,
+        d.refine,
+        input_size=d.input_size,
+        score_threshold=d.score_threshold,
+        nms_iou=d.nms_iou,
+        backend=d.backend,
+    )
     reader = PlateReader.from_weights(cfg.ocr.weights or None, backend=cfg.ocr.backend)
     warm_up(detector, reader)
     return detector, reader
@@ -79,24 +89,50 @@ def warm_up(detector: PlateDetector, reader: PlateReader) -> None:
 
 
 def grabber_options(camera: CameraSection) -> GrabberOptions:
-    return GrabberOptions(queue_size=camera.queue_size, stride=camera.stride, realtime=camera.realtime,
-                          open_timeout_s=camera.open_timeout_s, read_timeout_s=camera.read_timeout_s,
-                          rtsp_transport=camera.rtsp_transport, backoff_max_s=camera.backoff_max_s)
+    return GrabberOptions(
+        queue_size=camera.queue_size,
+        stride=camera.stride,
+        realtime=camera.realtime,
+        open_timeout_s=camera.open_timeout_s,
+        read_timeout_s=camera.read_timeout_s,
+        rtsp_transport=camera.rtsp_transport,
+        backoff_max_s=camera.backoff_max_s,
+    )
 
 
-def run_camera(cfg: Config, camera: CameraSection, send: Send, stop: threading.Event,
-               models: tuple[PlateDetector, PlateReader] | None = None) -> CameraResult:
+def run_camera(
+    cfg: Config,
+    camera: CameraSection,
+    send: Send,
+    stop: threading.Event,
+    models: tuple[PlateDetector, PlateReader] | None = None,
+) -> CameraResult:
     """Run one camera until its source ends or `stop` is set; open tracks are flushed either way."""
     detector, reader = models or build_models(cfg)
 
     def health(state: str, stats: SourceStats) -> None:
-        send("health", camera.id, {"camera_id": camera.id, "state": state, "time": time.time(), "pid": os.getpid(), **asdict(stats)}, b"")
+        send(
+            "health",
+            camera.id,
+            {"camera_id": camera.id, "state": state, "time": time.time(), "pid": os.getpid(), **asdict(stats)},
+            b"",
+        )
 
     grabber = FrameGrabber(camera.source, camera.id, grabber_options(camera), on_health=health)
     annotator = VideoAnnotator(cfg.publish.video) if cfg.publish.video else None
-    tracker = PlateTracker(cfg.tracking.distance_threshold, cfg.tracking.hit_counter_max, cfg.tracking.initialization_delay)
-    pipeline = CameraPipeline(camera.id, detector, reader, lambda event, jpeg: send("plate", camera.id, event, jpeg),
-                              tracker, cfg.events, on_frame=annotator, still_images=grabber.spec.kind in ("image", "folder"))
+    tracker = PlateTracker(
+        cfg.tracking.distance_threshold, cfg.tracking.hit_counter_max, cfg.tracking.initialization_delay
+    )
+    pipeline = CameraPipeline(
+        camera.id,
+        detector,
+        reader,
+        lambda event, jpeg: send("plate", camera.id, event, jpeg),
+        tracker,
+        cfg.events,
+        on_frame=annotator,
+        still_images=grabber.spec.kind in ("image", "folder"),
+    )
     finished = threading.Event()
 
     def watch() -> None:  # stop the grabber on request; end with the camera, never outlive it
@@ -125,8 +161,13 @@ class Sinks:
 
     def __init__(self, cfg: Config) -> None:
         p = cfg.publish
-        self.publisher = ZmqPublisher(p.endpoint, p.connect, p.high_water_mark, curve_secret_key=p.curve_secret_key,
-                                      curve_clients_dir=p.curve_clients_dir)
+        self.publisher = ZmqPublisher(
+            p.endpoint,
+            p.connect,
+            p.high_water_mark,
+            curve_secret_key=p.curve_secret_key,
+            curve_clients_dir=p.curve_clients_dir,
+        )
         self.jsonl = JsonlSink(cfg.publish.jsonl) if cfg.publish.jsonl else None
 
     def send(self, kind: str, camera_id: str, payload: dict, jpeg: bytes) -> None:
@@ -142,9 +183,11 @@ class Sinks:
 
 def stop_on_signals(stop: threading.Event) -> None:
     """SIGINT/SIGTERM set `stop` so the pipeline flushes its tracks and sockets close cleanly."""
+
     def handler(signum, _frame):
         log.warning("received %s: flushing open tracks and stopping", signal.Signals(signum).name)
         stop.set()
+
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)
 
@@ -192,15 +235,21 @@ def die_with_parent(parent_pid: int) -> None:
 
 
 def _worker(cfg: Config, camera: CameraSection, endpoint: str, parent_pid: int) -> None:
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format=f"%(asctime)s %(levelname)s camera {camera.id}: %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format=f"%(asctime)s %(levelname)s camera {camera.id}: %(name)s: %(message)s",
+    )
     stop = threading.Event()
     stop_on_signals(stop)
     die_with_parent(parent_pid)
     socket = zmq.Context.instance().socket(zmq.PUSH)
     socket.setsockopt(zmq.LINGER, 2000)
     socket.connect(endpoint)
-    send = lambda kind, cam, payload, jpeg: socket.send_multipart([kind.encode(), cam.encode(), encode_event(payload), jpeg])  # noqa: E731
+
+    def send(kind: str, cam: str, payload: dict, jpeg: bytes) -> None:
+        socket.send_multipart([kind.encode(), cam.encode(), encode_event(payload), jpeg])
+
     try:
         code = run_camera(cfg, camera, send, stop).exit_code
     finally:
@@ -219,8 +268,9 @@ class Supervisor:
         self.restarts: dict[str, int] = {c.id: 0 for c in cfg.cameras}
 
     def _start(self, camera: CameraSection):
-        process = self.ctx.Process(target=_worker, args=(self.cfg, camera, self.endpoint, os.getpid()),
-                                   name=f"camera-{camera.id}", daemon=True)
+        process = self.ctx.Process(
+            target=_worker, args=(self.cfg, camera, self.endpoint, os.getpid()), name=f"camera-{camera.id}", daemon=True
+        )
         process.start()
         return process
 
@@ -253,8 +303,17 @@ class Supervisor:
                         self.restarts[cam] += 1
                         delay = min(self.backoff_max, 0.5 * 2 ** (self.restarts[cam] - 1))
                         log.error("camera %s: worker died (exit %s); restarting in %.1fs", cam, process.exitcode, delay)
-                        self.sinks.send("health", cam, {"camera_id": cam, "state": "worker_restart",
-                                                        "restarts": self.restarts[cam], "time": time.time()}, b"")
+                        self.sinks.send(
+                            "health",
+                            cam,
+                            {
+                                "camera_id": cam,
+                                "state": "worker_restart",
+                                "restarts": self.restarts[cam],
+                                "time": time.time(),
+                            },
+                            b"",
+                        )
                         restart_at[cam] = time.monotonic() + delay
                     elif time.monotonic() >= restart_at[cam]:
                         del restart_at[cam]
@@ -273,4 +332,3 @@ class Supervisor:
             message = decode_event(payload) if kind == b"plate" else json.loads(payload)
             self.sinks.send(kind.decode(), cam.decode(), message, jpeg)
             timeout_ms = 0
-

@@ -4,6 +4,7 @@ A publisher with a server secret key only talks to subscribers that know its pub
 key; with a clients folder, only subscribers whose public key is in it are let in
 (checked by ZeroMQ's ZAP authenticator).
 """
+
 from __future__ import annotations
 
 import ipaddress

@@ -5,6 +5,7 @@ the newest frames (dropped ones are counted) and are reopened with capped expone
 backoff when they fail; files are replayed frame by frame at the consumer's pace, or at
 their own pace with `realtime`.
 """
+
 from __future__ import annotations
 
 import logging
@@ -100,8 +101,13 @@ _END = object()
 class FrameGrabber:
     """Decode one source in a background thread; iterate to receive `Frame`s until it ends."""
 
-    def __init__(self, source: str, camera_id: str, options: GrabberOptions | None = None,
-                 on_health: Callable[[str, SourceStats], None] | None = None) -> None:
+    def __init__(
+        self,
+        source: str,
+        camera_id: str,
+        options: GrabberOptions | None = None,
+        on_health: Callable[[str, SourceStats], None] | None = None,
+    ) -> None:
         self.spec = classify(source)
         self.camera_id = camera_id
         self.options = options or GrabberOptions()
@@ -139,7 +145,9 @@ class FrameGrabber:
             if self.spec.kind == "image":
                 self._emit_images([Path(self.spec.url)])
             elif self.spec.kind == "folder":
-                self._emit_images(sorted(p for p in Path(self.spec.url).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES))
+                self._emit_images(
+                    sorted(p for p in Path(self.spec.url).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+                )
             elif self.spec.live:
                 self._run_live()
             else:
@@ -238,7 +246,9 @@ class FrameGrabber:
                 self.stats.corrupt += 1
                 continue
             except av.error.ExitError:  # FFmpeg's interrupt: the read timeout expired
-                raise StreamStalled(f"{self.spec.url}: no data for {self.options.read_timeout_s:g}s (stalled)") from None
+                raise StreamStalled(
+                    f"{self.spec.url}: no data for {self.options.read_timeout_s:g}s (stalled)"
+                ) from None
             except (av.error.FFmpegError, OSError) as err:
                 raise SourceError(f"{self.spec.url}: read failed: {err}") from None
             yield packet  # the last, empty packet flushes the decoder's buffered frames

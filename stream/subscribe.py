@@ -4,6 +4,7 @@ Whatever a publisher sends, a malformed message (not three frames, not JSON) is 
 counted, and a saved crop's file name is built from sanitised fields, so it lands in the
 crops folder whatever the event's camera id or text says.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,14 +26,24 @@ _UNSAFE = re.compile(r"[^\w-]+")
 
 def crop_name(event: dict) -> str:
     """A file name for an event's crop: only letters, digits, '_' and '-' from each field (no '/', no '..')."""
-    parts = [_UNSAFE.sub("_", str(event.get(key, ""))).strip("_")[:64] or "x" for key in ("camera_id", "track_id", "text")]
+    parts = [
+        _UNSAFE.sub("_", str(event.get(key, ""))).strip("_")[:64] or "x" for key in ("camera_id", "track_id", "text")
+    ]
     return "-".join(parts) + ".jpg"
 
 
-def subscribe(endpoint: str = DEFAULT_ENDPOINT, camera: str | None = None, save_crops: Path | None = None,
-              health: bool = False, count: int | None = None, timeout_s: float | None = None,
-              exit_on_stop: bool = False, server_key: str | None = None, client_key: str | None = None,
-              out: TextIO = sys.stdout) -> int:
+def subscribe(
+    endpoint: str = DEFAULT_ENDPOINT,
+    camera: str | None = None,
+    save_crops: Path | None = None,
+    health: bool = False,
+    count: int | None = None,
+    timeout_s: float | None = None,
+    exit_on_stop: bool = False,
+    server_key: str | None = None,
+    client_key: str | None = None,
+    out: TextIO = sys.stdout,
+) -> int:
     """Print `plate` (and optionally `health`) messages.
 
     Stops after `count` plates, after `timeout_s` without a message, or (with

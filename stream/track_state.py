@@ -4,6 +4,7 @@ Crops are ranked by a quality score (detection score, plate size and sharpness) 
 only the K best are read, not every frame; a crop enters unread and is read in the next
 batch, so readings trickle in while the track is alive.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -4,6 +4,7 @@ Norfair has no "track ended" event: ended tracks are the ids that were active at
 previous update and are gone now. Its `last_detection` tells whether a track was seen
 in the current frame (it is the very Detection object passed in).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -35,9 +36,14 @@ class TrackUpdate:
 
 
 class PlateTracker:
-    def __init__(self, distance_threshold: float = 1.0, hit_counter_max: int = 15, initialization_delay: int = 0) -> None:
-        self.settings = {"distance_threshold": distance_threshold, "hit_counter_max": hit_counter_max,
-                         "initialization_delay": initialization_delay}
+    def __init__(
+        self, distance_threshold: float = 1.0, hit_counter_max: int = 15, initialization_delay: int = 0
+    ) -> None:
+        self.settings = {
+            "distance_threshold": distance_threshold,
+            "hit_counter_max": hit_counter_max,
+            "initialization_delay": initialization_delay,
+        }
         self.reset()
 
     def reset(self) -> None:
@@ -50,8 +56,10 @@ class PlateTracker:
     def update(self, detections: list[Detection], data: list | None = None) -> TrackUpdate:
         """Feed one frame's detections (with optional per-detection payloads for later retrieval)."""
         data = data if data is not None else [None] * len(detections)
-        wrapped = [NorfairDetection(points=d.corners.astype(np.float64), scores=np.full(4, d.score), data=(d, p))
-                   for d, p in zip(detections, data)]
+        wrapped = [
+            NorfairDetection(points=d.corners.astype(np.float64), scores=np.full(4, d.score), data=(d, p))
+            for d, p in zip(detections, data)
+        ]
         objects = self.tracker.update(detections=wrapped)
         current = {o.id for o in objects}
         new_ids = sorted(current - self.active)

@@ -1,4 +1,5 @@
 """Write BGR frames as H.264 video with PyAV (annotated copies, test clips, benchmark inputs)."""
+
 from __future__ import annotations
 
 from fractions import Fraction

@@ -7,6 +7,7 @@ Then length: the readings vote on the plate's length. Then, among readings of th
 every character position votes, each reading weighted by its confidence in that
 character. Runner-up full readings are kept with their shares.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict

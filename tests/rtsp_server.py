@@ -4,6 +4,7 @@ Run with the system Python, which has the GObject bindings:
     /usr/bin/python3 tests/rtsp_server.py PORT FILE
 It prints "ready" once it listens on 127.0.0.1:PORT/test.
 """
+
 import sys
 
 import gi

@@ -1,4 +1,5 @@
 """Every inference back-end computes what eager PyTorch computes."""
+
 import pytest
 import torch
 
@@ -24,8 +25,19 @@ def test_detector_backends_match_eager(backend):
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_reader_backends_match_eager_for_each_batch_size(backend):
     torch.manual_seed(0)
-    model = MaskOCR(OcrConfig(height=16, width=64, strip_width=4, embed_dim=32, encoder_layers=1, heads=2,
-                              decoder_layers=1, max_chars=6, mae_decoder_dim=16)).eval()
+    model = MaskOCR(
+        OcrConfig(
+            height=16,
+            width=64,
+            strip_width=4,
+            embed_dim=32,
+            encoder_layers=1,
+            heads=2,
+            decoder_layers=1,
+            max_chars=6,
+            mae_decoder_dim=16,
+        )
+    ).eval()
     cache = ShapeCache(model, backend)
     for batch in (1, 3):
         x = torch.rand(batch, 3, 16, 64)

@@ -21,10 +21,18 @@ def test_reads_eight_character_green_plates():
     assert parse_ccpd_name(name).text == "皖AD0667" + "8"
 
 
-@pytest.mark.parametrize("name", ["plate.jpg", "a-b-c-d-e-f-g.jpg", NAME.replace("154&383_386", "154&383_100"),
-                                  NAME.replace("0_0_22", "99_0_22"), NAME.replace("386&473_177&454_", ""),
-                                  NAME.replace("154&383_386", "154&383_154"),  # zero-width box
-                                  NAME.replace("154&383_386&473", "154&383_386&383")])  # zero-height box
+@pytest.mark.parametrize(
+    "name",
+    [
+        "plate.jpg",
+        "a-b-c-d-e-f-g.jpg",
+        NAME.replace("154&383_386", "154&383_100"),
+        NAME.replace("0_0_22", "99_0_22"),
+        NAME.replace("386&473_177&454_", ""),
+        NAME.replace("154&383_386", "154&383_154"),  # zero-width box
+        NAME.replace("154&383_386&473", "154&383_386&383"),
+    ],
+)  # zero-height box
 def test_rejects_names_that_are_not_ccpd(name):
     with pytest.raises(ValueError):
         parse_ccpd_name(name)
@@ -33,14 +41,27 @@ def test_rejects_names_that_are_not_ccpd(name):
 corner = st.tuples(st.integers(0, 2000), st.integers(0, 2000))
 
 
-@given(x1=st.integers(0, 999), y1=st.integers(0, 999), w=st.integers(1, 999), h=st.integers(1, 999),
-       pts=st.lists(corner, min_size=4, max_size=4),
-       chars=st.tuples(st.integers(0, len(PROVINCES) - 2), st.integers(0, len(LETTERS) - 2),
-                       st.lists(st.integers(0, len(ALNUM) - 2), min_size=5, max_size=6)))
+@given(
+    x1=st.integers(0, 999),
+    y1=st.integers(0, 999),
+    w=st.integers(1, 999),
+    h=st.integers(1, 999),
+    pts=st.lists(corner, min_size=4, max_size=4),
+    chars=st.tuples(
+        st.integers(0, len(PROVINCES) - 2),
+        st.integers(0, len(LETTERS) - 2),
+        st.lists(st.integers(0, len(ALNUM) - 2), min_size=5, max_size=6),
+    ),
+)
 def test_any_well_formed_name_parses_back_to_its_fields(x1, y1, w, h, pts, chars):
     province, letter, rest = chars
-    name = (f"0-1_2-{x1}&{y1}_{x1 + w}&{y1 + h}-" + "_".join(f"{x}&{y}" for x, y in pts)
-            + f"-{province}_{letter}_" + "_".join(map(str, rest)) + "-10-20.jpg")
+    name = (
+        f"0-1_2-{x1}&{y1}_{x1 + w}&{y1 + h}-"
+        + "_".join(f"{x}&{y}" for x, y in pts)
+        + f"-{province}_{letter}_"
+        + "_".join(map(str, rest))
+        + "-10-20.jpg"
+    )
     label = parse_ccpd_name(name)
     assert label.text == PROVINCES[province] + LETTERS[letter] + "".join(ALNUM[i] for i in rest)
     np.testing.assert_array_equal(label.corners, np.array([pts[2], pts[3], pts[0], pts[1]], np.float32))

@@ -1,4 +1,5 @@
 """The `lpr` command as a user runs it: clear errors and exit codes, never a traceback."""
+
 import json
 import signal
 import subprocess
@@ -13,15 +14,19 @@ SAMPLE = ROOT / "samples" / "sample.mp4"
 
 
 def lpr(*args, timeout=120, **kwargs):
-    return subprocess.run([sys.executable, "-m", "stream.cli", *args], capture_output=True, text=True,
-                          timeout=timeout, cwd=ROOT, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "stream.cli", *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT, **kwargs
+    )
 
 
-@pytest.mark.parametrize("make,message,code", [
-    (lambda d: d / "missing.mp4", "source not found", 1),
-    (lambda d: (d / "notes.mp4").write_text("hello") and d / "notes.mp4", "cannot open", 1),
-    (lambda d: (d / "empty.mkv").write_bytes(b"") or d / "empty.mkv", "cannot open", 1),
-])
+@pytest.mark.parametrize(
+    "make,message,code",
+    [
+        (lambda d: d / "missing.mp4", "source not found", 1),
+        (lambda d: (d / "notes.mp4").write_text("hello") and d / "notes.mp4", "cannot open", 1),
+        (lambda d: (d / "empty.mkv").write_bytes(b"") or d / "empty.mkv", "cannot open", 1),
+    ],
+)
 def test_bad_sources_fail_clearly(tmp_path, make, message, code):
     result = lpr("run", str(make(tmp_path)), "--publish", f"tcp://127.0.0.1:{free_port()}")
     assert result.returncode == code
@@ -52,8 +57,12 @@ source = "rtsp://127.0.0.1:9/none"
 open_timeout_s = 1.0
 backoff_max_s = 0.5
 """)
-    process = subprocess.Popen([sys.executable, "-m", "stream.cli", "run", "--config", str(config)], cwd=ROOT,
-                               stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "stream.cli", "run", "--config", str(config)],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(8)
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=30)
@@ -65,9 +74,23 @@ backoff_max_s = 0.5
 def test_signals_flush_open_tracks_and_close(sig, tmp_path):
     port = free_port()
     jsonl = tmp_path / "events.jsonl"
-    process = subprocess.Popen([sys.executable, "-m", "stream.cli", "run", str(SAMPLE), "--realtime",
-                                "--publish", f"tcp://127.0.0.1:{port}", "--jsonl", str(jsonl)],
-                               cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "stream.cli",
+            "run",
+            str(SAMPLE),
+            "--realtime",
+            "--publish",
+            f"tcp://127.0.0.1:{port}",
+            "--jsonl",
+            str(jsonl),
+        ],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.time() + 90
     while time.time() < deadline:  # the models are loaded and the clip is starting
         line = process.stderr.readline()
@@ -85,16 +108,24 @@ def test_signals_flush_open_tracks_and_close(sig, tmp_path):
 def test_keys_command_writes_a_key_pair(tmp_path):
     result = lpr("keys", str(tmp_path / "keys"), "server")
     assert result.returncode == 0
-    assert (tmp_path / "keys" / "server.key").is_file() and (tmp_path / "keys" / "server.key_secret").stat().st_mode & 0o077 == 0
+    assert (tmp_path / "keys" / "server.key").is_file() and (
+        tmp_path / "keys" / "server.key_secret"
+    ).stat().st_mode & 0o077 == 0
 
 
-@pytest.mark.parametrize("extra,key", [
-    (["--publish", "tcp://0.0.0.0:5999"], "not on loopback"),  # the config file's rule holds on the command line too
-    (["--stride", "0"], "stride"),
-    (["--stride", "-2"], "stride"),
-    (["--camera-id", "../x"], "id"),
-    (["--camera-id", "gate/2"], "id"),
-])
+@pytest.mark.parametrize(
+    "extra,key",
+    [
+        (
+            ["--publish", "tcp://0.0.0.0:5999"],
+            "not on loopback",
+        ),  # the config file's rule holds on the command line too
+        (["--stride", "0"], "stride"),
+        (["--stride", "-2"], "stride"),
+        (["--camera-id", "../x"], "id"),
+        (["--camera-id", "gate/2"], "id"),
+    ],
+)
 def test_command_line_values_are_checked_like_config_values(tmp_path, extra, key):
     clip = tmp_path / "clip.mp4"
     clip.write_bytes(b"")

@@ -62,7 +62,9 @@ def test_detector_maps_plates_back_to_frame_coordinates(backend):
     assert len(detections) == 1
     # In the input: box [52-8, 36-4, 52+16, 36+2], corners (44..60, 28..44); to the frame: (p - pad) / 0.32.
     np.testing.assert_allclose(detections[0].box, [87.5, 100.0, 162.5, 118.75], atol=1e-3)
-    np.testing.assert_allclose(detections[0].corners, [[87.5, 87.5], [137.5, 87.5], [137.5, 137.5], [87.5, 137.5]], atol=1e-3)
+    np.testing.assert_allclose(
+        detections[0].corners, [[87.5, 87.5], [137.5, 87.5], [137.5, 137.5], [87.5, 137.5]], atol=1e-3
+    )
 
 
 def test_atss_assigns_every_plate_even_tiny_ones():
@@ -84,9 +86,13 @@ def test_a_training_step_lowers_the_loss_on_a_tiny_batch():
     torch.manual_seed(0)
     net = PlateDetectorNet(TINY)
     images = torch.rand(2, 3, 128, 128)
-    targets = [{"boxes": torch.tensor([[20.0, 30.0, 90.0, 50.0]]),
-                "corners": torch.tensor([[[20.0, 30.0], [90.0, 30.0], [90.0, 50.0], [20.0, 50.0]]])},
-               {"boxes": torch.zeros(0, 4), "corners": torch.zeros(0, 4, 2)}]
+    targets = [
+        {
+            "boxes": torch.tensor([[20.0, 30.0, 90.0, 50.0]]),
+            "corners": torch.tensor([[[20.0, 30.0], [90.0, 30.0], [90.0, 50.0], [20.0, 50.0]]]),
+        },
+        {"boxes": torch.zeros(0, 4), "corners": torch.zeros(0, 4, 2)},
+    ]
     priors = make_priors(128, 128, STRIDES)
     optimizer = torch.optim.AdamW(net.parameters(), lr=3e-3)
     losses = []

@@ -6,11 +6,25 @@ from hypothesis import strategies as st
 
 from stream.events import SCHEMA_VERSION, decode_event, encode_event, topic, utc_iso, validate_event
 
-EVENT = {"schema_version": SCHEMA_VERSION, "type": "plate", "camera_id": "c", "track_id": 3, "text": "皖A12345",
-         "confidence": 0.9, "char_confidences": [0.9] * 7, "candidates": [{"text": "皖A12845", "share": 0.1}],
-         "first_seen": {"frame": 0, "pts": 0.0, "utc": utc_iso(0)}, "last_seen": {"frame": 9, "pts": 0.36, "utc": utc_iso(1)},
-         "frames_seen": 10, "frames_read": 5, "box": [1, 2, 3, 4], "corners": [[1, 2]] * 4, "reason": "ended",
-         "region": "cn", "format_valid": True}
+EVENT = {
+    "schema_version": SCHEMA_VERSION,
+    "type": "plate",
+    "camera_id": "c",
+    "track_id": 3,
+    "text": "皖A12345",
+    "confidence": 0.9,
+    "char_confidences": [0.9] * 7,
+    "candidates": [{"text": "皖A12845", "share": 0.1}],
+    "first_seen": {"frame": 0, "pts": 0.0, "utc": utc_iso(0)},
+    "last_seen": {"frame": 9, "pts": 0.36, "utc": utc_iso(1)},
+    "frames_seen": 10,
+    "frames_read": 5,
+    "box": [1, 2, 3, 4],
+    "corners": [[1, 2]] * 4,
+    "reason": "ended",
+    "region": "cn",
+    "format_valid": True,
+}
 
 
 def test_round_trip_keeps_unicode_text():
@@ -20,9 +34,17 @@ def test_round_trip_keeps_unicode_text():
     assert utc_iso(0) == "1970-01-01T00:00:00.000Z"
 
 
-@pytest.mark.parametrize("change,message", [({"track_id": "3"}, "track_id"), ({"confidence": True}, "confidence"),
-                                            ({"schema_version": 1}, "schema_version"), ({"text": None}, "text"),
-                                            ({"format_valid": "yes"}, "format_valid"), ({"region": None}, "region")])
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        ({"track_id": "3"}, "track_id"),
+        ({"confidence": True}, "confidence"),
+        ({"schema_version": 1}, "schema_version"),
+        ({"text": None}, "text"),
+        ({"format_valid": "yes"}, "format_valid"),
+        ({"region": None}, "region"),
+    ],
+)
 def test_bad_events_are_named(change, message):
     with pytest.raises(ValueError, match=message):
         validate_event({**EVENT, **change})
@@ -41,9 +63,11 @@ def test_arbitrary_bytes_never_crash_the_decoder(payload):
         pass
 
 
-json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
-                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
-                           max_leaves=6)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=6,
+)
 
 
 @given(st.dictionaries(st.sampled_from(sorted(EVENT)), json_values, max_size=6))

@@ -1,4 +1,5 @@
 """The plate-format table and format-aware reading: examples fit, near misses do not, confusions get fixed."""
+
 import tomllib
 
 import numpy as np
@@ -63,5 +64,7 @@ def test_no_chinese_character_is_read_on_a_plate_of_another_region():
     log_probs = _log_probs("皖LL7627", swaps={0: ("L", 0.2)})
     assert decode_reading(log_probs, _regions("cn")).text == "皖LL7627"
     vietnamese = decode_reading(log_probs, _regions("vn"))
-    assert not any(c in vietnamese.text for c in "皖沪津渝冀晋蒙辽吉黑苏浙京闽赣鲁豫鄂湘粤桂琼川贵云藏陕甘青宁新警学港澳挂使领")
+    assert not any(
+        c in vietnamese.text for c in "皖沪津渝冀晋蒙辽吉黑苏浙京闽赣鲁豫鄂湘粤桂琼川贵云藏陕甘青宁新警学港澳挂使领"
+    )
     assert vietnamese.region == "vn"

@@ -5,7 +5,10 @@ import pytest
 from lpr_models.geometry import box_iou, expand_quad, letterbox, order_corners, quad_to_rect, rectify, transform_points
 
 
-@pytest.mark.parametrize("shape,size", [((720, 1280), (640, 640)), ((1160, 720), (640, 640)), ((1080, 1920), (384, 640)), ((100, 50), (64, 96))])
+@pytest.mark.parametrize(
+    "shape,size",
+    [((720, 1280), (640, 640)), ((1160, 720), (640, 640)), ((1080, 1920), (384, 640)), ((100, 50), (64, 96))],
+)
 def test_letterbox_round_trip_maps_points_back_to_the_frame(shape, size):
     image = np.zeros((*shape, 3), np.uint8)
     boxed, lb = letterbox(image, size)

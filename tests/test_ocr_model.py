@@ -6,8 +6,17 @@ from lpr_models.ocr.reader import read_batch
 from lpr_models.vocab import REGIONS, encode, vocab_size
 from train.ocr_data import PlateDataset, PlateSample, full_corners, jitter_corners
 
-TINY = OcrConfig(height=16, width=64, strip_width=4, embed_dim=32, encoder_layers=1, heads=2, decoder_layers=1,
-                 max_chars=6, mae_decoder_dim=16)
+TINY = OcrConfig(
+    height=16,
+    width=64,
+    strip_width=4,
+    embed_dim=32,
+    encoder_layers=1,
+    heads=2,
+    decoder_layers=1,
+    max_chars=6,
+    mae_decoder_dim=16,
+)
 
 
 def test_output_has_one_slot_per_character_over_the_vocabulary_and_a_region():
@@ -55,8 +64,7 @@ def test_a_recognition_step_lowers_the_loss():
     torch.manual_seed(0)
     model = MaskOCR(TINY)
     images = torch.randn(4, 3, 16, 64)
-    targets = \
-        torch.tensor([encode(t, 6) for t in ["AB12", "皖A123", "XY9", "77"]])
+    targets = torch.tensor([encode(t, 6) for t in ["AB12", "皖A123", "XY9", "77"]])
     optimizer = torch.optim.AdamW(model.parameters(), lr=2e-3)
     losses = []
     for _ in range(20):

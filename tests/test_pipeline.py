@@ -15,8 +15,13 @@ from tests.conftest import ColourPlateDetector, ColourPlateReader, moving_plates
 
 def collect(pipeline_frames, options=None):
     events = []
-    pipeline = CameraPipeline("cam", ColourPlateDetector(), ColourPlateReader(), lambda e, j: events.append((e, j)),
-                              options=options or EventOptions(publish_after_s=100))
+    pipeline = CameraPipeline(
+        "cam",
+        ColourPlateDetector(),
+        ColourPlateReader(),
+        lambda e, j: events.append((e, j)),
+        options=options or EventOptions(publish_after_s=100),
+    )
     stats = pipeline.run(pipeline_frames)
     return events, stats
 
@@ -48,6 +53,7 @@ def test_tracks_seen_once_are_dropped_as_noise(tmp_path):
     frames = moving_plates_frames(60)
     frames[50] = frames[50].copy()
     import cv2
+
     cv2.rectangle(frames[50], (5, 200), (60, 220), (0, 200, 0), -1)  # a green blip in one frame
     events, stats = collect(FrameGrabber(str(write_video(tmp_path / "v.mp4", frames)), "cam"))
     assert "GRN222" not in {e["text"] for e, _ in events} and stats.dropped_tracks >= 1
@@ -55,15 +61,19 @@ def test_tracks_seen_once_are_dropped_as_noise(tmp_path):
 
 def test_events_reach_a_zeromq_subscriber_and_the_jsonl_file(plates_video, endpoint, tmp_path):
     jsonl = tmp_path / "events.jsonl"
-    cfg = Config(cameras=(CameraSection(id="gate", source=str(plates_video)),),
-                 publish=PublishSection(endpoint=endpoint, jsonl=str(jsonl)))
+    cfg = Config(
+        cameras=(CameraSection(id="gate", source=str(plates_video)),),
+        publish=PublishSection(endpoint=endpoint, jsonl=str(jsonl)),
+    )
     sub = zmq.Context.instance().socket(zmq.SUB)
     sub.connect(endpoint)
     sub.setsockopt(zmq.SUBSCRIBE, b"plate.gate/")
     sinks = Sinks(cfg)
     time.sleep(0.3)  # let the subscription reach the publisher
     try:
-        run_camera(cfg, cfg.cameras[0], sinks.send, threading.Event(), models=(ColourPlateDetector(), ColourPlateReader()))
+        run_camera(
+            cfg, cfg.cameras[0], sinks.send, threading.Event(), models=(ColourPlateDetector(), ColourPlateReader())
+        )
         received = []
         while sub.poll(1000):
             topic, payload, jpeg = sub.recv_multipart()
@@ -91,7 +101,9 @@ def test_stop_flushes_open_tracks(plates_video):
 
     sent = []
     cfg = Config(cameras=(CameraSection(id="c", source=str(plates_video), queue_size=2),))
-    result = run_camera(cfg, cfg.cameras[0], lambda *m: sent.append(m), stop, models=(StoppingDetector(), ColourPlateReader()))
+    result = run_camera(
+        cfg, cfg.cameras[0], lambda *m: sent.append(m), stop, models=(StoppingDetector(), ColourPlateReader())
+    )
     assert result.interrupted and result.pipeline.frames < 60
     plates = {p["text"]: p for kind, _, p, _ in sent if kind == "plate"}
     assert sorted(plates) == ["BLU333", "RED111"]
@@ -106,8 +118,9 @@ def test_each_still_image_is_read_on_its_own(tmp_path):
     for i in (5, 6, 25):  # two consecutive photos with a red plate in about the same place, then a blue one
         cv2.imwrite(str(tmp_path / f"{i:02d}.png"), frames[i])
     events = []
-    pipeline = CameraPipeline("photos", ColourPlateDetector(), ColourPlateReader(), lambda e, j: events.append(e),
-                              still_images=True)
+    pipeline = CameraPipeline(
+        "photos", ColourPlateDetector(), ColourPlateReader(), lambda e, j: events.append(e), still_images=True
+    )
     pipeline.run(FrameGrabber(str(tmp_path), "photos"))
     # photos 5 and 6 show the red plate, photo 25 both plates; no track spans two photos
     assert sorted(e["text"] for e in events) == ["BLU333", "RED111", "RED111", "RED111"]

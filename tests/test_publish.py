@@ -111,6 +111,7 @@ def test_no_subscriber_at_all_never_blocks(endpoint):
 def test_subscriber_filters_by_camera_and_saves_crops(endpoint, tmp_path):
     publisher = ZmqPublisher(endpoint)
     out = tmp_path / "out.txt"
+
     def send_later():
         time.sleep(0.5)
         publisher.send("plate", "other", {**EVENT, "camera_id": "other", "track_id": 1}, b"no")
@@ -153,8 +154,12 @@ def test_subscriber_skips_malformed_messages_and_keeps_crops_inside_its_folder(e
         time.sleep(0.5)
         raw.send_multipart([b"plate.x/", b"only two frames"])
         raw.send_multipart([b"plate.x/", b"not json {", b""])
-        raw.send_multipart([b"plate.x/", json.dumps({"camera_id": "../../escape", "track_id": "/etc", "text": ".."}).encode(), b"jpg"])
-        raw.send_multipart([b"plate.x/", json.dumps({"camera_id": "/abs/path", "track_id": 1, "text": "A/B"}).encode(), b"jpg"])
+        raw.send_multipart(
+            [b"plate.x/", json.dumps({"camera_id": "../../escape", "track_id": "/etc", "text": ".."}).encode(), b"jpg"]
+        )
+        raw.send_multipart(
+            [b"plate.x/", json.dumps({"camera_id": "/abs/path", "track_id": 1, "text": "A/B"}).encode(), b"jpg"]
+        )
 
     thread = threading.Thread(target=send_later)
     thread.start()

@@ -1,4 +1,5 @@
 """The corner refiner: canvas geometry, training samples that line up with their labels, learning, and the command."""
+
 from __future__ import annotations
 
 import cv2
@@ -92,7 +93,9 @@ def test_training_targets_land_on_the_plate_in_the_canvas():
         centre = points.mean(axis=0).round().astype(int)
         assert image[centre[1], centre[0]].mean() > 0.8  # the plate's middle is bright
         opposite = (marked + 2) % 4
-        x, y = np.round(points[marked] + (points[opposite] - points[marked]) * 0.08).astype(int)  # just inside that corner
+        x, y = np.round(points[marked] + (points[opposite] - points[marked]) * 0.08).astype(
+            int
+        )  # just inside that corner
         r, g, _ = image[y, x]
         assert r > 0.6 and g < 0.4, f"corner {marked} must sit on the red mark"
 
@@ -114,9 +117,28 @@ def test_a_training_step_lowers_the_refiner_loss():
 
 
 def test_refine_train_command_writes_a_loadable_refiner(data_root, tmp_path):
-    refine_train.main(["--data", str(data_root / "ccpd" / "images"), "--out", str(tmp_path), "--epochs", "1",
-                       "--samples-per-epoch", "16", "--batch", "8", "--limit", "40", "--val-images", "2",
-                       "--channels", "8", "--threads", "1"])
+    refine_train.main(
+        [
+            "--data",
+            str(data_root / "ccpd" / "images"),
+            "--out",
+            str(tmp_path),
+            "--epochs",
+            "1",
+            "--samples-per-epoch",
+            "16",
+            "--batch",
+            "8",
+            "--limit",
+            "40",
+            "--val-images",
+            "2",
+            "--channels",
+            "8",
+            "--threads",
+            "1",
+        ]
+    )
     state = load_checkpoint(tmp_path / "last.pt")
     assert state["kind"] == "refiner" and state["config"]["channels"] == 8
     refiner = CornerRefiner.from_weights(tmp_path / "best.pt", backend="eager")

@@ -1,4 +1,5 @@
 """A live RTSP stream that dies mid-way and comes back: the pipeline reconnects and loses nothing it saw."""
+
 import signal
 import subprocess
 import threading
@@ -23,7 +24,9 @@ def gst_rtsp_available() -> bool:
     return subprocess.run([SYSTEM_PYTHON, "-c", probe], capture_output=True).returncode == 0
 
 
-pytestmark = pytest.mark.skipif(not gst_rtsp_available(), reason="GStreamer RTSP server (gir1.2-gst-rtsp-server-1.0) not installed")
+pytestmark = pytest.mark.skipif(
+    not gst_rtsp_available(), reason="GStreamer RTSP server (gir1.2-gst-rtsp-server-1.0) not installed"
+)
 
 
 def clip(path: Path, colour, plate_frames: int, total: int, size=(320, 240), x0: int = 40) -> Path:
@@ -39,8 +42,12 @@ def clip(path: Path, colour, plate_frames: int, total: int, size=(320, 240), x0:
 
 class Server:
     def __init__(self, port: int, video: Path) -> None:
-        self.process = subprocess.Popen([SYSTEM_PYTHON, str(Path(__file__).with_name("rtsp_server.py")), str(port), str(video)],
-                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.process = subprocess.Popen(
+            [SYSTEM_PYTHON, str(Path(__file__).with_name("rtsp_server.py")), str(port), str(video)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         assert self.process.stdout.readline().strip() == "ready"
 
     def kill(self) -> None:
@@ -53,13 +60,22 @@ def test_pipeline_reconnects_after_the_server_dies_and_both_halves_arrive(tmp_pa
     first = clip(tmp_path / "red.mp4", (0, 0, 220), plate_frames=250, total=250)  # a red plate for 10 s
     # after the restart the camera also changes resolution: a blue plate right of x = 320 for 3 s
     second = clip(tmp_path / "blue.mp4", (220, 60, 0), plate_frames=75, total=150, size=(480, 360), x0=340)
-    camera = CameraSection(id="live", source=f"rtsp://127.0.0.1:{port}/test", open_timeout_s=5, read_timeout_s=2,
-                           backoff_max_s=1.0)
+    camera = CameraSection(
+        id="live", source=f"rtsp://127.0.0.1:{port}/test", open_timeout_s=5, read_timeout_s=2, backoff_max_s=1.0
+    )
     cfg = Config(cameras=(camera,))
     sent, stop = [], threading.Event()
     server = Server(port, first)
-    worker = threading.Thread(target=lambda: sent.append(("result", run_camera(
-        cfg, camera, lambda *m: sent.append(m), stop, models=(ColourPlateDetector(), ColourPlateReader())))))
+    worker = threading.Thread(
+        target=lambda: sent.append(
+            (
+                "result",
+                run_camera(
+                    cfg, camera, lambda *m: sent.append(m), stop, models=(ColourPlateDetector(), ColourPlateReader())
+                ),
+            )
+        )
+    )
     worker.start()
     try:
         deadline = time.time() + 20
@@ -89,12 +105,25 @@ def test_pipeline_reconnects_after_the_server_dies_and_both_halves_arrive(tmp_pa
 def test_a_stalled_server_is_detected_by_the_read_timeout_and_the_stream_resumes(tmp_path):
     port = free_port()
     video = clip(tmp_path / "red.mp4", (0, 0, 220), plate_frames=0, total=500)  # 20 s, no plate needed
-    camera = CameraSection(id="live", source=f"rtsp://127.0.0.1:{port}/test", open_timeout_s=3, read_timeout_s=1.5,
-                           backoff_max_s=1.0)
+    camera = CameraSection(
+        id="live", source=f"rtsp://127.0.0.1:{port}/test", open_timeout_s=3, read_timeout_s=1.5, backoff_max_s=1.0
+    )
     sent, stop = [], threading.Event()
     server = Server(port, video)
-    worker = threading.Thread(target=lambda: sent.append(("result", run_camera(
-        Config(cameras=(camera,)), camera, lambda *m: sent.append(m), stop, models=(ColourPlateDetector(), ColourPlateReader())))))
+    worker = threading.Thread(
+        target=lambda: sent.append(
+            (
+                "result",
+                run_camera(
+                    Config(cameras=(camera,)),
+                    camera,
+                    lambda *m: sent.append(m),
+                    stop,
+                    models=(ColourPlateDetector(), ColourPlateReader()),
+                ),
+            )
+        )
+    )
     worker.start()
     connected = lambda: sum(m[0] == "health" and m[2]["state"] == "connected" for m in sent)  # noqa: E731
     try:

@@ -1,4 +1,5 @@
 """The scoring functions of `lpr eval` on hand-made cases."""
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -15,9 +16,12 @@ def event(text, start=0.0, end=1.0):
 
 def test_video_scoring_counts_correct_duplicate_misread_and_false_events():
     truth = {"plates": ["AB123", "CD456", "EF789"], "ranges": [[0, 2], [3, 5], [6, 8]]}
-    events = [event("AB123", 0.1, 1.9), event("AB123", 1.0, 2.0),  # a duplicate
-              event("CD455", 3.2, 4.8),  # misread during the second plate
-              event("ZZ999", 10, 11)]  # nothing expected then
+    events = [
+        event("AB123", 0.1, 1.9),
+        event("AB123", 1.0, 2.0),  # a duplicate
+        event("CD455", 3.2, 4.8),  # misread during the second plate
+        event("ZZ999", 10, 11),
+    ]  # nothing expected then
     score = score_video_events(events, truth)
     assert score["found_correct"] == 1 and score["duplicates"] == 1
     assert score["misread_events"] == 1 and score["false_events"] == 1

@@ -1,4 +1,5 @@
 """The event bus: loopback by default, CURVE encryption and client authentication when exposed."""
+
 import threading
 import time
 
@@ -10,10 +11,19 @@ from stream.publish import ZmqPublisher
 from stream.security import generate_keys, is_loopback_endpoint, make_curve_client
 
 
-@pytest.mark.parametrize("endpoint,loopback", [("tcp://127.0.0.1:5556", True), ("tcp://127.3.2.1:1", True),
-                                               ("tcp://localhost:5556", True), ("tcp://[::1]:5556", True),
-                                               ("tcp://*:5556", False), ("tcp://0.0.0.0:5556", False),
-                                               ("tcp://192.0.2.7:5556", False), ("ipc:///tmp/x", True)])
+@pytest.mark.parametrize(
+    "endpoint,loopback",
+    [
+        ("tcp://127.0.0.1:5556", True),
+        ("tcp://127.3.2.1:1", True),
+        ("tcp://localhost:5556", True),
+        ("tcp://[::1]:5556", True),
+        ("tcp://*:5556", False),
+        ("tcp://0.0.0.0:5556", False),
+        ("tcp://192.0.2.7:5556", False),
+        ("ipc:///tmp/x", True),
+    ],
+)
 def test_loopback_detection(endpoint, loopback):
     assert is_loopback_endpoint(endpoint) is loopback
 
@@ -47,6 +57,7 @@ def publish_for(publisher, seconds=2.0):
         while time.time() < end:
             publisher.send("plate", "c", {"text": "AB123"}, b"")
             time.sleep(0.05)
+
     thread = threading.Thread(target=loop)
     thread.start()
     return thread

@@ -1,4 +1,5 @@
 """The shipped weights on real validation data (photos and plates no training run saw)."""
+
 import json
 import threading
 import time
@@ -53,7 +54,9 @@ def test_refined_corners_are_closer_to_the_labels_than_the_detectors_own(models,
 
 def test_config_can_turn_the_refiner_off():
     refined = build_models(Config())[0]
-    assert refined.refiner is not None and refined.refiner.forward.compiled, "the refiner's back-end is built before the first frame"
+    assert refined.refiner is not None and refined.refiner.forward.compiled, (
+        "the refiner's back-end is built before the first frame"
+    )
     assert build_models(Config(detector=DetectorSection(refine=False)))[0].refiner is None
 
 

@@ -1,4 +1,5 @@
 """Several cameras, one worker process each: a crashed worker is restarted, the others carry on."""
+
 import json
 import os
 import signal
@@ -32,8 +33,12 @@ realtime = true
     sub = zmq.Context.instance().socket(zmq.SUB)
     sub.connect(f"tcp://127.0.0.1:{port}")
     sub.setsockopt(zmq.SUBSCRIBE, b"health")
-    process = subprocess.Popen([sys.executable, "-m", "stream.cli", "run", "--config", str(config)], cwd=ROOT,
-                               stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "stream.cli", "run", "--config", str(config)],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     messages = []
 
     def wait_for(predicate, timeout=90):
@@ -94,8 +99,13 @@ source = "{video}"
 realtime = true
 """)
     env = {**os.environ, "TMPDIR": str(tmp_path)}
-    process = subprocess.Popen([sys.executable, "-m", "stream.cli", "run", "--config", str(config)], cwd=ROOT,
-                               stderr=subprocess.PIPE, text=True, env=env)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "stream.cli", "run", "--config", str(config)],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     deadline = time.time() + 60
     while len(_children(process.pid)) < 3 and time.time() < deadline:  # the spawn helper and two workers
         time.sleep(0.2)
@@ -115,11 +125,19 @@ realtime = true
     # a clean run leaves no IPC socket behind
     short = write_video(tmp_path / "short.mp4", moving_plates_frames(30))
     config.write_text(config.read_text().replace(str(video), str(short)).replace("realtime = true", "realtime = false"))
-    done = subprocess.run([sys.executable, "-m", "stream.cli", "run", "--config", str(config)], cwd=ROOT,
-                          capture_output=True, text=True, env=env, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "stream.cli", "run", "--config", str(config)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert not list(tmp_path.glob("lpr-*")) and not list(tmp_path.glob("*.ipc"))
-    assert all(line[:4].isdigit() for line in done.stderr.splitlines() if "camera a:" in line)  # worker lines carry a time
+    assert all(
+        line[:4].isdigit() for line in done.stderr.splitlines() if "camera a:" in line
+    )  # worker lines carry a time
 
 
 def test_a_process_that_asked_to_die_with_its_parent_does_when_the_parent_is_killed(tmp_path):

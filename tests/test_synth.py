@@ -1,4 +1,5 @@
 """Synthetic plates: every type renders its glyphs inside the plate, and composited plates carry exact corners."""
+
 import numpy as np
 import pytest
 from conftest import DATA

@@ -50,6 +50,10 @@ def test_a_track_keeps_its_k_best_crops_and_drops_the_worst():
     plate = rng.integers(0, 255, (48, 192, 3), dtype=np.uint8)
     for index, score in enumerate([0.5, 0.9, 0.2, 0.7]):
         corners = np.array([[0, 0], [100, 0], [100, 30], [0, 30]], np.float32)
-        state.observe(Frame("cam", index, 0.0, 0.0, frame.image), Detection(score, np.array([0, 0, 100, 30], np.float32), corners), plate)
+        state.observe(
+            Frame("cam", index, 0.0, 0.0, frame.image),
+            Detection(score, np.array([0, 0, 100, 30], np.float32), corners),
+            plate,
+        )
     assert sorted(c.frame_index for c in state.crops) == [1, 3]  # scores 0.9 and 0.7 kept, 0.5 and 0.2 dropped
     assert state.best_crop().frame_index == 1

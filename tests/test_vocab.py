@@ -9,7 +9,7 @@ from lpr_models.vocab import CHARSET, PAD, decode, encode, vocab_size
 def test_encode_decode_round_trip_any_length(text):
     ids = encode(text, 10)
     assert len(ids) == 10 and all(0 <= i < vocab_size() for i in ids)
-    assert ids[len(text):] == [PAD] * (10 - len(text))
+    assert ids[len(text) :] == [PAD] * (10 - len(text))
     assert decode(ids) == text
 
 

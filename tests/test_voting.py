@@ -43,14 +43,24 @@ def test_format_aware_vote_fixes_an_o_for_zero_confusion():
     right = Reading("ABC0234", 0.5, (0.9,) * 7, region="br", format_valid=True)
     result = vote([misread, misread, right])
     assert result.text == "ABC0234" and result.region == "br" and result.format_valid is True
-    plain = vote([Reading("ABCO234", 0.6, (0.9,) * 7, "us"), Reading("ABCO234", 0.6, (0.9,) * 7, "us"),
-                  Reading("ABC0234", 0.5, (0.9,) * 7, "us")])
+    plain = vote(
+        [
+            Reading("ABCO234", 0.6, (0.9,) * 7, "us"),
+            Reading("ABCO234", 0.6, (0.9,) * 7, "us"),
+            Reading("ABC0234", 0.5, (0.9,) * 7, "us"),
+        ]
+    )
     assert plain.text == "ABCO234" and plain.format_valid is None  # no known US format: the readings decide
 
 
 def test_the_region_is_the_confidence_weighted_majority():
-    result = vote([Reading("54V39264", 0.9, (0.99,) * 8, "vn"), Reading("54V39264", 0.3, (0.9,) * 8, "eu"),
-                   Reading("54V39264", 0.3, (0.9,) * 8, "eu")])
+    result = vote(
+        [
+            Reading("54V39264", 0.9, (0.99,) * 8, "vn"),
+            Reading("54V39264", 0.3, (0.9,) * 8, "eu"),
+            Reading("54V39264", 0.3, (0.9,) * 8, "eu"),
+        ]
+    )
     assert result.region == "vn"
 
 

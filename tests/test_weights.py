@@ -1,4 +1,5 @@
 """Weights are loaded safely: tensors only, checked digests, the right model."""
+
 import shutil
 
 import pytest

@@ -3,6 +3,7 @@
 `strength` 0 leaves the image as it is; 1 is the default used for training; values
 above 1 make every degradation more likely and harsher.
 """
+
 from __future__ import annotations
 
 import cv2

@@ -4,6 +4,7 @@
 Corners are listed from the bottom-right, clockwise; we return them TL, TR, BR, BL.
 The same parser reads CCPD2019 (7 characters) and CCPD2020 green plates (8 characters).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

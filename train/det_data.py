@@ -11,6 +11,7 @@ other regions, composited where the real plate was (train.synth), and real scene
 elsewhere (UC3M's Spanish streets, Romanian night dashcam frames) join the photos. Those have
 boxes only: their corners are the box's, close for the mostly frontal plates they show.
 """
+
 from __future__ import annotations
 
 import csv
@@ -90,7 +91,9 @@ def split_ccpd(folder: Path, limit: int | None = None) -> tuple[list[Path], list
 
 def _paste(canvas: np.ndarray, photo: LabelledPhoto, scale: float, x: int, y: int, boxes: list, corners: list) -> None:
     """Paste a scaled photo with its top-left at (x, y); plates it leaves partly outside are painted out."""
-    img = cv2.resize(photo.image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    img = cv2.resize(
+        photo.image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    )
     h, w = img.shape[:2]
     H, W = canvas.shape[:2]
     x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + w, W), min(y + h, H)
@@ -110,8 +113,9 @@ def _paste(canvas: np.ndarray, photo: LabelledPhoto, scale: float, x: int, y: in
 Prepare = Callable[[LabelledPhoto, np.random.Generator], LabelledPhoto]
 
 
-def compose(photos: list[LabelledPhoto], rng: np.random.Generator, long_side: int = 640,
-            prepare: Prepare | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def compose(
+    photos: list[LabelledPhoto], rng: np.random.Generator, long_side: int = 640, prepare: Prepare | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A random frame tiled with photos, each passed through `prepare` first: (image, box points (G, 4, 2), corners (G, 4, 2))."""
     aspect = rng.choice([16 / 9, 4 / 3, 1.0, 3 / 4, 9 / 16]) if rng.random() < 0.7 else 720 / 1160
     W, H = (long_side, round(long_side / aspect)) if aspect >= 1 else (round(long_side * aspect), long_side)
@@ -155,8 +159,10 @@ def perspective(image: np.ndarray, boxes: np.ndarray, corners: np.ndarray, rng: 
 
 def to_target(boxes: np.ndarray, corners: np.ndarray) -> dict:
     xy_min, xy_max = boxes.min(axis=1), boxes.max(axis=1)
-    return {"boxes": torch.from_numpy(np.concatenate([xy_min, xy_max], axis=1).reshape(-1, 4)).float(),
-            "corners": torch.from_numpy(corners.reshape(-1, 4, 2)).float()}
+    return {
+        "boxes": torch.from_numpy(np.concatenate([xy_min, xy_max], axis=1).reshape(-1, 4)).float(),
+        "corners": torch.from_numpy(corners.reshape(-1, 4, 2)).float(),
+    }
 
 
 class PlateSwap:
@@ -182,8 +188,15 @@ class PlateSwap:
 class DetectionDataset(RandomSamples):
     """Random compositions of the photos, letterboxed to `size`."""
 
-    def __init__(self, photos: list[LabelledPhoto], size: int, length: int, strength: float = 1.0, seed: int = 0,
-                 prepare: Prepare | None = None) -> None:
+    def __init__(
+        self,
+        photos: list[LabelledPhoto],
+        size: int,
+        length: int,
+        strength: float = 1.0,
+        seed: int = 0,
+        prepare: Prepare | None = None,
+    ) -> None:
         super().__init__(length, strength, seed)
         self.photos, self.size, self.prepare = photos, size, prepare
 

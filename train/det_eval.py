@@ -1,4 +1,5 @@
 """Score the detector on CCPD-labelled photos: detection rate at IoU > 0.7, AP50, corner error."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -44,8 +45,13 @@ def corner_error(predicted: np.ndarray, truth: np.ndarray) -> float:
     return float(np.linalg.norm(predicted - truth, axis=1).mean() / max(width, 1e-6))
 
 
-def evaluate_detector(detector: PlateDetector, paths: list[Path], iou_threshold: float = 0.7,
-                      frames: list[np.ndarray] | None = None, labels: list | None = None) -> dict:
+def evaluate_detector(
+    detector: PlateDetector,
+    paths: list[Path],
+    iou_threshold: float = 0.7,
+    frames: list[np.ndarray] | None = None,
+    labels: list | None = None,
+) -> dict:
     """Figures for one plate per image (the CCPD layout); `frames`/`labels` override reading `paths`."""
     found, corner_errors, scored = 0, [], []
     total = len(frames) if frames is not None else len(paths)

@@ -5,6 +5,7 @@ and keeps those whose IoU with the plate beats the mean + std of the candidates:
 threshold adapts to each plate's size, which is what keeps tiny plates from going
 unassigned. A plate left with no positive takes its best candidate.
 """
+
 from __future__ import annotations
 
 import torch
@@ -34,7 +35,9 @@ def giou_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     area_p = (pred[:, 2:] - pred[:, :2]).clamp(min=0).prod(-1)
     area_t = (target[:, 2:] - target[:, :2]).clamp(min=0).prod(-1)
     union = (area_p + area_t - inter).clamp(min=1e-9)
-    hull = (torch.maximum(pred[:, 2:], target[:, 2:]) - torch.minimum(pred[:, :2], target[:, :2])).prod(-1).clamp(min=1e-9)
+    hull = (
+        (torch.maximum(pred[:, 2:], target[:, 2:]) - torch.minimum(pred[:, :2], target[:, :2])).prod(-1).clamp(min=1e-9)
+    )
     return 1 - inter / union + (hull - union) / hull
 
 
@@ -62,7 +65,12 @@ def atss_assign(priors: torch.Tensor, gt_boxes: torch.Tensor, strides: tuple[int
     for g in range(gt_boxes.shape[0]):
         idx = candidates[:, g]
         c = centres[idx]
-        inside = (c[:, 0] > gt_boxes[g, 0]) & (c[:, 0] < gt_boxes[g, 2]) & (c[:, 1] > gt_boxes[g, 1]) & (c[:, 1] < gt_boxes[g, 3])
+        inside = (
+            (c[:, 0] > gt_boxes[g, 0])
+            & (c[:, 0] < gt_boxes[g, 2])
+            & (c[:, 1] > gt_boxes[g, 1])
+            & (c[:, 1] < gt_boxes[g, 3])
+        )
         keep = (cand_iou[:, g] >= threshold[g]) & inside
         if not keep.any():
             keep = cand_iou[:, g] == cand_iou[:, g].max()
@@ -98,13 +106,20 @@ def detection_loss(
         score_target[i, pos] = iou
     num_pos = max(1.0, float(sum(p.shape[0] for p in pos_pred_boxes)))
     prob = logits.sigmoid()
-    qfl = (F.binary_cross_entropy_with_logits(logits, score_target, reduction="none") * (prob - score_target).abs().pow(2)).sum() / num_pos
+    qfl = (
+        F.binary_cross_entropy_with_logits(logits, score_target, reduction="none") * (prob - score_target).abs().pow(2)
+    ).sum() / num_pos
     if pos_pred_boxes:
         pred_b, gt_b = torch.cat(pos_pred_boxes), torch.cat(pos_gt_boxes)
         s = torch.cat(pos_strides)[:, None, None]
         box = giou_loss(pred_b, gt_b).sum() / num_pos
-        corner = F.smooth_l1_loss(torch.cat(pos_pred_corners) / s, torch.cat(pos_gt_corners) / s, reduction="sum",
-                                  beta=CORNER_BETA) / num_pos / 8
+        corner = (
+            F.smooth_l1_loss(
+                torch.cat(pos_pred_corners) / s, torch.cat(pos_gt_corners) / s, reduction="sum", beta=CORNER_BETA
+            )
+            / num_pos
+            / 8
+        )
     else:
         box = corner = raw.sum() * 0
     total = qfl + 2.0 * box + 1.0 * corner

@@ -1,7 +1,8 @@
 """Train the plate detector from scratch on CCPD photos.
 
-    python -m train.det_train --data ../shared/data/ccpd/images --out runs/det --epochs 40
+python -m train.det_train --data ../shared/data/ccpd/images --out runs/det --epochs 40
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,7 +23,9 @@ from train.provenance import provenance
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=Path("../shared/data/ccpd/images"), help="folder of CCPD-named photos")
+    parser.add_argument(
+        "--data", type=Path, default=Path("../shared/data/ccpd/images"), help="folder of CCPD-named photos"
+    )
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--samples-per-epoch", type=int, default=2000)
@@ -39,11 +42,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--init", type=Path, help="start from these weights (fine-tuning, e.g. at a larger --size)")
-    parser.add_argument("--swap-share", type=float, default=0.0,
-                        help="share of plates replaced by rendered plates of every type (train.synth; needs --art)")
+    parser.add_argument(
+        "--swap-share",
+        type=float,
+        default=0.0,
+        help="share of plates replaced by rendered plates of every type (train.synth; needs --art)",
+    )
     parser.add_argument("--art", type=Path, default=Path("../shared/plate_art"), help="plate art for --swap-share")
-    parser.add_argument("--scenes", type=Path, nargs="*", default=[],
-                        help="box-labelled scene CSVs to train on too (e.g. ../shared/data/uc3m/scenes.csv)")
+    parser.add_argument(
+        "--scenes",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="box-labelled scene CSVs to train on too (e.g. ../shared/data/uc3m/scenes.csv)",
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -78,13 +90,25 @@ def main(argv: list[str] | None = None) -> None:
         report = evaluate_detector(PlateDetector(model, (args.eval_size, args.eval_size)), val_paths)
         print(json.dumps({k: round(v, 4) for k, v in report.items()}))
         model.train()
-        corner = report["corner_error"] if report["corner_error"] == report["corner_error"] else 1.0  # NaN: nothing found
+        corner = (
+            report["corner_error"] if report["corner_error"] == report["corner_error"] else 1.0
+        )  # NaN: nothing found
         return report["detection_rate"] + report["ap50"] - corner, report
 
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
-    run_epochs(model=model, optimizer=optimizer, batches=batches, step_loss=step_loss, epochs=args.epochs, lr=args.lr,
-               out_dir=args.out, extra_state={"kind": "detector", "config": cfg.to_dict()}, validate=validate, resume=args.resume,
-               provenance=provenance("train.det_train", argv, args, data))
+    run_epochs(
+        model=model,
+        optimizer=optimizer,
+        batches=batches,
+        step_loss=step_loss,
+        epochs=args.epochs,
+        lr=args.lr,
+        out_dir=args.out,
+        extra_state={"kind": "detector", "config": cfg.to_dict()},
+        validate=validate,
+        resume=args.resume,
+        provenance=provenance("train.det_train", argv, args, data),
+    )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ Images: a plate is *detected* when a detection overlaps the labelled box with Io
 `iou_read`) reads the whole text, every character included. Videos: the pipeline's
 events are matched against the expected plate texts.
 """
+
 from __future__ import annotations
 
 import csv
@@ -43,8 +44,15 @@ def ccpd_items(folder: Path, split: str = "all", limit: int | None = None) -> li
         label = parse_ccpd_name(path.name)
         if split == "all" or (split == "val") == is_validation(label.text):
             province = f"province {label.text[0]}"
-            items.append(LabelledImage(path, label.box, label.text, label.corners,
-                                       (province, "province: not 皖" if label.text[0] != "皖" else "province: 皖")))
+            items.append(
+                LabelledImage(
+                    path,
+                    label.box,
+                    label.text,
+                    label.corners,
+                    (province, "province: not 皖" if label.text[0] != "皖" else "province: 皖"),
+                )
+            )
     return items[:limit]
 
 
@@ -53,8 +61,12 @@ def swapped_items(items: list[LabelledImage], per_photo: int, seed: int = 0) -> 
     from train.synth.plates import STYLES
 
     rng = np.random.default_rng(seed)
-    return [replace(item, swap=(STYLES[rng.integers(len(STYLES))], int(rng.integers(2**31))))
-            for item in items if item.corners is not None for _ in range(per_photo)]
+    return [
+        replace(item, swap=(STYLES[rng.integers(len(STYLES))], int(rng.integers(2**31))))
+        for item in items
+        if item.corners is not None
+        for _ in range(per_photo)
+    ]
 
 
 def load_frame(item: LabelledImage, art: Path | None = None) -> tuple[np.ndarray, LabelledImage]:
@@ -89,13 +101,21 @@ def csv_items(csv_path: Path, root: Path, limit: int | None = None) -> list[Labe
                 x, y, w, h = (float(row[k]) for k in "xywh")
             except (TypeError, ValueError):
                 raise ValueError(f"{csv_path}:{n}: x, y, w, h must be numbers") from None
-            items.append(LabelledImage(root / row["relpath"], np.array([x, y, x + w, y + h], np.float32), row["text"].strip()))
+            items.append(
+                LabelledImage(root / row["relpath"], np.array([x, y, x + w, y + h], np.float32), row["text"].strip())
+            )
     return items[:limit]
 
 
-def evaluate_images(detector: PlateDetector, reader: PlateReader, items: list[LabelledImage],
-                    iou_detect: float = 0.7, iou_read: float = 0.6, errors_dir: Path | None = None,
-                    art: Path | None = None) -> dict:
+def evaluate_images(
+    detector: PlateDetector,
+    reader: PlateReader,
+    items: list[LabelledImage],
+    iou_detect: float = 0.7,
+    iou_read: float = 0.6,
+    errors_dir: Path | None = None,
+    art: Path | None = None,
+) -> dict:
     detected = recognised = gt_recognised = 0
     chars, gt_chars, corner_errors, scored, pairs, seconds = [], [], [], [], [], []
     by_group: dict[str, list[tuple[bool, bool]]] = defaultdict(list)  # (detected, read) per plate
@@ -138,9 +158,14 @@ def evaluate_images(detector: PlateDetector, reader: PlateReader, items: list[La
         "confusions": confusions(pairs),
     }
     if by_group:
-        report["groups"] = {name: {"plates": len(rows), "detected": sum(d for d, _ in rows) / len(rows),
-                                   "read": sum(r for _, r in rows) / len(rows)}
-                            for name, rows in sorted(by_group.items())}
+        report["groups"] = {
+            name: {
+                "plates": len(rows),
+                "detected": sum(d for d, _ in rows) / len(rows),
+                "read": sum(r for _, r in rows) / len(rows),
+            }
+            for name, rows in sorted(by_group.items())
+        }
     if gt_chars:
         report["recognition_rate_gt_corners"] = gt_recognised / n
         report["char_accuracy_gt_corners"] = float(np.mean(gt_chars))
@@ -174,8 +199,11 @@ def score_video_events(events: list[dict], truth: dict) -> dict:
     false_events = misread = 0
     for event in events:
         start, end = event["first_seen"].get("pts"), event["last_seen"].get("pts")
-        overlapping = [i for i in range(len(plates)) if ranges is None or start is None
-                       or (start <= ranges[i][1] + 0.5 and end >= ranges[i][0] - 0.5)]
+        overlapping = [
+            i
+            for i in range(len(plates))
+            if ranges is None or start is None or (start <= ranges[i][1] + 0.5 and end >= ranges[i][0] - 0.5)
+        ]
         match = [i for i in overlapping if plates[i] == event["text"]]
         if match:
             found[match[0]] += 1

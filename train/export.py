@@ -1,9 +1,10 @@
 """Ship a trained checkpoint: keep the weights (half precision), the config and the provenance, record its SHA-256.
 
-    python -m train.export detector runs/det/best.pt
-    python -m train.export refiner runs/refiner/best.pt
-    python -m train.export ocr runs/ocr/best.pt
+python -m train.export detector runs/det/best.pt
+python -m train.export refiner runs/refiner/best.pt
+python -m train.export ocr runs/ocr/best.pt
 """
+
 from __future__ import annotations
 
 import argparse

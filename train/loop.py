@@ -1,4 +1,5 @@
 """Pieces every training command shares: schedule, checkpoints with resume, the epoch loop."""
+
 from __future__ import annotations
 
 import math
@@ -105,13 +106,24 @@ def run_epochs(
         result = validate() if validate else -sum(losses) / len(losses)
         score, figures = result if isinstance(result, tuple) else (result, {})
         seconds += time.time() - started
-        print(f"epoch {epoch + 1}: loss {sum(losses) / len(losses):.4f} score {score:.4f} ({time.time() - started:.0f}s)", flush=True)
+        print(
+            f"epoch {epoch + 1}: loss {sum(losses) / len(losses):.4f} score {score:.4f} ({time.time() - started:.0f}s)",
+            flush=True,
+        )
         state = dict(extra_state)
         if provenance is not None:
-            state["provenance"] = {**provenance, "epoch": epoch + 1, "epochs": epochs, "seconds": round(seconds),
-                                   "loss": sum(losses) / len(losses), "figures": figures}
+            state["provenance"] = {
+                **provenance,
+                "epoch": epoch + 1,
+                "epochs": epochs,
+                "seconds": round(seconds),
+                "loss": sum(losses) / len(losses),
+                "figures": figures,
+            }
         if score > best:
             best = score
             save_checkpoint(best_path, model=model.state_dict(), epoch=epoch, score=score, **state)
-        save_checkpoint(last, model=model.state_dict(), optimizer=optimizer.state_dict(), epoch=epoch, best=best, **state)
+        save_checkpoint(
+            last, model=model.state_dict(), optimizer=optimizer.state_dict(), epoch=epoch, best=best, **state
+        )
     return best

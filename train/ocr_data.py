@@ -5,6 +5,7 @@ each plate exactly as inference does (lpr_models.ocr.preprocess.plate_crop), wit
 A `-` in a label is a character that cannot be read (UC3M paints two of every plate's
 characters over): that position is ignored by the loss and by the scores.
 """
+
 from __future__ import annotations
 
 import csv
@@ -173,8 +174,14 @@ def jitter_corners(corners: np.ndarray, rng: np.random.Generator, amount: float 
 class PlateDataset(torch.utils.data.Dataset):
     """Rectified (as at inference), augmented plates and their encoded texts."""
 
-    def __init__(self, samples: list[PlateSample], cfg: OcrConfig, strength: float = 0.0, seed: int = 0,
-                 corner_jitter: tuple[float, float] = CORNER_JITTER) -> None:
+    def __init__(
+        self,
+        samples: list[PlateSample],
+        cfg: OcrConfig,
+        strength: float = 0.0,
+        seed: int = 0,
+        corner_jitter: tuple[float, float] = CORNER_JITTER,
+    ) -> None:
         self.samples, self.cfg, self.strength, self.corner_jitter = samples, cfg, strength, corner_jitter
         self.rng = np.random.default_rng(seed)
 

@@ -3,6 +3,7 @@ the region it names, and how often it puts a Chinese character on a plate from e
 
 A `-` in a label is a position hidden in the image (UC3M): it matches whatever is read there.
 """
+
 from __future__ import annotations
 
 from collections import Counter

@@ -1,8 +1,9 @@
 """Train the plate reader: MAE pre-training of the encoder, then recognition.
 
-    python -m train.ocr_train mae   --data ../shared/data --out runs/ocr_mae  --epochs 30
-    python -m train.ocr_train recog --data ../shared/data --out runs/ocr      --epochs 40 --init runs/ocr_mae/best.pt
+python -m train.ocr_train mae   --data ../shared/data --out runs/ocr_mae  --epochs 30
+python -m train.ocr_train recog --data ../shared/data --out runs/ocr      --epochs 40 --init runs/ocr_mae/best.pt
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,22 +28,43 @@ def build_config(args: argparse.Namespace) -> OcrConfig:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("stage", choices=["mae", "recog"])
-    parser.add_argument("--data", type=Path, default=Path("../shared/data"),
-                        help="folder holding ccpd/, ccpd_crops/, br_crops/, us_crops/, vn_crops/, uc3m/")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=Path("../shared/data"),
+        help="folder holding ccpd/, ccpd_crops/, br_crops/, us_crops/, vn_crops/, uc3m/",
+    )
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--strength", type=float, default=1.0, help="augmentation strength (0 = none)")
     parser.add_argument("--mask-ratio", type=float, default=0.7)
-    parser.add_argument("--corner-jitter", type=float, nargs=2, default=CORNER_JITTER, metavar=("X", "Y"),
-                        help="largest per-corner move at strength 1, as shares of the plate's width and height")
+    parser.add_argument(
+        "--corner-jitter",
+        type=float,
+        nargs=2,
+        default=CORNER_JITTER,
+        metavar=("X", "Y"),
+        help="largest per-corner move at strength 1, as shares of the plate's width and height",
+    )
     parser.add_argument("--init", type=Path, help="checkpoint whose encoder starts recognition (MAE pre-training)")
     parser.add_argument("--finetune", type=Path, help="start from this whole trained reader (its config is kept)")
-    parser.add_argument("--synthetic", type=int, default=0, help="add this many synthetic plates (train.synth) to training")
-    parser.add_argument("--synthetic-val", type=int, default=0, help="score on this many synthetic plates composited into validation photos")
-    parser.add_argument("--art", type=Path, default=Path("../shared/plate_art"), help="plate art for the synthetic plates")
-    parser.add_argument("--region-weight", type=float, default=0.5, help="weight of the region loss beside the characters'")
+    parser.add_argument(
+        "--synthetic", type=int, default=0, help="add this many synthetic plates (train.synth) to training"
+    )
+    parser.add_argument(
+        "--synthetic-val",
+        type=int,
+        default=0,
+        help="score on this many synthetic plates composited into validation photos",
+    )
+    parser.add_argument(
+        "--art", type=Path, default=Path("../shared/plate_art"), help="plate art for the synthetic plates"
+    )
+    parser.add_argument(
+        "--region-weight", type=float, default=0.5, help="weight of the region loss beside the characters'"
+    )
     parser.add_argument("--limit", type=int, help="read at most this many images per folder (for quick tests)")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--resume", action="store_true")
@@ -61,13 +83,19 @@ def main(argv: list[str] | None = None) -> None:
             train += synthetic_samples(args.synthetic, scene_plates(photos, args.limit), args.art, seed=1)
             print(f"{args.synthetic} synthetic plates added: {len(train)} training plates")
         if args.synthetic_val:
-            val["synthetic"] = synthetic_samples(args.synthetic_val, scene_plates(photos, args.limit, "val"), args.art, seed=2)
+            val["synthetic"] = synthetic_samples(
+                args.synthetic_val, scene_plates(photos, args.limit, "val"), args.art, seed=2
+            )
     if args.finetune:
         model = load_trained(args.finetune, lambda config: MaskOCR(OcrConfig(**config)))
     else:
         model = MaskOCR(build_config(args))
         if args.init:
-            encoder = {k.removeprefix("encoder."): v for k, v in load_checkpoint(args.init)["model"].items() if k.startswith("encoder.")}
+            encoder = {
+                k.removeprefix("encoder."): v
+                for k, v in load_checkpoint(args.init)["model"].items()
+                if k.startswith("encoder.")
+            }
             model.encoder.load_state_dict(encoder)
             print(f"encoder initialised from {args.init}")
     cfg = model.cfg
@@ -96,9 +124,16 @@ def main(argv: list[str] | None = None) -> None:
             return (report["ccpd"]["exact"] if "ccpd" in report else -1.0), figures
 
     best = run_epochs(
-        model=model, optimizer=optimizer, batches=batches, step_loss=step_loss, epochs=args.epochs,
-        lr=args.lr, out_dir=args.out, extra_state={"kind": "ocr" if args.stage == "recog" else "ocr_mae", "config": cfg.to_dict()},
-        validate=validate, resume=args.resume,
+        model=model,
+        optimizer=optimizer,
+        batches=batches,
+        step_loss=step_loss,
+        epochs=args.epochs,
+        lr=args.lr,
+        out_dir=args.out,
+        extra_state={"kind": "ocr" if args.stage == "recog" else "ocr_mae", "config": cfg.to_dict()},
+        validate=validate,
+        resume=args.resume,
         provenance=provenance("train.ocr_train", argv, args, (f"{s.source}|{s.region}|{s.text}" for s in train)),
     )
     print(f"best score {best:.4f}; checkpoints in {args.out}")

@@ -3,6 +3,7 @@
 `lpr info WEIGHTS` prints it, so anyone holding a weights file can rebuild it and check that the
 documented command is the one that made it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,7 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _git(*args: str) -> str:
     try:
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+        return subprocess.run(
+            ["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return ""
 

@@ -6,6 +6,7 @@ its width), warps the photo onto the refiner's canvas around that guess, and ask
 true corners there. Some plates are first shrunk to 16-80 pixels wide, the small
 plates of wide camera views.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -83,7 +84,9 @@ def shrink(patch: PlatePatch, plate_width: float) -> PlatePatch:
 class RefinerDataset(RandomSamples):
     """Random plates seen through perturbed quads: (canvas, true corners as fractions of the canvas)."""
 
-    def __init__(self, patches: list[PlatePatch], cfg: RefinerConfig, length: int, strength: float = 1.0, seed: int = 0) -> None:
+    def __init__(
+        self, patches: list[PlatePatch], cfg: RefinerConfig, length: int, strength: float = 1.0, seed: int = 0
+    ) -> None:
         super().__init__(length, strength, seed)
         self.patches, self.cfg = patches, cfg
 

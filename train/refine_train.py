@@ -1,7 +1,8 @@
 """Train the corner refiner on CCPD photos; validation runs it behind a trained detector.
 
-    python -m train.refine_train --data ../shared/data/ccpd/images --out runs/refiner --epochs 30
+python -m train.refine_train --data ../shared/data/ccpd/images --out runs/refiner --epochs 30
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,9 +22,13 @@ from train.refine_data import RefinerDataset, load_patches
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=Path("../shared/data/ccpd/images"), help="folder of CCPD-named photos")
+    parser.add_argument(
+        "--data", type=Path, default=Path("../shared/data/ccpd/images"), help="folder of CCPD-named photos"
+    )
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--detector", type=Path, help="detector weights the refiner is validated behind (default: shipped)")
+    parser.add_argument(
+        "--detector", type=Path, help="detector weights the refiner is validated behind (default: shipped)"
+    )
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--samples-per-epoch", type=int, default=8000)
     parser.add_argument("--batch", type=int, default=64)
@@ -58,13 +63,25 @@ def main(argv: list[str] | None = None) -> None:
         report = evaluate_detector(detector, val_paths)
         print(json.dumps({k: round(v, 4) for k, v in report.items()}))
         model.train()
-        corner = report["corner_error"] if report["corner_error"] == report["corner_error"] else 1.0  # NaN: nothing found
+        corner = (
+            report["corner_error"] if report["corner_error"] == report["corner_error"] else 1.0
+        )  # NaN: nothing found
         return report["detection_rate"] - corner, report
 
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
-    run_epochs(model=model, optimizer=optimizer, batches=batches, step_loss=step_loss, epochs=args.epochs, lr=args.lr,
-               out_dir=args.out, extra_state={"kind": "refiner", "config": cfg.to_dict()}, validate=validate, resume=args.resume,
-               provenance=provenance("train.refine_train", argv, args, (p.name for p in train_paths)))
+    run_epochs(
+        model=model,
+        optimizer=optimizer,
+        batches=batches,
+        step_loss=step_loss,
+        epochs=args.epochs,
+        lr=args.lr,
+        out_dir=args.out,
+        extra_state={"kind": "refiner", "config": cfg.to_dict()},
+        validate=validate,
+        resume=args.resume,
+        provenance=provenance("train.refine_train", argv, args, (p.name for p in train_paths)),
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """A small-plate validation set: validation photos shrunk to 1/4 .. 1/8 and pasted into 1920x1080 frames."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,8 +10,9 @@ import numpy as np
 from train.ccpd import CcpdLabel, parse_ccpd_name
 
 
-def small_plate_frames(paths: list[Path], size: tuple[int, int] = (1080, 1920), scales: tuple[float, float] = (1 / 8, 1 / 4),
-                       seed: int = 0) -> tuple[list[np.ndarray], list[CcpdLabel]]:
+def small_plate_frames(
+    paths: list[Path], size: tuple[int, int] = (1080, 1920), scales: tuple[float, float] = (1 / 8, 1 / 4), seed: int = 0
+) -> tuple[list[np.ndarray], list[CcpdLabel]]:
     """One frame per photo: a blurred, enlarged other photo as background, the photo pasted small at random."""
     rng = np.random.default_rng(seed)
     frames, labels = [], []

@@ -3,6 +3,7 @@
 Splitting by text (not by file) keeps every photo of a plate on one side; sharing
 the split means the reader's validation crops come from photos the detector never saw.
 """
+
 from __future__ import annotations
 
 import zlib

@@ -8,6 +8,7 @@ the video in the format `lpr eval video` reads.
     python -m train.virtual_video OUT.mp4 PHOTO [PHOTO ...] [--size 1280x720] [--seconds 3]
     python -m train.virtual_video OUT.mp4 --validation-from ../shared/data/ccpd/images --count 10
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,8 +31,9 @@ def camera_path(t: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np
     return zoom, px, py
 
 
-def film(photo: np.ndarray, plate_centre: np.ndarray, size: tuple[int, int], frames: int,
-         rng: np.random.Generator) -> list[np.ndarray]:
+def film(
+    photo: np.ndarray, plate_centre: np.ndarray, size: tuple[int, int], frames: int, rng: np.random.Generator
+) -> list[np.ndarray]:
     """Frames of a virtual camera moving over `photo`, keeping the plate in view."""
     width, height = size
     base = min(width / photo.shape[1], height / photo.shape[0]) * 1.6
@@ -55,8 +57,16 @@ def film(photo: np.ndarray, plate_centre: np.ndarray, size: tuple[int, int], fra
     return out
 
 
-def make_video(out: Path, photos: list[Path], size: tuple[int, int] = (1280, 720), seconds: float = 3.0,
-               gap_seconds: float = 1.0, fps: int = 25, seed: int = 0, crf: int = 23) -> dict:
+def make_video(
+    out: Path,
+    photos: list[Path],
+    size: tuple[int, int] = (1280, 720),
+    seconds: float = 3.0,
+    gap_seconds: float = 1.0,
+    fps: int = 25,
+    seed: int = 0,
+    crf: int = 23,
+) -> dict:
     """Write the video and return its ground truth: {"plates": [...], "ranges": [[start_s, end_s], ...]}."""
     rng = np.random.default_rng(seed)
     writer = VideoWriter(out, fps, crf)

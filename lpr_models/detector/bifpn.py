@@ -3,6 +3,7 @@
 Every output keeps the stride of the input it corresponds to, so the head's priors use
 exactly the backbone's strides (8, 16, 32).
 """
+
 from __future__ import annotations
 
 import torch
@@ -38,7 +39,7 @@ class BiFPNCell(nn.Module):
     def __init__(self, levels: int, channels: int) -> None:
         super().__init__()
         self.top_down = nn.ModuleList(Fusion(2, channels) for _ in range(levels - 1))
-        self.bottom_up = nn.ModuleList(Fusion(3, channels) for _ in range(levels - 2)) 
+        self.bottom_up = nn.ModuleList(Fusion(3, channels) for _ in range(levels - 2))
         self.last = Fusion(2, channels)
 
     def forward(self, feats: list[torch.Tensor]) -> list[torch.Tensor]:

@@ -1,4 +1,5 @@
 """Plate detection on whole frames: letterbox, run the network, map plates back to the frame."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -25,9 +26,15 @@ class PlateDetector:
     `refiner`, each plate's corners are re-estimated from a close-up of the frame.
     """
 
-    def __init__(self, net: PlateDetectorNet, input_size: tuple[int, int] = (640, 640),
-                 score_threshold: float = 0.35, nms_iou: float = 0.5, backend: str = "auto",
-                 refiner: CornerRefiner | None = None) -> None:
+    def __init__(
+        self,
+        net: PlateDetectorNet,
+        input_size: tuple[int, int] = (640, 640),
+        score_threshold: float = 0.35,
+        nms_iou: float = 0.5,
+        backend: str = "auto",
+        refiner: CornerRefiner | None = None,
+    ) -> None:
         if any(s % max(net.strides) for s in input_size):
             raise ValueError(f"detector input size {input_size} must be multiples of {max(net.strides)}")
         self.net = net.eval()
@@ -37,8 +44,9 @@ class PlateDetector:
         self.refiner = refiner
 
     @classmethod
-    def from_weights(cls, path: str | Path | None = None, refiner_path: str | Path | None = None,
-                     refine: bool = True, **kwargs) -> PlateDetector:
+    def from_weights(
+        cls, path: str | Path | None = None, refiner_path: str | Path | None = None, refine: bool = True, **kwargs
+    ) -> PlateDetector:
         """Load shipped (default) or given weights, with the corner refiner unless `refine` is off;
         see lpr_models.weights for the checks made."""
         net = build_model("detector", path, lambda cfg: PlateDetectorNet(DetectorConfig(**cfg)))
@@ -62,7 +70,10 @@ class PlateDetector:
         boxed = [letterbox(f, self.input_size) for f in frames]
         logits, boxes, corners = decode(self.forward(to_tensor(np.stack([b[0] for b in boxed]))), self.priors)
         scores = logits.sigmoid()
-        found = [select(scores[i], boxes[i], corners[i], boxed[i][1], self.score_threshold, self.nms_iou) for i in range(len(frames))]
+        found = [
+            select(scores[i], boxes[i], corners[i], boxed[i][1], self.score_threshold, self.nms_iou)
+            for i in range(len(frames))
+        ]
         if self.refiner is not None:
             found = [self.refiner.refine(frame, plates) for frame, plates in zip(frames, found)]
         return found

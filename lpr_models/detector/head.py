@@ -4,6 +4,7 @@ Per prior it predicts a quality-aware score (trained with quality focal loss), t
 distances from the prior's centre to the box's 4 sides and the offsets of the plate's
 4 corners (TL, TR, BR, BL), both in units of the level's stride.
 """
+
 from __future__ import annotations
 
 import torch
@@ -63,5 +64,5 @@ def decode(raw: torch.Tensor, priors: torch.Tensor) -> tuple[torch.Tensor, torch
     centre, stride = priors[:, :2], priors[:, 2:3]
     dist = raw[..., 1:5] * stride
     boxes = torch.cat([centre - dist[..., :2], centre + dist[..., 2:]], dim=-1)
-    corners = (raw[..., 5:13].unflatten(-1, (4, 2)) * stride[..., None] + centre[:, None, :])
+    corners = raw[..., 5:13].unflatten(-1, (4, 2)) * stride[..., None] + centre[:, None, :]
     return raw[..., 0], boxes, corners

@@ -4,6 +4,7 @@ Universal Inverted Bottleneck (UIB) blocks with an optional depthwise conv befor
 expansion (ExtraDW) and/or after it (IB); FusedIB blocks early on. Returns the stride 8,
 16 and 32 feature maps that the neck fuses.
 """
+
 from __future__ import annotations
 
 import torch
@@ -54,10 +55,22 @@ class UIB(nn.Module):
 CONV_SMALL = [
     [("fused", 3, 0, 2, 32, 32)],
     [("fused", 3, 0, 2, 96, 64)],
-    [("uib", 5, 5, 2, 192, 96), ("uib", 0, 3, 1, 192, 96), ("uib", 0, 3, 1, 192, 96),
-     ("uib", 0, 3, 1, 192, 96), ("uib", 0, 3, 1, 192, 96), ("uib", 3, 0, 1, 384, 96)],
-    [("uib", 3, 3, 2, 576, 128), ("uib", 5, 5, 1, 512, 128), ("uib", 0, 5, 1, 512, 128),
-     ("uib", 0, 5, 1, 384, 128), ("uib", 0, 3, 1, 512, 128), ("uib", 0, 3, 1, 512, 128)],
+    [
+        ("uib", 5, 5, 2, 192, 96),
+        ("uib", 0, 3, 1, 192, 96),
+        ("uib", 0, 3, 1, 192, 96),
+        ("uib", 0, 3, 1, 192, 96),
+        ("uib", 0, 3, 1, 192, 96),
+        ("uib", 3, 0, 1, 384, 96),
+    ],
+    [
+        ("uib", 3, 3, 2, 576, 128),
+        ("uib", 5, 5, 1, 512, 128),
+        ("uib", 0, 5, 1, 512, 128),
+        ("uib", 0, 5, 1, 384, 128),
+        ("uib", 0, 3, 1, 512, 128),
+        ("uib", 0, 3, 1, 512, 128),
+    ],
 ]
 
 
@@ -78,7 +91,11 @@ class MobileNetV4(nn.Module):
             blocks = []
             for kind, k_start, k_mid, stride, expand, out in stage[:depth]:
                 c_out, c_exp = _scaled(out, width), _scaled(expand, width)
-                block = FusedIB(c_in, c_out, c_exp, stride) if kind == "fused" else UIB(c_in, c_out, k_start, k_mid, c_exp, stride)
+                block = (
+                    FusedIB(c_in, c_out, c_exp, stride)
+                    if kind == "fused"
+                    else UIB(c_in, c_out, k_start, k_mid, c_exp, stride)
+                )
                 blocks.append(block)
                 c_in = c_out
             self.stages.append(nn.Sequential(*blocks))

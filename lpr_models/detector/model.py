@@ -1,4 +1,5 @@
 """The plate detector network: MobileNetV4 backbone, BiFPN neck, SCRFD-style head with corners."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass

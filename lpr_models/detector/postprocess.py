@@ -1,4 +1,5 @@
 """From the network's dense outputs to a short list of plates: threshold, top-k, NMS."""
+
 from __future__ import annotations
 
 import cv2
@@ -10,8 +11,13 @@ from lpr_models.geometry import Letterbox
 
 
 def select(
-    scores: torch.Tensor, boxes: torch.Tensor, corners: torch.Tensor, letterbox: Letterbox,
-    score_threshold: float, nms_iou: float, max_plates: int = 100,
+    scores: torch.Tensor,
+    boxes: torch.Tensor,
+    corners: torch.Tensor,
+    letterbox: Letterbox,
+    score_threshold: float,
+    nms_iou: float,
+    max_plates: int = 100,
 ) -> list[Detection]:
     """Detections of one image (scores (P,), boxes (P, 4), corners (P, 4, 2)) in frame pixels."""
     keep = (scores > score_threshold).nonzero().squeeze(1)

@@ -1,4 +1,5 @@
 """Turn letterboxed BGR frames into the detector's input tensor."""
+
 from __future__ import annotations
 
 import cv2

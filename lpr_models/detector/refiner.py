@@ -9,6 +9,7 @@ stride 4, read out by soft-argmax for sub-pixel positions. Mapping them back thr
 warp gives refined corners in frame pixels. The box stays the detector's: it is what the
 box labels were drawn as, and the corners alone do not determine it.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
@@ -54,8 +55,9 @@ class CornerRefinerNet(nn.Module):
         self.stem = conv_bn(3, c // 2, 3, 2)
         self.down4 = nn.Sequential(UIB(c // 2, c, 3, 3, 2 * c, 2), UIB(c, c, 0, 3, 2 * c, 1))
         self.down8 = nn.Sequential(UIB(c, 2 * c, 3, 3, 4 * c, 2), UIB(2 * c, 2 * c, 0, 3, 4 * c, 1))
-        self.down16 = nn.Sequential(UIB(2 * c, 3 * c, 3, 3, 6 * c, 2), UIB(3 * c, 3 * c, 0, 5, 6 * c, 1),
-                                    UIB(3 * c, 3 * c, 0, 5, 6 * c, 1))
+        self.down16 = nn.Sequential(
+            UIB(2 * c, 3 * c, 3, 3, 6 * c, 2), UIB(3 * c, 3 * c, 0, 5, 6 * c, 1), UIB(3 * c, 3 * c, 0, 5, 6 * c, 1)
+        )
         self.lateral8 = conv_bn(2 * c, c, 1, act=False)
         self.lateral16 = conv_bn(3 * c, c, 1, act=False)
         self.heat = nn.Sequential(conv_bn(c, c, 3, groups=c), conv_bn(c, c, 1), nn.Conv2d(c, POINTS, 1))

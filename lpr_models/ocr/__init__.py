@@ -1,4 +1,5 @@
 """MaskOCR plate reader: ViT over vertical strips, MAE pre-training, parallel decoder."""
+
 from lpr_models.ocr.model import MaskOCR, OcrConfig
 
 __all__ = ["MaskOCR", "OcrConfig"]

@@ -6,6 +6,7 @@ full height mixes the two rows of a two-row plate into one token, which no decod
 separate again; half-height strips keep them apart at the same token count and cost. One more
 decoder query reads which plate family (region) the plate belongs to.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -71,7 +72,9 @@ class StripEncoder(nn.Module):
         self.embed = nn.Conv2d(3, cfg.embed_dim, kernel_size=patch, stride=patch)
         self.pos = nn.Parameter(torch.zeros(1, cfg.num_strips, cfg.embed_dim))
         nn.init.trunc_normal_(self.pos, std=0.02)
-        self.blocks = nn.TransformerEncoder(_encoder_layer(cfg.embed_dim, cfg.heads), cfg.encoder_layers, enable_nested_tensor=False)
+        self.blocks = nn.TransformerEncoder(
+            _encoder_layer(cfg.embed_dim, cfg.heads), cfg.encoder_layers, enable_nested_tensor=False
+        )
         self.norm = nn.LayerNorm(cfg.embed_dim)
 
     def tokens(self, images: torch.Tensor) -> torch.Tensor:
@@ -92,8 +95,13 @@ class MaskOCR(nn.Module):
         self.queries = nn.Parameter(torch.zeros(1, cfg.max_chars + 1, cfg.embed_dim))  # + the region query
         nn.init.trunc_normal_(self.queries, std=0.02)
         layer = nn.TransformerDecoderLayer(
-            cfg.embed_dim, cfg.heads, dim_feedforward=cfg.embed_dim * 4, dropout=0.0,
-            activation="gelu", batch_first=True, norm_first=True,
+            cfg.embed_dim,
+            cfg.heads,
+            dim_feedforward=cfg.embed_dim * 4,
+            dropout=0.0,
+            activation="gelu",
+            batch_first=True,
+            norm_first=True,
         )
         self.decoder = nn.TransformerDecoder(layer, cfg.decoder_layers)
         self.decoder_norm = nn.LayerNorm(cfg.embed_dim)
@@ -140,7 +148,9 @@ class MaeDecoder(nn.Module):
         self.mask_token = nn.Parameter(torch.zeros(1, 1, dim))
         self.pos = nn.Parameter(torch.zeros(1, cfg.num_strips, dim))
         nn.init.trunc_normal_(self.pos, std=0.02)
-        self.blocks = nn.TransformerEncoder(_encoder_layer(dim, max(1, dim // 32)), cfg.mae_decoder_layers, enable_nested_tensor=False)
+        self.blocks = nn.TransformerEncoder(
+            _encoder_layer(dim, max(1, dim // 32)), cfg.mae_decoder_layers, enable_nested_tensor=False
+        )
         self.out = nn.Linear(dim, 3 * cfg.patch_height * cfg.strip_width)
 
     def forward(self, latent: torch.Tensor, visible_idx: torch.Tensor, strips: int) -> torch.Tensor:
@@ -154,4 +164,6 @@ def patches_of(images: torch.Tensor, cfg: OcrConfig) -> torch.Tensor:
     """(B, C, H, W) -> (B, patches, C * patch height * strip width) pixels, in the encoder's token order."""
     b, c, h, w = images.shape
     ph, pw = cfg.patch_height, cfg.strip_width
-    return images.reshape(b, c, h // ph, ph, w // pw, pw).permute(0, 2, 4, 1, 3, 5).reshape(b, (h // ph) * (w // pw), -1)
+    return (
+        images.reshape(b, c, h // ph, ph, w // pw, pw).permute(0, 2, 4, 1, 3, 5).reshape(b, (h // ph) * (w // pw), -1)
+    )

@@ -1,4 +1,5 @@
 """Inference with the reader: rectified plates in, texts with per-character confidences out."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -54,8 +55,14 @@ def decode_reading(log_probs: np.ndarray, region_probs: np.ndarray) -> Reading:
     index = {c: i + 1 for i, c in enumerate(CHARSET)}
     chosen = [index[c] for c in text] + ([PAD] if len(text) < len(ids) else [])
     confs = np.exp(log_probs[np.arange(len(chosen)), chosen]).astype(float)
-    return Reading(text, float(np.prod(confs)) if len(confs) else 0.0, tuple(float(c) for c in confs[: len(text)]),
-                   region, float(region_probs[region_index]), format_valid)
+    return Reading(
+        text,
+        float(np.prod(confs)) if len(confs) else 0.0,
+        tuple(float(c) for c in confs[: len(text)]),
+        region,
+        float(region_probs[region_index]),
+        format_valid,
+    )
 
 
 @torch.inference_mode()

@@ -9,6 +9,7 @@ per millimetre here, so a layout box is the standard's own figure.
 The glyphs and templates are `../shared/plate_art/cn_pengfei8324_glyphs_templates` (MIT):
 read from the folder given, never shipped.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -139,7 +140,9 @@ def render_cn_plate(kind_name: str, text: str, art: Path, rng: np.random.Generat
         mask = cv2.resize(_glyph(art, glyph_name(kind, char, index)), (x2 - x1, y2 - y1), interpolation=cv2.INTER_AREA)
         alpha = (mask.astype(np.float32) / 255.0)[..., None]
         region = plate[y1:y2, x1:x2].astype(np.float32)
-        plate[y1:y2, x1:x2] = (region * (1 - alpha) + np.array(_ink(kind_name, char, index, kind), np.float32) * alpha).astype(np.uint8)
+        plate[y1:y2, x1:x2] = (
+            region * (1 - alpha) + np.array(_ink(kind_name, char, index, kind), np.float32) * alpha
+        ).astype(np.uint8)
     if rng is not None:
         plate = _wear(plate, rng)
     return plate

@@ -5,6 +5,7 @@ how it is lit: its low-frequency shading (a shadow across it, a bright corner), 
 and the camera's noise are measured there and applied to the rendered plate, which is then
 warped in with an anti-aliased edge. The new plate's corners are exact labels.
 """
+
 from __future__ import annotations
 
 import cv2
@@ -44,8 +45,9 @@ def light_of(photo: np.ndarray, quad: np.ndarray, size: tuple[int, int]) -> tupl
     return np.clip(shading, 0.4, 1.8), float(np.clip(mean / BLUE_PLATE_LUMA, 0.25, 2.2)), noise
 
 
-def composite_plate(photo: np.ndarray, quad: np.ndarray, plate: np.ndarray,
-                    rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def composite_plate(
+    photo: np.ndarray, quad: np.ndarray, plate: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """`photo` with `plate` (frontal BGR) pasted over the real plate at `quad`; returns (photo, new corners)."""
     ph, pw = plate.shape[:2]
     corners = cover_quad(quad, pw / ph)

@@ -8,6 +8,7 @@ learns every other one. Plate art is read from `--art` (../shared/plate_art), ne
 
     python -m train.synth.plates OUT_DIR --count 200   # writes sample PNGs, labels.csv and a contact sheet
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,8 +64,9 @@ def scene_plates(photos: Path, limit: int | None = None, split: str = "train") -
     return out
 
 
-def synthetic_samples(count: int, scenes: list[PlateSample], art: Path = DEFAULT_ART, seed: int = 0,
-                      styles: tuple[str, ...] = STYLES) -> list[PlateSample]:
+def synthetic_samples(
+    count: int, scenes: list[PlateSample], art: Path = DEFAULT_ART, seed: int = 0, styles: tuple[str, ...] = STYLES
+) -> list[PlateSample]:
     """`count` rendered plates, each composited over the plate of a random scene, with exact corners and text."""
     if not scenes:
         raise ValueError("no real scenes to composite synthetic plates into")
@@ -97,7 +99,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--count", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--art", type=Path, default=DEFAULT_ART, help="the plate art folder (fonts, glyphs, blanks)")
-    parser.add_argument("--photos", type=Path, default=Path("../shared/data/ccpd/images"), help="CCPD photos to composite into")
+    parser.add_argument(
+        "--photos", type=Path, default=Path("../shared/data/ccpd/images"), help="CCPD photos to composite into"
+    )
     args = parser.parse_args(argv)
     (args.out / "images").mkdir(parents=True, exist_ok=True)
     samples = synthetic_samples(args.count, scene_plates(args.photos, limit=200), args.art, args.seed)
@@ -108,7 +112,9 @@ def main(argv: list[str] | None = None) -> None:
             name = f"images/synth-{i:05d}.jpg"
             cv2.imwrite(str(args.out / name), sample.image)
             corners = " ".join(f"{v:.1f}" for v in sample.corners.reshape(-1))
-            writer.writerow([name, sample.text, sample.source.removeprefix("synth_"), sample.region, sample.rows, corners])
+            writer.writerow(
+                [name, sample.text, sample.source.removeprefix("synth_"), sample.region, sample.rows, corners]
+            )
     print(f"wrote {args.count} plates to {args.out}")
 
 

@@ -5,6 +5,7 @@ Texts come from the format table (lpr_models/plate_formats.toml), so every rende
 a format the reader knows; US plates, which have no table entry, get 5-7 mixed characters.
 Fonts are read from `../shared/plate_art/` (see its README for their licences), never shipped.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,12 +20,18 @@ from lpr_models.formats import PlateFormat, grouped, random_text, region_formats
 from lpr_models.vocab import DIGITS, LATIN
 
 FONTS = {
-    "eu": ["eu_de_drorgl_fonts_plates/fonts/GL-Nummernschild-Mtl.ttf", "eu_de_drorgl_fonts_plates/fonts/FE-FONT.TTF",
-           "eu_de_drorgl_fonts_plates/fonts/EuroPlate.ttf"],
+    "eu": [
+        "eu_de_drorgl_fonts_plates/fonts/GL-Nummernschild-Mtl.ttf",
+        "eu_de_drorgl_fonts_plates/fonts/FE-FONT.TTF",
+        "eu_de_drorgl_fonts_plates/fonts/EuroPlate.ttf",
+    ],
     "uk": ["uk_tocharian_uknumberplate/public/fonts/UKNumberPlate.ttf"],
     "br": ["br_mercosul_luancesar/assets/fonts/FE-Schrift.TTF", "eu_de_drorgl_fonts_plates/fonts/din1451alt.ttf"],
     "us": ["us_smuecke_licenseplate/fonts/LicensePlate.ttf"],
-    "vn": ["eu_de_drorgl_fonts_plates/fonts/din1451alt.ttf", "eu_de_drorgl_fonts_plates/fonts/GL-Nummernschild-Eng.ttf"],
+    "vn": [
+        "eu_de_drorgl_fonts_plates/fonts/din1451alt.ttf",
+        "eu_de_drorgl_fonts_plates/fonts/GL-Nummernschild-Eng.ttf",
+    ],
 }
 MERCOSUR_BLANK = "br_mercosul_luancesar/assets/placa_mercosul.png"
 WORLD_STYLES = ("eu", "uk", "br", "us", "vn")
@@ -47,8 +54,14 @@ def _font(art: Path, relpath: str, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(path), size)
 
 
-def _text_line(draw: ImageDraw.ImageDraw, text: str, box: tuple[int, int, int, int], font_path: str, art: Path,
-               fill: tuple[int, int, int]) -> None:
+def _text_line(
+    draw: ImageDraw.ImageDraw,
+    text: str,
+    box: tuple[int, int, int, int],
+    font_path: str,
+    art: Path,
+    fill: tuple[int, int, int],
+) -> None:
     """`text` centred in `box`, as tall as the box and squeezed to its width when too wide."""
     x1, y1, x2, y2 = box
     font = _font(art, font_path, max(8, int((y2 - y1) * 1.25)))
@@ -67,7 +80,9 @@ def _blank(size: tuple[int, int], colour: tuple[int, int, int], border: tuple[in
     image = Image.new("RGB", size, colour)
     if border is not None:
         w, h = size
-        ImageDraw.Draw(image).rounded_rectangle((2, 2, w - 3, h - 3), radius=h // 12, outline=border, width=max(2, h // 30))
+        ImageDraw.Draw(image).rounded_rectangle(
+            (2, 2, w - 3, h - 3), radius=h // 12, outline=border, width=max(2, h // 30)
+        )
     return image
 
 
