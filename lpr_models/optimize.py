@@ -14,6 +14,7 @@ import io
 import logging
 import warnings
 from collections.abc import Callable
+from typing import Any
 
 import torch
 
@@ -48,8 +49,8 @@ def export_onnx(module: torch.nn.Module, example: torch.Tensor) -> bytes:
             names = ["output"] if count == 1 else [f"output{i}" for i in range(count)]
             torch.onnx.export(
                 module,
-                example,
-                buffer,
+                (example,),
+                buffer,  # type: ignore[arg-type]  # a file-like object works; the stubs say a path
                 dynamo=False,
                 opset_version=17,
                 input_names=["input"],
@@ -81,7 +82,7 @@ class OnnxRunner:
 
 def compile_for_inference(
     module: torch.nn.Module, example: torch.Tensor, backend: str = "auto"
-) -> Callable[[torch.Tensor], torch.Tensor]:
+) -> Callable[[torch.Tensor], Any]:
     """A callable computing `module(x)` for inputs shaped like `example`."""
     backend = resolve(backend)
     module = module.eval()
@@ -105,7 +106,8 @@ class ShapeCache:
         self.module, self.backend = module, resolve(backend)
         self.compiled: dict[tuple[int, ...], Callable] = {}
 
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+    def __call__(self, x: torch.Tensor) -> Any:
+        """The module's output: a tensor, or a tuple of them for a module with several outputs."""
         key = tuple(x.shape[1:]) if self.backend == "onnx" else tuple(x.shape)
         fn = self.compiled.get(key)
         if fn is None:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import torch
 
@@ -89,7 +91,10 @@ def describe_weights(path: str | Path) -> dict:
     }
 
 
-def build_model(kind: str, path: str | Path | None, factory) -> torch.nn.Module:
+M = TypeVar("M", bound=torch.nn.Module)
+
+
+def build_model(kind: str, path: str | Path | None, factory: Callable[[dict], M]) -> M:
     """Load a checkpoint and build its model with `factory(config_dict)`; a mismatch is a WeightsError."""
     state = load_weights(kind, path)
     try:

@@ -101,16 +101,16 @@ def bench_models(repeats: int) -> dict:
             xin = x.contiguous(memory_format=torch.channels_last) if "channels_last" in name else x
             with torch.inference_mode():
                 row[f"{name}_ms"] = median_ms(lambda fn=fn, xin=xin: fn(xin), repeats)
-            net.to(memory_format=torch.contiguous_format)
+            net.to(memory_format=torch.contiguous_format)  # type: ignore[call-overload]  # the stubs lack it
         for name in variants:
             row[f"{name}_speedup"] = row["eager_ms"] / row[f"{name}_ms"]
         report["detector"][f"{h}x{w}"] = row
     if detector.refiner is not None:
-        net = detector.refiner.net
-        report["refiner"] = {"params_M": sum(p.numel() for p in net.parameters()) / 1e6}
+        refiner = detector.refiner.net
+        report["refiner"] = {"params_M": sum(p.numel() for p in refiner.parameters()) / 1e6}
         for batch in (1, 4):
             report["refiner"][f"batch{batch}"] = _per_plate_row(
-                net, (batch, 3, net.cfg.height, net.cfg.width), variants, flops, repeats
+                refiner, (batch, 3, refiner.cfg.height, refiner.cfg.width), variants, flops, repeats
             )
     model = reader.model
     report["ocr"] = {"params_M": model.reader_params() / 1e6}
@@ -175,7 +175,7 @@ def bench_pipeline(args: argparse.Namespace) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         for height in args.heights:
             clip = loop_clip(args.video, height, args.frames, Path(tmp) / f"{height}p.mp4")
-            frames_for_letterbox = []
+            frames_for_letterbox: list[np.ndarray] = []
             with av.open(str(clip)) as container:
                 decode_ms = []
                 started = time.perf_counter()
@@ -211,7 +211,11 @@ def _timed_run(clip: Path, models: tuple, endpoint: str) -> dict:
     camera = CameraSection(id="bench", source=str(clip))
     usage_before = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()
-    result = run_camera(Config(cameras=(camera,)), camera, publisher.send, threading.Event(), models=models)
+
+    def send(kind: str, camera_id: str, payload: dict, jpeg: bytes) -> None:
+        publisher.send(kind, camera_id, payload, jpeg)
+
+    result = run_camera(Config(cameras=(camera,)), camera, send, threading.Event(), models=models)
     wall = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
     publisher.close()

@@ -38,7 +38,7 @@ class ZmqPublisher:
         curve_secret_key: str = "",
         curve_clients_dir: str = "",
     ) -> None:
-        self.context = zmq.Context.instance()
+        self.context: zmq.Context = zmq.Context.instance()
         self.socket = self.context.socket(zmq.PUB)
         self.authenticator = None
         if curve_secret_key:

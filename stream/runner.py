@@ -243,7 +243,7 @@ def _worker(cfg: Config, camera: CameraSection, endpoint: str, parent_pid: int) 
     stop = threading.Event()
     stop_on_signals(stop)
     die_with_parent(parent_pid)
-    socket = zmq.Context.instance().socket(zmq.PUSH)
+    socket: zmq.Socket = zmq.Context.instance().socket(zmq.PUSH)
     socket.setsockopt(zmq.LINGER, 2000)
     socket.connect(endpoint)
 
@@ -276,7 +276,7 @@ class Supervisor:
 
     def run(self, stop: threading.Event) -> dict[str, int]:
         """Exit code of every camera once all have ended (or `stop` was set)."""
-        pull = zmq.Context.instance().socket(zmq.PULL)
+        pull: zmq.Socket = zmq.Context.instance().socket(zmq.PULL)
         pull.bind(self.endpoint)
         workers = {c.id: self._start(c) for c in self.cfg.cameras}
         cameras = {c.id: c for c in self.cfg.cameras}

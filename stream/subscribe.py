@@ -49,7 +49,7 @@ def subscribe(
     Stops after `count` plates, after `timeout_s` without a message, or (with
     `exit_on_stop`) when a camera reports that it stopped. Returns the plates received.
     """
-    socket = zmq.Context.instance().socket(zmq.SUB)
+    socket: zmq.Socket = zmq.Context.instance().socket(zmq.SUB)
     socket.setsockopt(zmq.LINGER, 0)
     if server_key:
         make_curve_client(socket, server_key, client_key)

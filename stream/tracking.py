@@ -8,6 +8,7 @@ in the current frame (it is the very Detection object passed in).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from norfair import Detection as NorfairDetection
@@ -30,7 +31,7 @@ def corner_distances(candidates: np.ndarray, objects: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class TrackUpdate:
-    seen: list[tuple[int, Detection, object]]  # (track id, detection, payload) for tracks seen in this frame
+    seen: list[tuple[int, Detection, Any]]  # (track id, detection, payload) for tracks seen in this frame
     new_ids: list[int]  # tracks that became active with this frame
     ended_ids: list[int]  # tracks active at the previous update and gone now
 
@@ -39,18 +40,20 @@ class PlateTracker:
     def __init__(
         self, distance_threshold: float = 1.0, hit_counter_max: int = 15, initialization_delay: int = 0
     ) -> None:
-        self.settings = {
-            "distance_threshold": distance_threshold,
-            "hit_counter_max": hit_counter_max,
-            "initialization_delay": initialization_delay,
-        }
+        self.distance_threshold, self.hit_counter_max = distance_threshold, hit_counter_max
+        self.initialization_delay = initialization_delay
         self.reset()
 
     def reset(self) -> None:
         """Forget every track (between unrelated still images)."""
-        self.tracker = Tracker(distance_function="euclidean", **self.settings)
+        self.tracker = Tracker(
+            distance_function="euclidean",
+            distance_threshold=self.distance_threshold,
+            hit_counter_max=self.hit_counter_max,
+            initialization_delay=self.initialization_delay,
+        )
         # norfair 2.3 only builds vectorized distances from names; ours is scale-free, so swap it in
-        self.tracker.distance_function = VectorizedDistance(corner_distances)
+        self.tracker.distance_function = VectorizedDistance(corner_distances)  # type: ignore[assignment]
         self.active: set[int] = set()
 
     def update(self, detections: list[Detection], data: list | None = None) -> TrackUpdate:
@@ -60,11 +63,11 @@ class PlateTracker:
             NorfairDetection(points=d.corners.astype(np.float64), scores=np.full(4, d.score), data=(d, p))
             for d, p in zip(detections, data)
         ]
-        objects = self.tracker.update(detections=wrapped)
-        current = {o.id for o in objects}
+        objects = [o for o in self.tracker.update(detections=wrapped) if o.id is not None]  # initialised ones have ids
+        current = {int(o.id or 0) for o in objects}
         new_ids = sorted(current - self.active)
         ended = sorted(self.active - current)
         this_frame = {id(w) for w in wrapped}
-        seen = [(o.id, *o.last_detection.data) for o in objects if id(o.last_detection) in this_frame]
+        seen = [(int(o.id or 0), *o.last_detection.data) for o in objects if id(o.last_detection) in this_frame]
         self.active = current
         return TrackUpdate(seen, new_ids, ended)

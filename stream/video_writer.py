@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -15,8 +16,8 @@ class VideoWriter:
     def __init__(self, path: str | Path, fps: float = 25.0, crf: int = 23, preset: str = "medium") -> None:
         self.path = Path(path)
         self.fps, self.options = fps, {"crf": str(crf), "preset": preset}
-        self.container = None
-        self.stream = None
+        self.container: Any = None  # av's output container and video stream, opened on the first frame
+        self.stream: Any = None
 
     def write(self, image: np.ndarray) -> None:
         if self.container is None:

@@ -40,7 +40,8 @@ class PlateDetector:
         self.net = net.eval()
         self.forward = ShapeCache(self.net, backend)
         self.priors = make_priors(*input_size, STRIDES)
-        self.input_size, self.score_threshold, self.nms_iou = tuple(input_size), score_threshold, nms_iou
+        self.input_size: tuple[int, int] = (int(input_size[0]), int(input_size[1]))
+        self.score_threshold, self.nms_iou = score_threshold, nms_iou
         self.refiner = refiner
 
     @classmethod

@@ -14,6 +14,12 @@ from torch import nn
 from lpr_models.detector.bifpn import SeparableConv
 
 
+def _bias(conv: nn.Conv2d) -> torch.Tensor:
+    if conv.bias is None:
+        raise ValueError("the head's convolutions have biases")
+    return conv.bias
+
+
 class Scale(nn.Module):
     def __init__(self) -> None:
         super().__init__()
@@ -31,11 +37,11 @@ class PlateHead(nn.Module):
         self.box = nn.Conv2d(channels, 4, 3, 1, 1)
         self.corners = nn.Conv2d(channels, 8, 3, 1, 1)
         self.box_scales = nn.ModuleList(Scale() for _ in range(levels))
-        nn.init.constant_(self.score.bias, -4.6)  # prior probability 0.01, as in focal loss
+        nn.init.constant_(_bias(self.score), -4.6)  # prior probability 0.01, as in focal loss
         nn.init.normal_(self.box.weight, std=0.01)
-        nn.init.constant_(self.box.bias, 1.0)
+        nn.init.constant_(_bias(self.box), 1.0)
         nn.init.normal_(self.corners.weight, std=0.01)
-        nn.init.zeros_(self.corners.bias)
+        nn.init.zeros_(_bias(self.corners))
 
     def forward(self, feats: list[torch.Tensor]) -> torch.Tensor:
         """List of (B, C, H_i, W_i) -> (B, priors, 13): score logit, 4 distances, 8 corner offsets (stride units)."""

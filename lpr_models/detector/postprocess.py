@@ -27,8 +27,8 @@ def select(
         keep = keep[scores[keep].topk(1000).indices]
     s, b, c = scores[keep].numpy(), boxes[keep].numpy(), corners[keep].numpy()
     xywh = np.concatenate([b[:, :2], b[:, 2:] - b[:, :2]], axis=1)
-    chosen = cv2.dnn.NMSBoxes(xywh.tolist(), s.tolist(), score_threshold, nms_iou, top_k=max_plates)
-    chosen = np.asarray(chosen, dtype=np.int64).reshape(-1)
+    picked = cv2.dnn.NMSBoxes(xywh.tolist(), s.tolist(), score_threshold, nms_iou, top_k=max_plates)
+    chosen = np.asarray(picked, dtype=np.int64).reshape(-1)
     frame_boxes = letterbox.to_frame(b[chosen].reshape(-1, 2, 2)).reshape(-1, 4)
     frame_corners = letterbox.to_frame(c[chosen])
     return [Detection(float(s[i]), frame_boxes[k], frame_corners[k]) for k, i in enumerate(chosen)]
