@@ -129,3 +129,25 @@ def test_checkpoints_record_their_provenance_and_export_keeps_it(data_root, tmp_
         assert "ocr_mae" in str(err)
     else:
         raise AssertionError("an MAE checkpoint was accepted as reader weights")
+
+
+def test_exported_weights_hold_plain_values_even_from_a_checkpoint_with_paths(tmp_path):
+    from pathlib import Path
+
+    from lpr_models.detector.model import DetectorConfig, PlateDetectorNet
+    from lpr_models.weights import describe_weights
+    from train.export import export
+    from train.loop import save_checkpoint
+
+    net = PlateDetectorNet(DetectorConfig(width=0.25, depth=1, neck_channels=16, neck_repeats=1, head_convs=1))
+    settings = {"scenes": [Path("a/scenes.csv")], "data": Path("b")}  # as an older run stored them
+    save_checkpoint(
+        tmp_path / "last.pt",
+        kind="detector",
+        config=net.cfg.to_dict(),
+        model=net.state_dict(),
+        provenance={"settings": settings, "commit": "x" * 40},
+    )
+    assert load_checkpoint(tmp_path / "last.pt")["provenance"]["settings"]["scenes"] == [Path("a/scenes.csv")]
+    shipped = export("detector", tmp_path / "last.pt", tmp_path / "detector.pt")
+    assert describe_weights(shipped)["provenance"]["settings"] == {"scenes": ["a/scenes.csv"], "data": "b"}

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from lpr_models.weights import DIGESTS_FILE, SHIPPED, sha256
 from train.loop import load_checkpoint, save_checkpoint
+from train.provenance import plain
 
 
 def export(kind: str, checkpoint: Path, out: Path | None = None) -> Path:
@@ -21,7 +22,9 @@ def export(kind: str, checkpoint: Path, out: Path | None = None) -> Path:
     weights = {k: v.half() if v.is_floating_point() else v for k, v in state["model"].items()}
     if state.get("kind", kind) != kind:
         raise ValueError(f"{checkpoint} holds {state['kind']} weights, not {kind} weights")
-    extra = {"provenance": {**state["provenance"], "checkpoint": checkpoint.name}} if "provenance" in state else {}
+    extra = (
+        {"provenance": plain({**state["provenance"], "checkpoint": checkpoint.name})} if "provenance" in state else {}
+    )
     save_checkpoint(out, kind=kind, config=state["config"], model=weights, **extra)
     if out.parent == DIGESTS_FILE.parent:
         digests = json.loads(DIGESTS_FILE.read_text()) if DIGESTS_FILE.is_file() else {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import pathlib
 import time
 from collections.abc import Callable, Sized
 from pathlib import Path
@@ -41,7 +42,10 @@ def save_checkpoint(path: Path, **state) -> None:
 
 
 def load_checkpoint(path: Path) -> dict:
-    return torch.load(path, map_location="cpu", weights_only=True)
+    """A training checkpoint, read with weights_only=True; paths are allowed (runs before
+    train.provenance.plain stored some settings as paths)."""
+    with torch.serialization.safe_globals([pathlib.PosixPath, pathlib.WindowsPath]):
+        return torch.load(path, map_location="cpu", weights_only=True)
 
 
 def load_trained(path: Path, build: Callable[[dict], torch.nn.Module]) -> torch.nn.Module:

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,6 +25,17 @@ def _git(*args: str) -> str:
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return ""
+
+
+def plain(value: Any) -> Any:
+    """`value` with paths (however nested) as strings: checkpoints must load with weights_only=True."""
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
 
 
 def data_digest(items: Iterable[str]) -> tuple[str, int]:
@@ -43,7 +55,7 @@ def provenance(module: str, argv: list[str] | None, args: argparse.Namespace, da
         "commit": _git("rev-parse", "HEAD"),
         "uncommitted_changes": changed,
         "command": " ".join(["python", "-m", module, *(sys.argv[1:] if argv is None else argv)]),
-        "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+        "settings": plain(vars(args)),
         "data_digest": digest,
         "data_items": count,
         "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
