@@ -11,10 +11,11 @@ import re
 import tomllib
 import types
 import typing
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 
 from lpr_models.optimize import BACKENDS
+from stream.direction import CountingLine
 from stream.pipeline import EventOptions
 from stream.publish import DEFAULT_ENDPOINT
 from stream.security import is_loopback_endpoint
@@ -72,6 +73,7 @@ class CameraSection:
     read_timeout_s: float = 10.0
     rtsp_transport: str = "tcp"
     backoff_max_s: float = 30.0
+    line: tuple[CountingLine, ...] = ()  # [[camera.line]] counting lines: name, points = [[x, y], [x, y]]
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,12 @@ ENDPOINT = re.compile(r"^(tcp://[^:/\s]+:(\d+|\*)|ipc://\S+|inproc://\S+)$")
 
 def _check_value(value, kind, where: str):
     origin = typing.get_origin(kind)
+    if is_dataclass(kind):  # a nested table ([[camera.line]])
+        return _section(kind, value, where)
+    if origin is tuple and typing.get_args(kind)[1:] == (Ellipsis,):  # any number of one kind
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: expected a list, got {value!r}")
+        return tuple(_check_value(v, typing.get_args(kind)[0], f"{where}[{i}]") for i, v in enumerate(value))
     if origin is tuple:
         args = typing.get_args(kind)
         if not isinstance(value, list) or len(value) != len(args):
@@ -192,6 +200,14 @@ def check_config(cfg: Config, origin: str) -> Config:
     ids = [c.id for c in cfg.cameras]
     for cam in cfg.cameras:
         _check_ranges(cam, "camera", f"{origin}: [[camera]] {cam.id!r}")
+        names = [line.name for line in cam.line]
+        for line in cam.line:
+            where = f"{origin}: [[camera.line]] {line.name!r} of camera {cam.id!r}"
+            if not line.name or names.count(line.name) > 1:
+                raise ConfigError(f"{where}: every line needs a name of its own")
+            flat = [v for point in line.points for v in point]
+            if not all(abs(v) < 1e7 for v in flat) or line.points[0] == line.points[1]:
+                raise ConfigError(f"{where}: points must be two different finite [x, y] pixels")
         if not cam.id or not re.fullmatch(r"[\w.-]+", cam.id):
             raise ConfigError(f"{origin}: [[camera]] id {cam.id!r} must be letters, digits, '_', '-' or '.'")
         if not cam.source:

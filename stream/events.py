@@ -24,6 +24,9 @@ REQUIRED_KEYS = {
     "corners": list,
     "reason": str,
     "region": str,
+    "readable": bool,
+    "direction": str,
+    "crossed": list,
 }
 OPTIONAL_BOOL_KEYS = ("format_valid",)  # true, false, or null where the region has no known format
 

@@ -14,10 +14,12 @@ import numpy as np
 
 from lpr_models.detection import Detection
 from lpr_models.ocr.reader import Reading
+from stream.direction import CountingLine, crossings, motion_direction
 from stream.events import SCHEMA_VERSION, utc_iso
 from stream.frames import Frame
 from stream.track_state import TrackState
 from stream.tracking import PlateTracker
+from stream.voting import Vote
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +39,7 @@ class EventOptions:
     best_crops: int = 5  # K best crops of a track that are read
     publish_after_s: float = 3.0  # a track confident this long is published before it ends
     min_confidence: float = 0.3  # confidence needed to publish early (a clean read scores about 0.4)
-    min_event_confidence: float = 0.05  # tracks read less surely than this are dropped, never published
+    min_event_confidence: float = 0.05  # tracks read less surely are still published, marked readable: false
     min_frames: int = 2  # tracks seen fewer times are dropped as noise
     max_reads_per_frame: int = 8  # bounds the OCR work done for one frame
 
@@ -66,13 +68,16 @@ class CameraPipeline:
         options: EventOptions | None = None,
         on_frame: FrameCallback | None = None,
         still_images: bool = False,
+        lines: tuple[CountingLine, ...] = (),
     ) -> None:
-        """`still_images`: every frame is an unrelated photo, so each plate is its own one-frame track."""
+        """`still_images`: every frame is an unrelated photo, so each plate is its own one-frame track;
+        `lines`: counting lines whose crossings each event reports."""
         self.camera_id, self.detector, self.reader, self.emit = camera_id, detector, reader, emit
         self.tracker = tracker or PlateTracker()
         self.options = options or EventOptions()
         self.on_frame = on_frame
         self.still_images = still_images
+        self.lines = lines
         if still_images:
             self.options = replace(self.options, min_frames=1)
         self.tracks: dict[int, TrackState] = {}
@@ -143,16 +148,16 @@ class CameraPipeline:
                 state.readings_made = sum(c.reading is not None for c in state.crops)
 
     def _publish(self, state: TrackState, reason: str) -> None:
-        result = state.vote()
-        if (
-            state.frames_seen < self.options.min_frames
-            or result is None
-            or result.confidence < self.options.min_event_confidence
-        ):
+        """One event for the track: every track seen `min_frames` times is reported, readable or not."""
+        if state.frames_seen < self.options.min_frames:
             self.stats.dropped_tracks += 1
             return
+        result = state.vote() or Vote("", 0.0, (), ())
+        readable = bool(result.text) and result.confidence >= self.options.min_event_confidence
         state.published = True
         best = state.best_crop()
+        first_box = state.first_box if state.first_box is not None else best.detection.box
+        last_box = state.last_box if state.last_box is not None else best.detection.box
         event = {
             "schema_version": SCHEMA_VERSION,
             "type": "plate",
@@ -172,6 +177,9 @@ class CameraPipeline:
             "reason": reason,
             "region": result.region,
             "format_valid": result.format_valid,
+            "readable": readable,
+            "direction": motion_direction(first_box, last_box),
+            "crossed": crossings(first_box, last_box, self.lines),
         }
         ok, jpeg = cv2.imencode(".jpg", best.plate, [cv2.IMWRITE_JPEG_QUALITY, 90])
         self.stats.events += 1

@@ -132,6 +132,7 @@ def run_camera(
         cfg.events,
         on_frame=annotator,
         still_images=grabber.spec.kind in ("image", "folder"),
+        lines=camera.line,
     )
     finished = threading.Event()
 

@@ -45,10 +45,15 @@ class TrackState:
     crops: list[Crop] = field(default_factory=list)
     readings_made: int = 0
     published: bool = False
+    first_box: np.ndarray | None = None  # where the plate was first and last seen, for its direction
+    last_box: np.ndarray | None = None
 
     def observe(self, frame: Frame, detection: Detection, plate: np.ndarray) -> None:
         self.last = frame
         self.frames_seen += 1
+        if self.first_box is None:
+            self.first_box = detection.box
+        self.last_box = detection.box
         crop = Crop(plate, crop_quality(plate, detection), detection, frame.index)
         if len(self.crops) < self.max_crops:
             self.crops.append(crop)

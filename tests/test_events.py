@@ -24,6 +24,9 @@ EVENT = {
     "reason": "ended",
     "region": "cn",
     "format_valid": True,
+    "readable": True,
+    "direction": "left",
+    "crossed": [{"line": "barrier", "direction": "in"}],
 }
 
 

@@ -144,3 +144,55 @@ def test_early_publishing_waits_for_min_confidence(plates_video):
     events, _ = collect(FrameGrabber(str(plates_video), "cam"), EventOptions(publish_after_s=0.5, min_confidence=0.95))
     red = next(e for e, _ in events if e["text"] == "RED111")
     assert red["reason"] == "ended" and len(events) == 2
+
+
+class DoubtfulReader(ColourPlateReader):
+    """Reads every plate, but with almost no confidence (or nothing at all for the blue one)."""
+
+    def read(self, plates):
+        from lpr_models.ocr.reader import Reading
+
+        return [
+            Reading("", 0.0, ()) if r.text.startswith("BLU") else Reading(r.text, 0.01, (0.2,) * len(r.text))
+            for r in super().read(plates)
+        ]
+
+
+def test_a_track_the_reader_cannot_read_is_still_reported_once_and_marked(plates_video):
+    events = []
+    pipeline = CameraPipeline(
+        "cam",
+        ColourPlateDetector(),
+        DoubtfulReader(),
+        lambda e, j: events.append((e, j)),
+        options=EventOptions(publish_after_s=0.5),
+    )
+    pipeline.run(FrameGrabber(str(plates_video), "cam"))
+    assert len(events) == 2  # one per vehicle, none dropped, none twice
+    by_guess = {e["text"]: e for e, _ in events}
+    assert set(by_guess) == {"RED111", ""}
+    assert not any(e["readable"] for e, _ in events) and all(j[:2] == b"\xff\xd8" for _, j in events)
+    assert by_guess["RED111"]["reason"] == "ended"  # too doubtful to publish early
+    for event, _ in events:
+        validate_event(event)
+
+
+def test_events_say_where_the_plate_went_and_which_line_it_crossed(plates_video):
+    from stream.direction import CountingLine
+
+    events = []
+    line = CountingLine("x120", ((120.0, 0.0), (120.0, 240.0)))  # vertical, drawn downwards
+    pipeline = CameraPipeline(
+        "cam",
+        ColourPlateDetector(),
+        ColourPlateReader(),
+        lambda e, j: events.append(e),
+        options=EventOptions(publish_after_s=100),
+        lines=(line,),
+    )
+    pipeline.run(FrameGrabber(str(plates_video), "cam"))
+    by_text = {e["text"]: e for e in events}
+    assert by_text["RED111"]["direction"] == "right" and by_text["BLU333"]["direction"] == "left"
+    # looking down the line, the red plate goes from the right-hand side to the left: out
+    assert by_text["RED111"]["crossed"] == [{"line": "x120", "direction": "out"}]
+    assert by_text["BLU333"]["crossed"] == []  # it stops before x = 120
