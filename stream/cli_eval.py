@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TextIO
 
 
 def add_parser(sub) -> None:
@@ -22,6 +25,7 @@ def add_parser(sub) -> None:
         p.add_argument("--ocr", help="reader weights (default: shipped)")
         p.add_argument("--input-size", type=int, nargs=2, default=(640, 640), metavar=("H", "W"))
         p.add_argument("--limit", type=int, help="only the first N items")
+        p.add_argument("--predictions", type=Path, help="write one JSON line per labelled plate (per event for videos)")
         if images:
             p.add_argument("--errors", type=Path, help="write every miss as an annotated image here")
 
@@ -83,16 +87,26 @@ def run_eval(args: argparse.Namespace) -> int:
         detector = PlateDetector.from_weights(
             args.detector, args.refiner, args.refine, input_size=tuple(args.input_size)
         )
-        report = {"ccpd": _eval_ccpd, "csv": _eval_csv, "video": _eval_video, "small": _eval_small}[args.kind](
-            args, detector, reader
-        )
+        evaluate = {"ccpd": _eval_ccpd, "csv": _eval_csv, "video": _eval_video, "small": _eval_small}[args.kind]
+        with _predictions_file(args) as predictions:
+            report = evaluate(args, detector, reader, predictions)
     print_table(report)
     if args.json:
         args.json.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return 0
 
 
-def _eval_ccpd(args, detector, reader) -> dict:
+@contextlib.contextmanager
+def _predictions_file(args: argparse.Namespace) -> Iterator[TextIO | None]:
+    path = getattr(args, "predictions", None)
+    if path is None:
+        yield None
+        return
+    with path.open("w", encoding="utf-8") as fh:
+        yield fh
+
+
+def _eval_ccpd(args, detector, reader, predictions) -> dict:
     from train.evaluate import ccpd_items, evaluate_images, swapped_items
 
     items = ccpd_items(args.folder, args.split, args.limit)
@@ -100,16 +114,17 @@ def _eval_ccpd(args, detector, reader) -> dict:
         raise ValueError(f"no CCPD-named images in {args.folder} (split {args.split})")
     if args.swap_plates:
         items = swapped_items(items, args.swap_plates)
-    return evaluate_images(detector, reader, items, 0.7, 0.6, args.errors, args.art)
+    return evaluate_images(detector, reader, items, 0.7, 0.6, args.errors, args.art, predictions)
 
 
-def _eval_csv(args, detector, reader) -> dict:
+def _eval_csv(args, detector, reader, predictions) -> dict:
     from train.evaluate import csv_items, evaluate_images
 
-    return evaluate_images(detector, reader, csv_items(args.csv, args.root, args.limit), 0.5, 0.5, args.errors)
+    items = csv_items(args.csv, args.root, args.limit)
+    return evaluate_images(detector, reader, items, 0.5, 0.5, args.errors, predictions=predictions)
 
 
-def _eval_small(args, detector, reader) -> dict:
+def _eval_small(args, detector, reader, _predictions) -> dict:
     from train.det_eval import evaluate_detector
     from train.evaluate import ccpd_items
     from train.small_plates import small_plate_frames
@@ -130,7 +145,7 @@ def _eval_small(args, detector, reader) -> dict:
     }
 
 
-def _eval_video(args, detector, reader) -> dict:
+def _eval_video(args, detector, reader, predictions) -> dict:
     import threading
     import time
 
@@ -154,6 +169,21 @@ def _eval_video(args, detector, reader) -> dict:
     report["readings"] = [
         {"text": e["text"], "confidence": e["confidence"], "first_pts": e["first_seen"]["pts"]} for e in events
     ]
+    if predictions is not None:
+        plates = set(truth.get("plates", []))
+        for e in events:
+            row = {
+                "path": str(args.video),
+                "track_id": e["track_id"],
+                "read": e["text"],
+                "correct": e["text"] in plates,
+                "confidence": e["confidence"],
+                "char_confidences": e["char_confidences"],
+                "region": e["region"],
+                "format_valid": e["format_valid"],
+                "readable": e["readable"],
+            }
+            predictions.write(json.dumps(row, ensure_ascii=False) + "\n")
     return report
 
 

@@ -9,10 +9,12 @@ events are matched against the expected plate texts.
 from __future__ import annotations
 
 import csv
+import json
 import time
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TextIO
 
 import cv2
 import numpy as np
@@ -115,7 +117,9 @@ def evaluate_images(
     iou_read: float = 0.6,
     errors_dir: Path | None = None,
     art: Path | None = None,
+    predictions: TextIO | None = None,
 ) -> dict:
+    """Detection and end-to-end reading figures; `predictions` gets one JSON line per labelled plate."""
     detected = recognised = gt_recognised = 0
     chars, gt_chars, corner_errors, scored, pairs, seconds = [], [], [], [], [], []
     by_group: dict[str, list[tuple[bool, bool]]] = defaultdict(list)  # (detected, read) per plate
@@ -127,9 +131,10 @@ def evaluate_images(
         detections = detector.detect(frame)
         ious = box_iou(np.stack([d.box for d in detections]), item.box[None])[:, 0] if detections else np.zeros(0)
         best = int(np.argmax(ious)) if detections else -1
-        text = ""
+        reading = None
         if best >= 0 and ious[best] > iou_read:
-            text = reader.read([reader.crop(frame, detections[best].corners)])[0].text
+            reading = reader.read([reader.crop(frame, detections[best].corners)])[0]
+        text = reading.text if reading else ""
         seconds.append(time.perf_counter() - started)
         scored += match_single_plate(detections, ious)
         is_detected = best >= 0 and ious[best] > iou_detect
@@ -145,6 +150,11 @@ def evaluate_images(
             gt_chars.append(char_accuracy(truth_read, item.text))
             if is_detected:
                 corner_errors.append(corner_error(detections[best].corners, item.corners))
+        if predictions is not None:
+            predictions.write(
+                json.dumps(prediction_row(str(item.path), item.text, reading, bool(is_detected)), ensure_ascii=False)
+                + "\n"
+            )
         if errors_dir and text != item.text:
             _draw_error(frame, item, detections[best] if best >= 0 else None, text, errors_dir)
     n = max(1, len(items))
@@ -171,6 +181,21 @@ def evaluate_images(
         report["char_accuracy_gt_corners"] = float(np.mean(gt_chars))
         report["corner_error"] = float(np.mean(corner_errors)) if corner_errors else float("nan")
     return report
+
+
+def prediction_row(path: str, expected: str, reading, detected: bool = True) -> dict:
+    """One labelled plate's outcome, enough to recompute accuracy and calibration (`--predictions`)."""
+    return {
+        "path": path,
+        "expected": expected,
+        "read": reading.text if reading else "",
+        "correct": bool(reading) and reading.text == expected,
+        "detected": detected,
+        "confidence": round(reading.confidence, 6) if reading else 0.0,
+        "char_confidences": [round(c, 6) for c in reading.char_confidences] if reading else [],
+        "region": reading.region if reading else "",
+        "format_valid": reading.format_valid if reading else None,
+    }
 
 
 def _draw_error(frame: np.ndarray, item: LabelledImage, detection, text: str, out: Path) -> None:
