@@ -151,10 +151,9 @@ def evaluate_images(
             if is_detected:
                 corner_errors.append(corner_error(detections[best].corners, item.corners))
         if predictions is not None:
-            predictions.write(
-                json.dumps(prediction_row(str(item.path), item.text, reading, bool(is_detected)), ensure_ascii=False)
-                + "\n"
-            )
+            where = str(item.path) + (f"#swap={item.swap[0]}:{item.swap[1]}" if item.swap else "")
+            row = prediction_row(where, item.text, reading, bool(is_detected))
+            predictions.write(json.dumps(row, ensure_ascii=False) + "\n")
         if errors_dir and text != item.text:
             _draw_error(frame, item, detections[best] if best >= 0 else None, text, errors_dir)
     n = max(1, len(items))
