@@ -18,7 +18,13 @@ log = logging.getLogger("lpr")
 def _run(args: argparse.Namespace) -> int:
     cfg = load_config(args.config) if args.config else Config()
     if args.source:
-        camera = CameraSection(id=args.camera_id, source=args.source, stride=args.stride, realtime=args.realtime)
+        camera = CameraSection(
+            id=args.camera_id,
+            source=args.source,
+            stride=args.stride,
+            realtime=args.realtime,
+            start_time=args.start_time,
+        )
         cfg = replace(cfg, cameras=(camera,))
     if not cfg.cameras:
         raise ConfigError("no source: give SOURCE or a config with [[camera]] tables")
@@ -84,6 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--camera-id", default="cam0")
     run.add_argument("--stride", type=int, default=1, help="process every Nth frame")
     run.add_argument("--realtime", action="store_true", help="replay files at their own frame rate")
+    run.add_argument(
+        "--start-time",
+        default="",
+        metavar="ISO8601",
+        help="when a file's recording started (events carry recording times; default: its metadata)",
+    )
     run.add_argument("--jsonl", type=Path, help="also append events to this JSONL file")
     run.add_argument("--video-out", type=Path, help="write an annotated copy of the video")
     run.set_defaults(func=_run)

@@ -74,6 +74,9 @@ class CameraSection:
     rtsp_transport: str = "tcp"
     backoff_max_s: float = 30.0
     line: tuple[CountingLine, ...] = ()  # [[camera.line]] counting lines: name, points = [[x, y], [x, y]]
+    start_time: str = ""  # files: when the recording started (ISO-8601); else its metadata or file name
+    time_pattern: str = ""  # files: strptime pattern of the time in the file name, e.g. "cam3_%Y%m%d_%H%M%S"
+    time_zone: str = "UTC"  # the zone of times given without an offset (IANA name)
 
 
 @dataclass(frozen=True)
@@ -200,6 +203,7 @@ def check_config(cfg: Config, origin: str) -> Config:
     ids = [c.id for c in cfg.cameras]
     for cam in cfg.cameras:
         _check_ranges(cam, "camera", f"{origin}: [[camera]] {cam.id!r}")
+        _check_recording_time(cam, f"{origin}: [[camera]] {cam.id!r}")
         names = [line.name for line in cam.line]
         for line in cam.line:
             where = f"{origin}: [[camera.line]] {line.name!r} of camera {cam.id!r}"
@@ -235,6 +239,19 @@ def check_config(cfg: Config, origin: str) -> Config:
     if publish.video:
         _check_video_out(publish.video, len(cfg.cameras), origin)
     return cfg
+
+
+def _check_recording_time(cam: CameraSection, where: str) -> None:
+    from stream.recording_time import parse_given, zone
+
+    try:
+        zone(cam.time_zone)
+        if cam.start_time:
+            parse_given(cam.start_time, cam.time_zone)
+    except ValueError as err:
+        raise ConfigError(f"{where}: {err}") from None
+    if cam.time_pattern and "%" not in cam.time_pattern:
+        raise ConfigError(f"{where}: time_pattern {cam.time_pattern!r} has no strptime field (%Y, %m, %d, ...)")
 
 
 def _check_video_out(video: str, cameras: int, origin: str) -> None:

@@ -27,6 +27,7 @@ REQUIRED_KEYS = {
     "readable": bool,
     "direction": str,
     "crossed": list,
+    "time_source": str,
 }
 OPTIONAL_BOOL_KEYS = ("format_valid",)  # true, false, or null where the region has no known format
 

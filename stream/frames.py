@@ -15,3 +15,10 @@ class Frame:
     wall_time: float  # UNIX time when the frame was decoded
     image: np.ndarray  # BGR uint8
     live: bool = False  # from a live source, whose timestamps restart when it reconnects
+    recorded: float | None = None  # UNIX time the frame was recorded (files with a known start, stream.recording_time)
+    time_source: str = "processing"  # where `recorded` came from: given, metadata, file_name; processing: none
+
+    @property
+    def utc(self) -> float:
+        """When the frame was recorded, where known; when it was decoded otherwise."""
+        return self.recorded if self.recorded is not None else self.wall_time

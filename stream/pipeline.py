@@ -178,6 +178,7 @@ class CameraPipeline:
             "region": result.region,
             "format_valid": result.format_valid,
             "readable": readable,
+            "time_source": state.first.time_source,
             "direction": motion_direction(first_box, last_box),
             "crossed": crossings(first_box, last_box, self.lines),
         }
@@ -192,7 +193,7 @@ def _time_of(frame: Frame) -> float:
 
 
 def _stamp(frame: Frame) -> dict:
-    return {"frame": frame.index, "pts": frame.pts, "utc": utc_iso(frame.wall_time)}
+    return {"frame": frame.index, "pts": frame.pts, "utc": utc_iso(frame.utc)}
 
 
 class _Timer:

@@ -97,6 +97,9 @@ def grabber_options(camera: CameraSection) -> GrabberOptions:
         read_timeout_s=camera.read_timeout_s,
         rtsp_transport=camera.rtsp_transport,
         backoff_max_s=camera.backoff_max_s,
+        start_time=camera.start_time,
+        time_pattern=camera.time_pattern,
+        time_zone=camera.time_zone,
     )
 
 

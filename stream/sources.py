@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 
 from stream.frames import Frame
+from stream.recording_time import RecordingClock, recording_clock
 
 log = logging.getLogger(__name__)
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
@@ -93,6 +94,9 @@ class GrabberOptions:
     backoff_initial_s: float = 0.5
     backoff_max_s: float = 30.0
     max_reconnects: int | None = None  # None: retry live sources forever
+    start_time: str = ""  # files: recording time at pts 0 (ISO-8601), see stream.recording_time
+    time_pattern: str = ""  # files: strptime pattern for the time in the file name
+    time_zone: str = "UTC"  # for times given without an offset
 
 
 _END = object()
@@ -209,6 +213,14 @@ class FrameGrabber:
             stream = container.streams.video[0]
             stream.thread_count = 1  # the detector needs the other core more than the decoder
             started, first_pts = time.monotonic(), None
+            clock = RecordingClock(None, "processing")
+            if not self.spec.live:
+                o = self.options
+                clock = recording_clock(
+                    self.spec.url, dict(container.metadata), o.start_time, o.time_pattern, o.time_zone
+                )
+            start, base = stream.start_time, stream.time_base
+            origin = float(start * base) if start is not None and base is not None else 0.0  # pts of the first frame
             for packet in self._packets(container, stream):
                 try:
                     frames = packet.decode()
@@ -231,7 +243,9 @@ class FrameGrabber:
                         delay = (pts - first_pts) - (time.monotonic() - started)
                         if delay > 0:
                             self._stop.wait(delay)
-                    self._emit(upright(av_frame.to_ndarray(format="bgr24"), av_frame.rotation), pts)
+                    recorded = clock.at(pts - origin, 0.0) if clock.start is not None and pts is not None else None
+                    image = upright(av_frame.to_ndarray(format="bgr24"), av_frame.rotation)
+                    self._emit(image, pts, recorded, clock.source)
         finally:
             container.close()
 
@@ -266,13 +280,15 @@ class FrameGrabber:
         if self.stats.decoded == 0:
             raise SourceError(f"no readable image in {self.spec.url}")
 
-    def _emit(self, image: np.ndarray, pts: float | None) -> None:
+    def _emit(
+        self, image: np.ndarray, pts: float | None, recorded: float | None = None, time_source: str = "processing"
+    ) -> None:
         index = self._index
         self._index += 1
         self.stats.decoded += 1
         if index % self.options.stride:
             return
-        self._put(Frame(self.camera_id, index, pts, time.time(), image, self.spec.live))
+        self._put(Frame(self.camera_id, index, pts, time.time(), image, self.spec.live, recorded, time_source))
 
     def _put(self, item) -> None:
         """Files wait for the consumer; live sources (and a stopping grabber) drop the oldest frame."""

@@ -13,8 +13,12 @@ import numpy as np
 class VideoWriter:
     """The frame size is taken from the first frame (cropped to even sides, as yuv420p needs)."""
 
-    def __init__(self, path: str | Path, fps: float = 25.0, crf: int = 23, preset: str = "medium") -> None:
+    def __init__(
+        self, path: str | Path, fps: float = 25.0, crf: int = 23, preset: str = "medium", metadata: dict | None = None
+    ) -> None:
+        """`metadata`: container tags, e.g. {"creation_time": "2026-11-25T08:00:00Z"} (as cameras and NVRs write)."""
         self.path = Path(path)
+        self.metadata = metadata or {}
         self.fps, self.options = fps, {"crf": str(crf), "preset": preset}
         self.container: Any = None  # av's output container and video stream, opened on the first frame
         self.stream: Any = None
@@ -23,6 +27,7 @@ class VideoWriter:
         if self.container is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.container = av.open(str(self.path), "w")
+            self.container.metadata.update(self.metadata)
             self.stream = self.container.add_stream("libx264", rate=Fraction(self.fps).limit_denominator(1000))
             self.stream.height, self.stream.width = (s - s % 2 for s in image.shape[:2])
             self.stream.pix_fmt = "yuv420p"

@@ -75,10 +75,10 @@ class ColourPlateReader:
         return out
 
 
-def write_video(path: Path, frames: list[np.ndarray], fps: int = 25) -> Path:
+def write_video(path: Path, frames: list[np.ndarray], fps: int = 25, metadata: dict | None = None) -> Path:
     from stream.video_writer import VideoWriter
 
-    with VideoWriter(path, fps) as writer:
+    with VideoWriter(path, fps, metadata=metadata) as writer:
         for frame in frames:
             writer.write(frame)
     return path
