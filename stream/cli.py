@@ -24,6 +24,7 @@ def _run(args: argparse.Namespace) -> int:
             stride=args.stride,
             realtime=args.realtime,
             start_time=args.start_time,
+            give_up_after_s=args.give_up_after,
         )
         cfg = replace(cfg, cameras=(camera,))
     if not cfg.cameras:
@@ -90,6 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--camera-id", default="cam0")
     run.add_argument("--stride", type=int, default=1, help="process every Nth frame")
     run.add_argument("--realtime", action="store_true", help="replay files at their own frame rate")
+    run.add_argument(
+        "--give-up-after",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="stop a live source after S seconds without frames (default: retry forever; for one-off jobs)",
+    )
     run.add_argument(
         "--start-time",
         default="",

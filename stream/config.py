@@ -77,6 +77,7 @@ class CameraSection:
     start_time: str = ""  # files: when the recording started (ISO-8601); else its metadata or file name
     time_pattern: str = ""  # files: strptime pattern of the time in the file name, e.g. "cam3_%Y%m%d_%H%M%S"
     time_zone: str = "UTC"  # the zone of times given without an offset (IANA name)
+    give_up_after_s: float = 0.0  # live sources: stop after this long without frames (0: retry forever)
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,7 @@ RANGES: dict[str, tuple[float, float, str]] = {
     "camera.open_timeout_s": (0.01, 3_600, "0 or less would retry in a busy loop"),
     "camera.read_timeout_s": (0.01, 3_600, "0 or less would retry in a busy loop"),
     "camera.backoff_max_s": (0.01, 86_400, "0 or less would reconnect in a busy loop"),
+    "camera.give_up_after_s": (0, 31_536_000, "0 means never"),
 }
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".mov", ".avi")
 

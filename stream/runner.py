@@ -100,6 +100,7 @@ def grabber_options(camera: CameraSection) -> GrabberOptions:
         start_time=camera.start_time,
         time_pattern=camera.time_pattern,
         time_zone=camera.time_zone,
+        give_up_after_s=camera.give_up_after_s,
     )
 
 

@@ -94,6 +94,7 @@ class GrabberOptions:
     backoff_initial_s: float = 0.5
     backoff_max_s: float = 30.0
     max_reconnects: int | None = None  # None: retry live sources forever
+    give_up_after_s: float = 0.0  # live sources: give up after this long without frames (0: never)
     start_time: str = ""  # files: recording time at pts 0 (ISO-8601), see stream.recording_time
     time_pattern: str = ""  # files: strptime pattern for the time in the file name
     time_zone: str = "UTC"  # for times given without an offset
@@ -185,6 +186,12 @@ class FrameGrabber:
             self._gap_start = self._gap_start or time.time()
             if self.options.max_reconnects is not None and self.stats.reconnects >= self.options.max_reconnects:
                 raise SourceError(f"{self.spec.url}: gave up after {self.stats.reconnects} reconnects ({reason})")
+            waited = time.time() - self._gap_start
+            if self.options.give_up_after_s and waited >= self.options.give_up_after_s:
+                raise SourceError(
+                    f"{self.spec.url}: gave up after {waited:.0f}s without frames, "
+                    f"{self.stats.reconnects} reconnects (give_up_after_s); last error: {reason}"
+                )
             log.warning("camera %s: %s; reconnecting in %.1fs", self.camera_id, reason, backoff)
             self.on_health("reconnecting", self.stats)
             self._stop.wait(backoff)
