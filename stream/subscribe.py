@@ -11,16 +11,21 @@ import json
 import logging
 import re
 import sys
+import time
 from pathlib import Path
 from typing import TextIO
 
 import zmq
+from zmq.utils.monitor import recv_monitor_message
 
 from stream.events import topic
 from stream.publish import DEFAULT_ENDPOINT
 from stream.security import make_curve_client
 
 log = logging.getLogger(__name__)
+HANDSHAKE_FAILED = (
+    zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL | zmq.EVENT_HANDSHAKE_FAILED_AUTH
+)
 _UNSAFE = re.compile(r"[^\w-]+")
 
 
@@ -51,8 +56,10 @@ def subscribe(
     """
     socket: zmq.Socket = zmq.Context.instance().socket(zmq.SUB)
     socket.setsockopt(zmq.LINGER, 0)
+    handshakes = None
     if server_key:
         make_curve_client(socket, server_key, client_key)
+        handshakes = socket.get_monitor_socket(HANDSHAKE_FAILED)  # a wrong key fails silently otherwise
     socket.connect(endpoint)
     socket.setsockopt(zmq.SUBSCRIBE, topic("plate", camera))
     if health or exit_on_stop:
@@ -60,11 +67,30 @@ def subscribe(
     if save_crops:
         save_crops.mkdir(parents=True, exist_ok=True)
     plates = malformed = 0
+    poller = zmq.Poller()
+    poller.register(socket, zmq.POLLIN)
+    if handshakes is not None:
+        poller.register(handshakes, zmq.POLLIN)
+    warned = False
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s  # moved by messages only
     try:
         while count is None or plates < count:
-            if not socket.poll(None if timeout_s is None else int(timeout_s * 1000)):
+            wait_ms = None if deadline is None else max(0, int((deadline - time.monotonic()) * 1000))
+            ready = dict(poller.poll(wait_ms))
+            if handshakes is not None and handshakes in ready:
+                recv_monitor_message(handshakes)
+                if not warned:
+                    log.error(
+                        "CURVE handshake with %s failed: --server-key is not this publisher's public key, or the "
+                        "publisher does not admit this client's key (--client-key); still retrying",
+                        endpoint,
+                    )
+                    warned = True
+                continue
+            if socket not in ready:
                 break
             frames = socket.recv_multipart()
+            deadline = None if timeout_s is None else time.monotonic() + timeout_s
             try:
                 if len(frames) != 3:
                     raise ValueError(f"{len(frames)} frames, not 3")
@@ -91,5 +117,8 @@ def subscribe(
     except KeyboardInterrupt:
         pass
     finally:
+        if handshakes is not None:
+            socket.disable_monitor()
+            handshakes.close(0)
         socket.close()
     return plates

@@ -1,5 +1,6 @@
 """The event bus: loopback by default, CURVE encryption and client authentication when exposed."""
 
+import os
 import threading
 import time
 
@@ -99,3 +100,32 @@ def test_a_public_key_file_is_not_a_server_key(tmp_path, endpoint):
     public, _ = generate_keys(tmp_path, "server")
     with pytest.raises(ValueError, match="no secret key"):
         ZmqPublisher(endpoint, curve_secret_key=str(public))
+
+
+def test_a_subscriber_with_the_wrong_server_key_says_so(tmp_path, endpoint, caplog):
+    import logging
+    import threading
+
+    from stream.subscribe import subscribe
+
+    _, server_secret = generate_keys(tmp_path, "server")
+    wrong_public, _ = generate_keys(tmp_path, "wrong")
+    publisher = ZmqPublisher(endpoint, curve_secret_key=str(server_secret))
+    stop = threading.Event()
+
+    def keep_publishing():
+        while not stop.wait(0.1):
+            publisher.send("plate", "c", {"text": "AB123"})
+
+    thread = threading.Thread(target=keep_publishing)
+    thread.start()
+    try:
+        with caplog.at_level(logging.ERROR, logger="stream.subscribe"):
+            got = subscribe(endpoint, server_key=str(wrong_public), timeout_s=3, out=open(os.devnull, "w"))
+    finally:
+        stop.set()
+        thread.join()
+        publisher.close()
+    assert got == 0
+    failures = [r for r in caplog.records if "CURVE handshake" in r.getMessage()]
+    assert len(failures) == 1 and "--server-key" in failures[0].getMessage()  # said once, not once per retry
