@@ -120,7 +120,7 @@ def evaluate_images(
     predictions: TextIO | None = None,
 ) -> dict:
     """Detection and end-to-end reading figures; `predictions` gets one JSON line per labelled plate."""
-    detected = recognised = gt_recognised = 0
+    detected = recognised = gt_recognised = found_iou50 = 0
     chars, gt_chars, corner_errors, scored, pairs, seconds = [], [], [], [], [], []
     by_group: dict[str, list[tuple[bool, bool]]] = defaultdict(list)  # (detected, read) per plate
     if errors_dir:
@@ -139,6 +139,7 @@ def evaluate_images(
         scored += match_single_plate(detections, ious)
         is_detected = best >= 0 and ious[best] > iou_detect
         detected += is_detected
+        found_iou50 += best >= 0 and ious[best] > 0.5
         recognised += text == item.text
         for group in item.groups:
             by_group[group].append((bool(is_detected), text == item.text))
@@ -160,6 +161,7 @@ def evaluate_images(
     report = {
         "images": len(items),
         "detection_rate": detected / n,
+        "found_iou50": found_iou50 / n,
         "recognition_rate": recognised / n,
         "char_accuracy": float(np.mean(chars)) if chars else 0.0,
         "ap50": average_precision(scored, len(items)),
