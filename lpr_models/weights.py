@@ -96,6 +96,11 @@ M = TypeVar("M", bound=torch.nn.Module)
 
 def build_model(kind: str, path: str | Path | None, factory: Callable[[dict], M]) -> M:
     """Load a checkpoint and build its model with `factory(config_dict)`; a mismatch is a WeightsError."""
+    return load_model(kind, path, factory)[0]
+
+
+def load_model(kind: str, path: str | Path | None, factory: Callable[[dict], M]) -> tuple[M, dict]:
+    """The model and the checkpoint it came from (for entries beside the weights, such as a calibration)."""
     state = load_weights(kind, path)
     try:
         model = factory(state["config"])
@@ -104,4 +109,4 @@ def build_model(kind: str, path: str | Path | None, factory: Callable[[dict], M]
         raise WeightsError(
             f"{kind} weights {path or SHIPPED[kind]} do not fit this project's {kind}: {str(err).splitlines()[0]}"
         ) from None
-    return model
+    return model, state

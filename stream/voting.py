@@ -5,13 +5,17 @@ that does not fit a known format of that region counts FORMAT_MISS_WEIGHT of its
 confidence: an O read for a 0 in a digit position is outvoted by fewer readings that fit.
 Then length: the readings vote on the plate's length. Then, among readings of that length,
 every character position votes, each reading weighted by its confidence in that
-character. Runner-up full readings are kept with their shares.
+character. The vote's confidence is the (calibrated) confidence of the best reading of the
+voted text, scaled by how far the readings agree; each character's, that reading's
+confidence in it scaled by its position's share. Runner-up full readings are kept with their shares.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+
+import numpy as np
 
 from lpr_models.formats import fits_format
 from lpr_models.ocr.reader import FORMAT_PRIOR, Reading
@@ -55,11 +59,21 @@ def vote(readings: list[Reading]) -> Vote | None:
         chars.append(best)
         shares.append(tally[best] / sum(tally.values()))
     text = "".join(chars)
-    mean_conf = sum(weight[id(r)] for r in same_length) / len(same_length)
-    char_conf = tuple(round(s * mean_conf ** (1 / length), 4) for s in shares)
-    confidence = by_length[length] / total
-    for s in char_conf:
-        confidence *= s
+    # The readings' agreement (length share times each position's share) scales the calibrated
+    # confidence of the best reading of exactly this text (or, for a text no single reading
+    # gave, the best confidence at each position).
+    agreement = by_length[length] / total * float(np.prod(shares))
+    agreeing = [r for r in same_length if r.text == text]
+    if agreeing:
+        anchor = max(agreeing, key=lambda r: r.confidence)
+        base, base_chars = anchor.confidence, anchor.char_confidences
+    else:
+        base_chars = tuple(
+            max(r.char_confidences[p] for r in same_length if r.text[p] == c) for p, c in enumerate(text)
+        )
+        base = float(np.prod(base_chars))
+    confidence = base * agreement
+    char_conf = tuple(round(c * s, 4) for c, s in zip(base_chars, shares))
     by_text: dict[str, float] = defaultdict(float)
     for r in readings:
         by_text[r.text] += weight[id(r)] / total

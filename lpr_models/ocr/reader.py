@@ -9,11 +9,13 @@ import numpy as np
 import torch
 
 from lpr_models.formats import best_fit
+from lpr_models.ocr.calibration import Calibration
 from lpr_models.ocr.model import MaskOCR
 from lpr_models.ocr.preprocess import plate_crop, to_tensor
 from lpr_models.optimize import ShapeCache
 from lpr_models.vocab import CHARSET, LATIN, PAD, REGIONS, decode
 
+NO_CALIBRATION = Calibration()
 # Classes only a Chinese plate shows: masked out of every plate read as another region.
 CHINESE_CLASSES = np.array([i + 1 for i, c in enumerate(CHARSET) if c not in LATIN and not c.isdigit()])
 # How much less likely than the unconstrained reading the best format-fitting text may be and
@@ -31,7 +33,9 @@ class Reading:
     format_valid: bool | None = None  # None: the region has no known format
 
 
-def decode_reading(log_probs: np.ndarray, region_probs: np.ndarray) -> Reading:
+def decode_reading(
+    log_probs: np.ndarray, region_probs: np.ndarray, calibration: Calibration = NO_CALIBRATION
+) -> Reading:
     """One plate's reading from its (slots, classes) log-probabilities and its region probabilities.
 
     No Chinese character on a plate of another region; among the texts, the most probable one
@@ -57,7 +61,7 @@ def decode_reading(log_probs: np.ndarray, region_probs: np.ndarray) -> Reading:
     confs = np.exp(log_probs[np.arange(len(chosen)), chosen]).astype(float)
     return Reading(
         text,
-        float(np.prod(confs)) if len(confs) else 0.0,
+        calibration.text_confidence(float(np.prod(confs))) if len(confs) else 0.0,
         tuple(float(c) for c in confs[: len(text)]),
         region,
         float(region_probs[region_index]),
@@ -66,21 +70,28 @@ def decode_reading(log_probs: np.ndarray, region_probs: np.ndarray) -> Reading:
 
 
 @torch.inference_mode()
-def read_batch(model: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]], plates: np.ndarray) -> list[Reading]:
+def read_batch(
+    model: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]],
+    plates: np.ndarray,
+    calibration: Calibration = NO_CALIBRATION,
+) -> list[Reading]:
     """Read (B, H, W, 3) BGR plates already rectified to the model's input size with `model` (or its compiled form)."""
     if len(plates) == 0:
         return []
     char_logits, region_logits = model(to_tensor(plates))
-    log_probs = char_logits.log_softmax(-1).numpy()
+    log_probs = (char_logits / calibration.temperature).log_softmax(-1).numpy()
     region_probs = region_logits.softmax(-1).numpy()
-    return [decode_reading(lp, rp) for lp, rp in zip(log_probs, region_probs)]
+    return [decode_reading(lp, rp, calibration) for lp, rp in zip(log_probs, region_probs)]
 
 
 class PlateReader:
     """`crop(image, corners)` a plate, then `read(plates) -> list[Reading]` a batch of crops."""
 
-    def __init__(self, model: MaskOCR, max_batch: int = 16, backend: str = "auto") -> None:
+    def __init__(
+        self, model: MaskOCR, max_batch: int = 16, backend: str = "auto", calibration: Calibration = NO_CALIBRATION
+    ) -> None:
         self.model = model.eval()
+        self.calibration = calibration
         self.forward = ShapeCache(self.model, backend)
         self.input_size = (model.cfg.height, model.cfg.width)
         self.max_batch = max_batch
@@ -89,9 +100,10 @@ class PlateReader:
     def from_weights(cls, path=None, **kwargs) -> PlateReader:
         """Load shipped (default) or given weights; see lpr_models.weights for the checks made."""
         from lpr_models.ocr.model import OcrConfig
-        from lpr_models.weights import build_model
+        from lpr_models.weights import load_model
 
-        return cls(build_model("ocr", path, lambda cfg: MaskOCR(OcrConfig(**cfg))), **kwargs)
+        model, state = load_model("ocr", path, lambda cfg: MaskOCR(OcrConfig(**cfg)))
+        return cls(model, calibration=Calibration.from_dict(state.get("calibration")), **kwargs)
 
     def crop(self, image: np.ndarray, corners: np.ndarray) -> np.ndarray:
         """Rectify the plate with `corners` (TL, TR, BR, BL) exactly as the reader was trained."""
@@ -100,5 +112,5 @@ class PlateReader:
     def read(self, plates: list[np.ndarray]) -> list[Reading]:
         out: list[Reading] = []
         for start in range(0, len(plates), self.max_batch):
-            out += read_batch(self.forward, np.stack(plates[start : start + self.max_batch]))
+            out += read_batch(self.forward, np.stack(plates[start : start + self.max_batch]), self.calibration)
         return out

@@ -1,0 +1,77 @@
+"""Calibrated confidence: the fit recovers a known miscalibration, and the calibration travels with the weights."""
+
+import numpy as np
+import torch
+
+from lpr_models.ocr.calibration import Calibration, expected_calibration_error, fit_temperature, fit_text_map
+from lpr_models.ocr.model import MaskOCR, OcrConfig
+from lpr_models.ocr.reader import PlateReader, read_batch
+from stream.voting import vote
+from train.calibrate import write_calibration
+from train.loop import save_checkpoint
+
+TINY = OcrConfig(
+    height=16,
+    width=64,
+    strip_width=4,
+    embed_dim=32,
+    encoder_layers=1,
+    heads=2,
+    decoder_layers=1,
+    max_chars=6,
+    mae_decoder_dim=16,
+)
+
+
+def test_temperature_scaling_undoes_overconfidence():
+    rng = np.random.default_rng(0)
+    true_logits = rng.normal(0, 2, (4000, 12))
+    probs = np.exp(true_logits) / np.exp(true_logits).sum(axis=1, keepdims=True)
+    targets = np.array([rng.choice(12, p=p) for p in probs])
+    assert abs(fit_temperature(true_logits * 3.0, targets) - 3.0) < 0.3  # a model 3x too sure
+    assert abs(fit_temperature(true_logits, targets) - 1.0) < 0.1
+
+
+def test_ece_tells_calibrated_from_overconfident_and_the_text_map_fixes_it():
+    rng = np.random.default_rng(1)
+    confidence = rng.uniform(0, 1, 5000)
+    right = rng.uniform(0, 1, 5000) < confidence
+    assert expected_calibration_error(confidence, right) < 0.03
+    # a reader whose product of character probabilities overstates: right with sigmoid(3 log p - 0.5)
+    product = rng.uniform(0.05, 1, 20000)
+    truth = 1 / (1 + np.exp(-(3 * np.log(product) - 0.5)))
+    right = rng.uniform(0, 1, len(product)) < truth
+    assert expected_calibration_error(product, right) > 0.1
+    scale, bias = fit_text_map(product, right)
+    assert abs(scale - 3) < 0.4 and abs(bias + 0.5) < 0.3
+    mapped = np.array([Calibration(1.0, scale, bias, fitted=True).text_confidence(c) for c in product])
+    assert expected_calibration_error(mapped, right) < 0.03
+
+
+def test_a_calibration_is_saved_with_the_weights_and_applied_when_read(tmp_path):
+    torch.manual_seed(0)
+    model = MaskOCR(TINY)
+    weights = tmp_path / "ocr.pt"
+    save_checkpoint(weights, kind="ocr", config=TINY.to_dict(), model=model.state_dict())
+    calibration = Calibration(temperature=2.0, text_scale=0.5, text_bias=1.0, fitted=True)
+    write_calibration(weights, calibration)
+    assert torch.load(weights, weights_only=True)["calibration"] == calibration.to_dict()
+    reader = PlateReader.from_weights(weights, backend="eager")
+    assert reader.calibration == calibration
+    plates = np.random.default_rng(0).integers(0, 255, (2, 16, 64, 3), dtype=np.uint8)
+    raw = read_batch(reader.model, plates)
+    tempered = read_batch(reader.model, plates, Calibration(temperature=2.0))  # the temperature alone
+    calibrated = reader.read(list(plates))
+    assert [c.text for c in calibrated] == [t.text for t in tempered]
+    for r, t, c in zip(raw, tempered, calibrated):
+        assert c.char_confidences == t.char_confidences
+        if r.text == t.text:  # a softer temperature lowers every confident character's probability
+            assert all(tc <= rc + 1e-6 for tc, rc in zip(t.char_confidences, r.char_confidences) if rc >= 0.5)
+        assert abs(c.confidence - calibration.text_confidence(t.confidence)) < 1e-9
+
+
+def test_the_vote_gives_each_character_its_own_confidence():
+    from lpr_models.ocr.reader import Reading
+
+    result = vote([Reading("AB12", 0.8, (0.99, 0.95, 0.7, 0.9)), Reading("AB12", 0.6, (0.9, 0.9, 0.6, 0.8))])
+    assert result.char_confidences == (0.99, 0.95, 0.7, 0.9) and result.confidence == 0.8

@@ -1,0 +1,183 @@
+"""Fit the reader's calibration on held-out reads and draw its reliability diagram.
+
+    python -m train.calibrate --ocr lpr_models/weights/ocr.pt --data ../shared/data --synthetic 1500 \
+        --plot docs/calibration.png --write
+
+Every validation set is split in two by plate text: the calibration is fitted on one half and
+its expected calibration error (ECE) reported on the other, before and after, per set. `--write`
+stores it in the weights file (its `calibration` entry) and updates the shipped digests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import zlib
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from lpr_models.ocr.calibration import (
+    Calibration,
+    expected_calibration_error,
+    fit_temperature,
+    fit_text_map,
+    reliability,
+)
+from lpr_models.ocr.preprocess import plate_crop, to_tensor
+from lpr_models.ocr.reader import PlateReader, decode_reading
+from train.ocr_data import IGNORE, PlateSample, encode_target, load_splits
+from train.ocr_eval import matches
+
+
+def fit_half(text: str) -> bool:
+    """Which half of a validation set a plate text belongs to: fitting (True) or reporting."""
+    return zlib.crc32(text.encode("utf-8")) % 2 == 0
+
+
+@torch.inference_mode()
+def outputs(reader: PlateReader, samples: list[PlateSample], batch: int = 128) -> tuple[np.ndarray, np.ndarray]:
+    """(character logits (N, slots, classes), region probabilities (N, regions)) for labelled-corner crops."""
+    chars, regions = [], []
+    for start in range(0, len(samples), batch):
+        chunk = samples[start : start + batch]
+        x = to_tensor(np.stack([plate_crop(s.image, s.corners, reader.model.cfg) for s in chunk]))
+        c, r = reader.model.eval()(x)
+        chars.append(c.numpy())
+        regions.append(r.softmax(-1).numpy())
+    return np.concatenate(chars), np.concatenate(regions)
+
+
+def char_rows(logits: np.ndarray, samples: list[PlateSample], max_chars: int) -> tuple[np.ndarray, np.ndarray]:
+    """(logits, target) of every labelled slot: the characters and the end slot after them."""
+    rows, targets = [], []
+    for slot_logits, sample in zip(logits, samples):
+        if len(sample.text) > max_chars:  # a label no reader of this size can match (machine-read noise)
+            continue
+        target = encode_target(sample.text, max_chars)
+        for pos in range(min(len(sample.text) + 1, max_chars)):
+            if target[pos] != IGNORE:
+                rows.append(slot_logits[pos])
+                targets.append(target[pos])
+    return np.array(rows), np.array(targets)
+
+
+def text_reads(logits, regions, samples, calibration: Calibration) -> tuple[np.ndarray, np.ndarray]:
+    """(whole-text confidence, right or not) of each plate under `calibration`."""
+    log_probs = torch.from_numpy(logits / calibration.temperature).log_softmax(-1).numpy()
+    reads = [decode_reading(lp, rp, calibration) for lp, rp in zip(log_probs, regions)]
+    return np.array([r.confidence for r in reads]), np.array([matches(r.text, s.text) for r, s in zip(reads, samples)])
+
+
+def fit(logits, regions, samples, max_chars: int) -> Calibration:
+    rows, targets = char_rows(logits, samples, max_chars)
+    temperature = fit_temperature(rows, targets)
+    products, right = text_reads(logits, regions, samples, Calibration(temperature=temperature))
+    scale, bias = fit_text_map(products, right)
+    return Calibration(temperature, scale, bias, fitted=True)
+
+
+def draw(curves: dict[str, list[tuple[float, float, int]]], path: Path, size: int = 420) -> None:
+    """Reliability diagram: accuracy against confidence per set, the diagonal is perfect calibration."""
+    margin, canvas = 50, np.full((size + 2 * 50, size + 2 * 50 + 200, 3), 255, np.uint8)
+    to_px = lambda c, a: (int(margin + c * size), int(margin + (1 - a) * size))  # noqa: E731
+    cv2.rectangle(canvas, to_px(0, 1), to_px(1, 0), (0, 0, 0), 1)
+    cv2.line(canvas, to_px(0, 0), to_px(1, 1), (160, 160, 160), 1)
+    for tick in np.linspace(0, 1, 6):
+        cv2.putText(canvas, f"{tick:.1f}", (to_px(tick, 0)[0] - 10, margin + size + 18), 0, 0.4, (0, 0, 0), 1)
+        cv2.putText(canvas, f"{tick:.1f}", (margin - 32, to_px(0, tick)[1] + 4), 0, 0.4, (0, 0, 0), 1)
+    cv2.putText(canvas, "confidence", (margin + size // 2 - 40, margin + size + 38), 0, 0.5, (0, 0, 0), 1)
+    cv2.putText(canvas, "right", (5, margin - 12), 0, 0.5, (0, 0, 0), 1)
+    palette = [(200, 80, 0), (0, 140, 0), (0, 0, 200), (160, 0, 160), (0, 160, 200), (90, 90, 90), (200, 160, 0)]
+    for i, (name, points) in enumerate(curves.items()):
+        colour = palette[i % len(palette)]
+        pts = [to_px(c, a) for c, a, _ in points]
+        for a, b in zip(pts, pts[1:]):
+            cv2.line(canvas, a, b, colour, 2)
+        for p in pts:
+            cv2.circle(canvas, p, 3, colour, -1)
+        cv2.putText(canvas, name, (margin + size + 15, margin + 20 + 22 * i), 0, 0.5, colour, 1)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), canvas)
+
+
+def write_calibration(weights: Path, calibration: Calibration) -> None:
+    """Store the calibration in the weights file (and its shipped digest, where it is a shipped file)."""
+    from lpr_models.weights import DIGESTS_FILE, sha256
+    from train.loop import load_checkpoint, save_checkpoint
+
+    state = load_checkpoint(weights)
+    state["calibration"] = calibration.to_dict()
+    save_checkpoint(weights, **state)
+    if weights.resolve().parent == DIGESTS_FILE.parent.resolve():
+        digests = json.loads(DIGESTS_FILE.read_text()) if DIGESTS_FILE.is_file() else {}
+        digests[weights.name] = sha256(weights)
+        DIGESTS_FILE.write_text(json.dumps(digests, indent=1, sort_keys=True) + "\n")
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--ocr", type=Path, default=Path("lpr_models/weights/ocr.pt"))
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--synthetic", type=int, default=0, help="also rendered plates in validation photos")
+    parser.add_argument("--art", type=Path, default=Path("../shared/plate_art"))
+    parser.add_argument("--limit", type=int)
+    parser.add_argument("--plot", type=Path, help="write the reliability diagram (PNG) here")
+    parser.add_argument("--json", type=Path, help="write the figures here")
+    parser.add_argument("--write", action="store_true", help="store the fitted calibration in the --ocr weights file")
+    args = parser.parse_args(argv)
+
+    reader = PlateReader.from_weights(args.ocr)
+    _, val = load_splits(args.data, args.limit)
+    if args.synthetic:
+        from train.synth.plates import scene_plates, synthetic_samples
+
+        scenes = scene_plates(args.data / "ccpd" / "images", args.limit, "val")
+        val["synthetic"] = synthetic_samples(args.synthetic, scenes, args.art, seed=3)
+    sets = {name: samples for name, samples in val.items() if samples}
+    out = {name: outputs(reader, samples) for name, samples in sets.items()}
+    halves = {name: np.array([fit_half(s.text) for s in samples]) for name, samples in sets.items()}
+
+    def pick(name: str, half: bool):
+        mask = halves[name] == half
+        return out[name][0][mask], out[name][1][mask], [s for s, m in zip(sets[name], mask) if m]
+
+    parts = [pick(name, True) for name in sets]
+    max_chars = reader.model.cfg.max_chars
+    calibration = fit(
+        *(np.concatenate([p[i] for p in parts]) for i in (0, 1)), [s for p in parts for s in p[2]], max_chars
+    )
+    report: dict = {"calibration": calibration.to_dict(), "sets": {}}
+    curves = {}
+    for name in sets:
+        logits, regions, samples = pick(name, False)
+        before = text_reads(logits, regions, samples, Calibration())
+        after = text_reads(logits, regions, samples, calibration)
+        rows, targets = char_rows(logits, samples, max_chars)
+        char_before = torch.from_numpy(rows).softmax(-1).numpy()
+        char_after = torch.from_numpy(rows / calibration.temperature).softmax(-1).numpy()
+        pick_conf = lambda p: p.max(axis=1)  # noqa: E731
+        pick_right = lambda p: p.argmax(axis=1) == targets  # noqa: E731
+        report["sets"][name] = {
+            "plates": len(samples),
+            "text_ece_before": expected_calibration_error(*before),
+            "text_ece": expected_calibration_error(*after),
+            "char_ece_before": expected_calibration_error(pick_conf(char_before), pick_right(char_before)),
+            "char_ece": expected_calibration_error(pick_conf(char_after), pick_right(char_after)),
+            "exact": float(after[1].mean()),
+        }
+        curves[name] = reliability(*after)
+    print(json.dumps(report, indent=1))
+    if args.plot:
+        draw(curves, args.plot)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    if args.write:
+        write_calibration(args.ocr, calibration)
+    return report
+
+
+if __name__ == "__main__":
+    main()
