@@ -158,14 +158,14 @@ def main(argv: list[str] | None = None) -> dict:
         rows, targets = char_rows(logits, samples, max_chars)
         char_before = torch.from_numpy(rows).softmax(-1).numpy()
         char_after = torch.from_numpy(rows / calibration.temperature).softmax(-1).numpy()
-        pick_conf = lambda p: p.max(axis=1)  # noqa: E731
-        pick_right = lambda p: p.argmax(axis=1) == targets  # noqa: E731
         report["sets"][name] = {
             "plates": len(samples),
             "text_ece_before": expected_calibration_error(*before),
             "text_ece": expected_calibration_error(*after),
-            "char_ece_before": expected_calibration_error(pick_conf(char_before), pick_right(char_before)),
-            "char_ece": expected_calibration_error(pick_conf(char_after), pick_right(char_after)),
+            "char_ece_before": expected_calibration_error(
+                char_before.max(axis=1), char_before.argmax(axis=1) == targets
+            ),
+            "char_ece": expected_calibration_error(char_after.max(axis=1), char_after.argmax(axis=1) == targets),
             "exact": float(after[1].mean()),
         }
         curves[name] = reliability(*after)

@@ -114,7 +114,11 @@ Prepare = Callable[[LabelledPhoto, np.random.Generator], LabelledPhoto]
 
 
 def compose(
-    photos: list[LabelledPhoto], rng: np.random.Generator, long_side: int = 640, prepare: Prepare | None = None
+    photos: list[LabelledPhoto],
+    rng: np.random.Generator,
+    long_side: int = 640,
+    prepare: Prepare | None = None,
+    weights: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A random frame tiled with photos, each passed through `prepare` first: (image, box points (G, 4, 2), corners (G, 4, 2))."""
     aspect = rng.choice([16 / 9, 4 / 3, 1.0, 3 / 4, 9 / 16]) if rng.random() < 0.7 else 720 / 1160
@@ -126,7 +130,7 @@ def compose(
     corners: list = []
     for row in range(grid):
         for col in range(grid):
-            photo = photos[rng.integers(len(photos))]
+            photo = photos[rng.choice(len(photos), p=weights) if weights is not None else rng.integers(len(photos))]
             if prepare is not None:
                 photo = prepare(photo, rng)
             ph, pw = photo.image.shape[:2]
@@ -196,14 +200,17 @@ class DetectionDataset(RandomSamples):
         strength: float = 1.0,
         seed: int = 0,
         prepare: Prepare | None = None,
+        weights: np.ndarray | None = None,
     ) -> None:
+        """`weights`: how often each photo is drawn (None: evenly)."""
         super().__init__(length, strength, seed)
         self.photos, self.size, self.prepare = photos, size, prepare
+        self.weights = None if weights is None else np.asarray(weights, float) / np.sum(weights)
 
     def sample(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(letterboxed image, box points, corners) in network-input pixels."""
         rng = self.rng
-        image, boxes, corners = compose(self.photos, rng, prepare=self.prepare)
+        image, boxes, corners = compose(self.photos, rng, prepare=self.prepare, weights=self.weights)
         if rng.random() < 0.5:
             image, boxes, corners = hflip(image, boxes, corners)
         if rng.random() < 0.3 * self.strength:

@@ -9,6 +9,7 @@ import argparse
 import json
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from lpr_models.detector.detector import PlateDetector
@@ -49,6 +50,7 @@ def main(argv: list[str] | None = None) -> None:
         help="share of plates replaced by rendered plates of every type (train.synth; needs --art)",
     )
     parser.add_argument("--art", type=Path, default=Path("../shared/plate_art"), help="plate art for --swap-share")
+    parser.add_argument("--scene-share", type=float, default=0.2, help="share of tiles drawn from the --scenes photos")
     parser.add_argument(
         "--scenes",
         type=Path,
@@ -69,12 +71,20 @@ def main(argv: list[str] | None = None) -> None:
     train_paths, val_paths = split_ccpd(args.data, args.limit)
     photos = load_photos(train_paths)
     data = [p.name for p in train_paths]
+    scenes = []
     for labels in args.scenes:
-        scenes = load_box_scenes(labels)
-        photos += scenes
-        data += [f"{labels.parent.name}: {len(scenes)} photos"]
+        loaded = load_box_scenes(labels)
+        scenes += loaded
+        data += [f"{labels.parent.name}: {len(loaded)} photos"]
+    weights = None
+    if scenes:  # the scenes from elsewhere make `--scene-share` of the tiles, however many there are
+        weights = np.array(
+            [(1 - args.scene_share) / len(photos)] * len(photos) + [args.scene_share / len(scenes)] * len(scenes)
+        )
     prepare = PlateSwap(args.art, args.swap_share) if args.swap_share > 0 else None
-    dataset = DetectionDataset(photos, args.size, args.samples_per_epoch, args.strength, prepare=prepare)
+    dataset = DetectionDataset(
+        photos + scenes, args.size, args.samples_per_epoch, args.strength, prepare=prepare, weights=weights
+    )
     val_paths = val_paths[: args.val_images]
     priors = make_priors(args.size, args.size, STRIDES)
 
