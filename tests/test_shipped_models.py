@@ -98,3 +98,84 @@ def test_sample_clip_yields_one_event_per_plate_at_a_zeromq_subscriber(models, e
     for plate, (start, end) in zip(truth["plates"], truth["ranges"]):
         event = next(e for e in events if e["text"] == plate)
         assert start - 0.1 <= event["first_seen"]["pts"] <= start + 0.5 and event["last_seen"]["pts"] <= end + 0.1
+
+
+@pytest.fixture(scope="module")
+def held_out(data_root):
+    """The reader's validation plates of every data set (split by plate text), by set name."""
+    from train.ocr_data import load_splits
+
+    return load_splits(data_root)[1]
+
+
+def _reads(reader, samples):
+    from lpr_models.ocr.preprocess import plate_crop
+
+    plates = [plate_crop(s.image, s.corners, reader.model.cfg) for s in samples]
+    return reader.read(plates)
+
+
+def test_reader_reads_real_two_row_vietnamese_plates(models, held_out):
+    from train.ocr_eval import matches
+
+    two_rows = [s for s in held_out["vn_vn"] if s.rows == 2][:60]
+    readings = _reads(models[1], two_rows)
+    right = sum(matches(r.text, s.text) for r, s in zip(readings, two_rows))
+    assert len(two_rows) >= 40 and right >= TWO_ROW_MIN * len(two_rows), f"{right}/{len(two_rows)}"
+
+
+def test_reader_reads_rendered_green_and_two_row_chinese_plates_in_real_photos(models, data_root):
+    from train.synth.plates import scene_plates, synthetic_samples
+
+    scenes = scene_plates(data_root / "ccpd" / "images", limit=400, split="val")
+    for style in ("cn_green_car", "cn_green_truck", "cn_yellow_2row"):
+        samples = synthetic_samples(40, scenes, data_root.parent / "plate_art", seed=5, styles=(style,))
+        readings = _reads(models[1], samples)
+        right = sum(r.text == s.text for r, s in zip(readings, samples))
+        assert right >= RENDERED_MIN * 40, f"{style}: {right}/40"
+        assert sum(r.region == "cn" for r in readings) >= 0.9 * 40, style
+
+
+def test_every_region_is_named_and_no_province_is_invented_outside_china(models, held_out):
+    from train.ocr_eval import invents_province
+
+    for name, region in (("ccpd", "cn"), ("br", "br"), ("us", "us"), ("vn_vn", "vn"), ("uc3m", "eu")):
+        samples = held_out[name][:80]
+        readings = _reads(models[1], samples)
+        named = sum(r.region == region for r in readings) / len(readings)
+        assert named >= REGION_MIN, f"{name}: region {region} named for {named:.0%}"
+        if region != "cn":
+            assert not any(invents_province(r.text, region) for r in readings), name
+
+
+def test_eval_writes_one_prediction_per_plate(tmp_path, data_root):
+    import subprocess
+    import sys
+
+    out = tmp_path / "predictions.jsonl"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "stream.cli",
+            "eval",
+            "ccpd",
+            str(data_root / "ccpd" / "images"),
+            "--split",
+            "val",
+            "--limit",
+            "3",
+            "--predictions",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == 3 and all(
+        {"expected", "read", "confidence", "char_confidences", "correct"} <= r.keys() for r in rows
+    )
+    assert all(r["correct"] == (r["read"] == r["expected"]) for r in rows)

@@ -3,8 +3,9 @@ transformer decoder whose learned character-slot queries read every character in
 
 The patches are vertical strips cut in `rows` rows (2 by default): a strip spanning the plate's
 full height mixes the two rows of a two-row plate into one token, which no decoder can
-separate again; half-height strips keep them apart at the same token count and cost. One more
-decoder query reads which plate family (region) the plate belongs to.
+separate again; half-height strips keep them apart. 2 rows of 16 strips of 12 px make 32 tokens
+of 864 values (24 of 1152 before), which cost 1.06x the time with ONNX Runtime. One more decoder
+query reads which plate family (region) the plate belongs to.
 """
 
 from __future__ import annotations
