@@ -27,7 +27,7 @@ class VideoAnnotator:
     """Frame callback of the pipeline that writes every frame with its plates drawn on it."""
 
     def __init__(self, path: str | Path, fps: float = 25.0) -> None:
-        self.writer = VideoWriter(path, fps)
+        self.writer = VideoWriter(path, fps, fragmented=True)  # playable after a kill
 
     def __call__(self, frame: Frame, tracks: list[tuple[int, Detection, str]]) -> None:
         self.writer.write(draw(frame.image, tracks))
