@@ -22,7 +22,7 @@ from lpr_models.detector.refiner import RefinerConfig, canvas_size, warp_to_canv
 from lpr_models.geometry import plate_axes, transform_points
 from train.augment import photometric
 from train.ccpd import parse_ccpd_name
-from train.det_data import hflip
+from train.det_data import LabelledPhoto, PlateSwap, hflip
 from train.loop import RandomSamples
 
 # Standard deviations of the simulated detector error, as shares of the plate's width (x) and height (y).
@@ -85,14 +85,24 @@ class RefinerDataset(RandomSamples):
     """Random plates seen through perturbed quads: (canvas, true corners as fractions of the canvas)."""
 
     def __init__(
-        self, patches: list[PlatePatch], cfg: RefinerConfig, length: int, strength: float = 1.0, seed: int = 0
+        self,
+        patches: list[PlatePatch],
+        cfg: RefinerConfig,
+        length: int,
+        strength: float = 1.0,
+        seed: int = 0,
+        swap: PlateSwap | None = None,
     ) -> None:
+        """`swap`: replaces a share of the plates by rendered plates of every type (yellow, green, two-row, EU...)."""
         super().__init__(length, strength, seed)
-        self.patches, self.cfg = patches, cfg
+        self.patches, self.cfg, self.swap = patches, cfg, swap
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         rng = self.rng
         patch = self.patches[rng.integers(len(self.patches))]
+        if self.swap is not None:
+            photo = self.swap(LabelledPhoto(patch.image, patch.corners[None], patch.corners[None]), rng)
+            patch = PlatePatch(photo.image, photo.corners[0].astype(np.float32))
         if rng.random() < 0.5:
             patch = mirror(patch)
         if rng.random() < 0.25 * self.strength:

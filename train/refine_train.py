@@ -13,9 +13,9 @@ import torch
 
 from lpr_models.detector.detector import PlateDetector
 from lpr_models.detector.refiner import CornerRefiner, CornerRefinerNet, RefinerConfig
-from train.det_data import split_ccpd
+from train.det_data import PlateSwap, split_ccpd
 from train.det_eval import evaluate_detector
-from train.loop import run_epochs
+from train.loop import load_trained, run_epochs
 from train.provenance import provenance
 from train.refine_data import RefinerDataset, load_patches
 
@@ -39,14 +39,26 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--limit", type=int, help="read at most this many photos (for quick tests)")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--resume", action="store_true")
+    parser.add_argument(
+        "--swap-share",
+        type=float,
+        default=0.0,
+        help="share of plates replaced by rendered plates of every type (train.synth; needs --art)",
+    )
+    parser.add_argument("--art", type=Path, default=Path("../shared/plate_art"), help="plate art for --swap-share")
+    parser.add_argument("--init", type=Path, help="start from these refiner weights (fine-tuning)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
 
-    cfg = RefinerConfig(channels=args.channels)
-    model = CornerRefinerNet(cfg)
+    if args.init:
+        model = load_trained(args.init, lambda config: CornerRefinerNet(RefinerConfig(**config)))
+    else:
+        model = CornerRefinerNet(RefinerConfig(channels=args.channels))
+    cfg = model.cfg
     train_paths, val_paths = split_ccpd(args.data, args.limit)
-    dataset = RefinerDataset(load_patches(train_paths), cfg, args.samples_per_epoch, args.strength)
+    swap = PlateSwap(args.art, args.swap_share) if args.swap_share > 0 else None
+    dataset = RefinerDataset(load_patches(train_paths), cfg, args.samples_per_epoch, args.strength, swap=swap)
     val_paths = val_paths[: args.val_images]
     detector = PlateDetector.from_weights(args.detector, refine=False, backend="eager")
     scale = torch.tensor([cfg.width, cfg.height], dtype=torch.float32)
