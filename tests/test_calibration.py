@@ -4,23 +4,12 @@ import numpy as np
 import torch
 
 from lpr_models.ocr.calibration import Calibration, expected_calibration_error, fit_temperature, fit_text_map
-from lpr_models.ocr.model import MaskOCR, OcrConfig
+from lpr_models.ocr.model import MaskOCR
 from lpr_models.ocr.reader import PlateReader, read_batch
 from stream.voting import vote
+from tests.test_ocr_model import TINY
 from train.calibrate import write_calibration
 from train.loop import save_checkpoint
-
-TINY = OcrConfig(
-    height=16,
-    width=64,
-    strip_width=4,
-    embed_dim=32,
-    encoder_layers=1,
-    heads=2,
-    decoder_layers=1,
-    max_chars=6,
-    mae_decoder_dim=16,
-)
 
 
 def test_temperature_scaling_undoes_overconfidence():

@@ -12,9 +12,9 @@ import zmq
 from tests.conftest import ROOT, free_port, moving_plates_frames, write_video
 
 
-def test_a_killed_camera_worker_is_restarted_and_the_other_camera_is_unaffected(tmp_path):
+def two_cameras(tmp_path, port: int):
+    """A config of two cameras replaying a 19 s clip in real time, publishing on `port`."""
     video = write_video(tmp_path / "long.mp4", moving_plates_frames(60) * 8)  # 19 s at 25 fps
-    port = free_port()
     config = tmp_path / "two.toml"
     config.write_text(f"""
 [detector]
@@ -30,6 +30,12 @@ id = "b"
 source = "{video}"
 realtime = true
 """)
+    return config
+
+
+def test_a_killed_camera_worker_is_restarted_and_the_other_camera_is_unaffected(tmp_path):
+    port = free_port()
+    config = two_cameras(tmp_path, port)
     sub = zmq.Context.instance().socket(zmq.SUB)
     sub.connect(f"tcp://127.0.0.1:{port}")
     sub.setsockopt(zmq.SUBSCRIBE, b"health")
@@ -82,22 +88,8 @@ def _alive(pid: int) -> bool:
 
 
 def test_kill_9_of_the_supervisor_takes_its_workers_with_it_and_a_clean_exit_leaves_no_socket(tmp_path):
-    video = write_video(tmp_path / "long.mp4", moving_plates_frames(60) * 8)
-    config = tmp_path / "two.toml"
-    config.write_text(f"""
-[detector]
-threads = 1
-[publish]
-endpoint = "tcp://127.0.0.1:{free_port()}"
-[[camera]]
-id = "a"
-source = "{video}"
-realtime = true
-[[camera]]
-id = "b"
-source = "{video}"
-realtime = true
-""")
+    config = two_cameras(tmp_path, free_port())
+    video = tmp_path / "long.mp4"
     env = {**os.environ, "TMPDIR": str(tmp_path)}
     process = subprocess.Popen(
         [sys.executable, "-m", "stream.cli", "run", "--config", str(config)],
