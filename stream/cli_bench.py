@@ -212,7 +212,7 @@ def _timed_run(clip: Path, models: tuple, endpoint: str) -> dict:
     usage_before = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()
 
-    def send(kind: str, camera_id: str, payload: dict, jpeg: bytes) -> None:
+    def send(kind: str, camera_id: str, payload: dict, jpeg: bytes, *snapshot: bytes) -> None:
         publisher.send(kind, camera_id, payload, jpeg)
 
     result = run_camera(Config(cameras=(camera,)), camera, send, threading.Event(), models=models)

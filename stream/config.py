@@ -78,6 +78,9 @@ class CameraSection:
     time_pattern: str = ""  # files: strptime pattern of the time in the file name, e.g. "cam3_%Y%m%d_%H%M%S"
     time_zone: str = "UTC"  # the zone of times given without an offset (IANA name)
     give_up_after_s: float = 0.0  # live sources: stop after this long without frames (0: retry forever)
+    snapshot: bool = False  # a JPEG of the whole frame at the best crop's moment with each event
+    snapshot_width: int = 640  # its width in pixels (the height keeps the frame's aspect)
+    snapshot_annotate: bool = True  # draw the plate's box and text on it
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,7 @@ RANGES: dict[str, tuple[float, float, str]] = {
     "camera.read_timeout_s": (0.01, 3_600, "0 or less would retry in a busy loop"),
     "camera.backoff_max_s": (0.01, 86_400, "0 or less would reconnect in a busy loop"),
     "camera.give_up_after_s": (0, 31_536_000, "0 means never"),
+    "camera.snapshot_width": (32, 7680, ""),
 }
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".mov", ".avi")
 

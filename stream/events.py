@@ -64,6 +64,8 @@ def validate_event(event: Any) -> dict:
             raise ValueError(f"event lacks {key!r}")
         if event[key] is not None and not isinstance(event[key], bool):
             raise ValueError(f"event key {key!r} should be true, false or null, got {type(event[key]).__name__}")
+    if "snapshot" in event and not isinstance(event["snapshot"], str):  # present only where snapshots are on
+        raise ValueError("event key 'snapshot' should be the snapshot's file name")
     if event["schema_version"] != SCHEMA_VERSION:
         raise ValueError(f"unsupported schema_version {event['schema_version']}")
     return event

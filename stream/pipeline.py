@@ -17,6 +17,7 @@ from lpr_models.ocr.reader import Reading
 from stream.direction import CountingLine, crossings, motion_direction
 from stream.events import SCHEMA_VERSION, utc_iso
 from stream.frames import Frame
+from stream.snapshot import SnapshotOptions, snapshot_jpeg, snapshot_name
 from stream.track_state import TrackState
 from stream.tracking import PlateTracker
 from stream.voting import Vote
@@ -53,7 +54,12 @@ class PipelineStats:
     stage_ms: dict[str, deque] = field(default_factory=lambda: defaultdict(lambda: deque(maxlen=10_000)))  # recent laps
 
 
-EventCallback = Callable[[dict, bytes], None]
+class EventCallback(Protocol):
+    """Receives each event, its plate crop (JPEG) and, when snapshots are on, the vehicle's snapshot (JPEG)."""
+
+    def __call__(self, event: dict, jpeg: bytes, /, *snapshot: bytes) -> None: ...
+
+
 FrameCallback = Callable[[Frame, list[tuple[int, Detection, str]]], None]
 
 
@@ -69,6 +75,7 @@ class CameraPipeline:
         on_frame: FrameCallback | None = None,
         still_images: bool = False,
         lines: tuple[CountingLine, ...] = (),
+        snapshot: SnapshotOptions | None = None,
     ) -> None:
         """`still_images`: every frame is an unrelated photo, so each plate is its own one-frame track;
         `lines`: counting lines whose crossings each event reports."""
@@ -78,6 +85,7 @@ class CameraPipeline:
         self.on_frame = on_frame
         self.still_images = still_images
         self.lines = lines
+        self.snapshot = snapshot
         if still_images:
             self.options = replace(self.options, min_frames=1)
         self.tracks: dict[int, TrackState] = {}
@@ -103,7 +111,9 @@ class CameraPipeline:
         for track_id, detection, plate in update.seen:
             state = self.tracks.get(track_id)
             if state is None:
-                state = self.tracks[track_id] = TrackState(track_id, frame, frame, self.options.best_crops)
+                state = self.tracks[track_id] = TrackState(
+                    track_id, frame, frame, self.options.best_crops, keep_frame=self.snapshot is not None
+                )
             state.observe(frame, detection, plate)
         self._read_pending()
         timer.lap("ocr")
@@ -184,7 +194,12 @@ class CameraPipeline:
         }
         ok, jpeg = cv2.imencode(".jpg", best.plate, [cv2.IMWRITE_JPEG_QUALITY, 90])
         self.stats.events += 1
-        self.emit(event, jpeg.tobytes() if ok else b"")
+        if self.snapshot is not None and state.best_frame is not None:
+            event["snapshot"] = snapshot_name(event)
+            picture = snapshot_jpeg(state.best_frame, best.detection, result.text, self.snapshot)
+            self.emit(event, jpeg.tobytes() if ok else b"", picture)
+        else:
+            self.emit(event, jpeg.tobytes() if ok else b"")
 
 
 def _time_of(frame: Frame) -> float:

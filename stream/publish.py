@@ -27,7 +27,8 @@ DEFAULT_ENDPOINT = "tcp://127.0.0.1:5556"
 
 
 class ZmqPublisher:
-    """Multipart messages `[topic, json, jpeg]`; topics `plate.<camera>/` and `health.<camera>/`."""
+    """Multipart messages `[topic, json, jpeg]` (+ a snapshot JPEG where enabled); topics `plate.<camera>/` and
+    `health.<camera>/`."""
 
     def __init__(
         self,
@@ -58,11 +59,12 @@ class ZmqPublisher:
             self.socket.close(0)
             raise ValueError(f"cannot {'connect to' if connect else 'bind'} {endpoint}: {err}") from None
 
-    def send(self, kind: str, camera_id: str, payload: dict, jpeg: bytes = b"") -> bool:
+    def send(self, kind: str, camera_id: str, payload: dict, jpeg: bytes = b"", snapshot: bytes = b"") -> bool:
         """Send without blocking. A PUB drops per subscriber on its own; zmq.Again is kept as a counted drop for safety."""
         with self._lock:
             try:
-                self.socket.send_multipart([topic(kind, camera_id), encode_event(payload), jpeg], flags=zmq.NOBLOCK)
+                frames = [topic(kind, camera_id), encode_event(payload), jpeg] + ([snapshot] if snapshot else [])
+                self.socket.send_multipart(frames, flags=zmq.NOBLOCK)
                 self.sent += 1
                 return True
             except zmq.Again:

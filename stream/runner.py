@@ -17,8 +17,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -31,11 +31,18 @@ from stream.config import CameraSection, Config
 from stream.events import decode_event, encode_event
 from stream.pipeline import CameraPipeline, PipelineStats
 from stream.publish import JsonlSink, ZmqPublisher
+from stream.snapshot import SnapshotOptions, snapshot_name
 from stream.sources import FrameGrabber, GrabberOptions, SourceStats
 from stream.tracking import PlateTracker
 
 log = logging.getLogger(__name__)
-Send = Callable[[str, str, dict, bytes], None]  # (kind, camera id, payload, jpeg)
+
+
+class Send(Protocol):
+    """(kind, camera id, payload, plate crop JPEG[, vehicle snapshot JPEG])."""
+
+    def __call__(self, kind: str, camera_id: str, payload: dict, jpeg: bytes, /, *snapshot: bytes) -> None: ...
+
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 
@@ -131,12 +138,13 @@ def run_camera(
         camera.id,
         detector,
         reader,
-        lambda event, jpeg: send("plate", camera.id, event, jpeg),
+        lambda event, jpeg, *snapshot: send("plate", camera.id, event, jpeg, *snapshot),
         tracker,
         cfg.events,
         on_frame=annotator,
         still_images=grabber.spec.kind in ("image", "folder"),
         lines=camera.line,
+        snapshot=SnapshotOptions(camera.snapshot_width, camera.snapshot_annotate) if camera.snapshot else None,
     )
     finished = threading.Event()
 
@@ -175,9 +183,14 @@ class Sinks:
         )
         self.jsonl = JsonlSink(cfg.publish.jsonl) if cfg.publish.jsonl else None
 
-    def send(self, kind: str, camera_id: str, payload: dict, jpeg: bytes) -> None:
-        self.publisher.send(kind, camera_id, payload, jpeg)
+    def send(self, kind: str, camera_id: str, payload: dict, jpeg: bytes, *snapshot: bytes) -> None:
+        picture = b"".join(snapshot)
+        self.publisher.send(kind, camera_id, payload, jpeg, picture)
         if self.jsonl and kind == "plate":
+            if picture:  # beside the JSONL, named in the event, written before the line that names it
+                folder = self.jsonl.path.parent / "snapshots"
+                folder.mkdir(parents=True, exist_ok=True)
+                (folder / snapshot_name(payload)).write_bytes(picture)
             self.jsonl.write(payload)
 
     def close(self) -> None:
@@ -252,8 +265,8 @@ def _worker(cfg: Config, camera: CameraSection, endpoint: str, parent_pid: int) 
     socket.setsockopt(zmq.LINGER, 2000)
     socket.connect(endpoint)
 
-    def send(kind: str, cam: str, payload: dict, jpeg: bytes) -> None:
-        socket.send_multipart([kind.encode(), cam.encode(), encode_event(payload), jpeg])
+    def send(kind: str, cam: str, payload: dict, jpeg: bytes, *snapshot: bytes) -> None:
+        socket.send_multipart([kind.encode(), cam.encode(), encode_event(payload), jpeg, b"".join(snapshot)])
 
     try:
         code = run_camera(cfg, camera, send, stop).exit_code
@@ -333,7 +346,7 @@ class Supervisor:
 
     def _forward(self, pull: zmq.Socket, timeout_ms: int) -> None:
         while pull.poll(timeout_ms):
-            kind, cam, payload, jpeg = pull.recv_multipart()
+            kind, cam, payload, jpeg, snapshot = pull.recv_multipart()
             message = decode_event(payload) if kind == b"plate" else json.loads(payload)
-            self.sinks.send(kind.decode(), cam.decode(), message, jpeg)
+            self.sinks.send(kind.decode(), cam.decode(), message, jpeg, snapshot)
             timeout_ms = 0

@@ -92,9 +92,10 @@ def subscribe(
             frames = socket.recv_multipart()
             deadline = None if timeout_s is None else time.monotonic() + timeout_s
             try:
-                if len(frames) != 3:
-                    raise ValueError(f"{len(frames)} frames, not 3")
-                message_topic, payload, jpeg = frames
+                if len(frames) not in (3, 4):
+                    raise ValueError(f"{len(frames)} frames, not 3 or 4")
+                message_topic, payload, jpeg = frames[:3]
+                snapshot = frames[3] if len(frames) == 4 else b""
                 event = json.loads(payload)
                 if not isinstance(event, dict):
                     raise ValueError("not a JSON object")
@@ -112,6 +113,8 @@ def subscribe(
             plates += 1
             if save_crops and jpeg:
                 (save_crops / crop_name(event)).write_bytes(jpeg)
+            if save_crops and snapshot:
+                (save_crops / crop_name(event).replace(".jpg", "-snapshot.jpg")).write_bytes(snapshot)
             out.write(json.dumps(event, ensure_ascii=False) + "\n")
             out.flush()
     except KeyboardInterrupt:

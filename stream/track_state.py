@@ -47,6 +47,8 @@ class TrackState:
     published: bool = False
     first_box: np.ndarray | None = None  # where the plate was first and last seen, for its direction
     last_box: np.ndarray | None = None
+    keep_frame: bool = False  # keep the frame of the best crop (for a snapshot of the vehicle)
+    best_frame: np.ndarray | None = None
 
     def observe(self, frame: Frame, detection: Detection, plate: np.ndarray) -> None:
         self.last = frame
@@ -55,6 +57,8 @@ class TrackState:
             self.first_box = detection.box
         self.last_box = detection.box
         crop = Crop(plate, crop_quality(plate, detection), detection, frame.index)
+        if self.keep_frame and (not self.crops or crop.quality > self.best_crop().quality):
+            self.best_frame = frame.image
         if len(self.crops) < self.max_crops:
             self.crops.append(crop)
         else:

@@ -27,6 +27,7 @@ EVENT = {
     "readable": True,
     "direction": "left",
     "crossed": [{"line": "barrier", "direction": "in"}],
+    "time_source": "metadata",
 }
 
 

@@ -2,6 +2,8 @@ import json
 import threading
 import time
 
+import cv2
+import numpy as np
 import pytest
 import zmq
 
@@ -196,3 +198,48 @@ def test_events_say_where_the_plate_went_and_which_line_it_crossed(plates_video)
     # looking down the line, the red plate goes from the right-hand side to the left: out
     assert by_text["RED111"]["crossed"] == [{"line": "x120", "direction": "out"}]
     assert by_text["BLU333"]["crossed"] == []  # it stops before x = 120
+
+
+def test_a_snapshot_of_the_vehicle_comes_only_when_enabled(plates_video, endpoint, tmp_path):
+    from stream.snapshot import SnapshotOptions
+
+    with_snapshots, without = [], []
+    for options, out in ((SnapshotOptions(width=160), with_snapshots), (None, without)):
+        pipeline = CameraPipeline(
+            "cam",
+            ColourPlateDetector(),
+            ColourPlateReader(),
+            lambda e, j, *s, out=out: out.append((e, j, s)),
+            snapshot=options,
+        )
+        pipeline.run(FrameGrabber(str(plates_video), "cam"))
+    assert len(with_snapshots) == len(without) == 2
+    assert all(s == () and "snapshot" not in e for e, _, s in without)
+    for event, _, (picture,) in with_snapshots:
+        image = cv2.imdecode(np.frombuffer(picture, np.uint8), cv2.IMREAD_COLOR)
+        assert image.shape[:2] == (120, 160)  # the 320x240 frame at width 160
+        assert event["snapshot"] == f"cam-{event['track_id']}-{event['first_seen']['frame']}.jpg"
+
+    # through the sinks: a fourth message frame and a file beside the JSONL
+    cfg = Config(
+        cameras=(CameraSection(id="gate", source=str(plates_video), snapshot=True, snapshot_width=160),),
+        publish=PublishSection(endpoint=endpoint, jsonl=str(tmp_path / "events.jsonl")),
+    )
+    sub = zmq.Context.instance().socket(zmq.SUB)
+    sub.connect(endpoint)
+    sub.setsockopt(zmq.SUBSCRIBE, b"plate.")
+    sinks = Sinks(cfg)
+    time.sleep(0.3)
+    try:
+        run_camera(
+            cfg, cfg.cameras[0], sinks.send, threading.Event(), models=(ColourPlateDetector(), ColourPlateReader())
+        )
+        messages = []
+        while sub.poll(1000):
+            messages.append(sub.recv_multipart())
+    finally:
+        sinks.close()
+        sub.close(0)
+    assert len(messages) == 2 and all(len(m) == 4 and m[3][:2] == b"\xff\xd8" for m in messages)
+    names = [json.loads(line)["snapshot"] for line in (tmp_path / "events.jsonl").read_text().splitlines()]
+    assert all((tmp_path / "snapshots" / name).read_bytes()[:2] == b"\xff\xd8" for name in names)
