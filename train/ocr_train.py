@@ -20,6 +20,27 @@ from train.ocr_eval import evaluate_reader
 from train.provenance import provenance
 
 
+def transfer_weights(model: torch.nn.Module, source: dict) -> str:
+    """Copy the tensors of `source` that fit `model` by name and shape (the character queries by their first
+    slots); say what was copied and what was left as it was."""
+    own = model.state_dict()
+    copied, skipped = [], []
+    for name, value in source.items():
+        target = own.get(name)
+        if target is None:
+            skipped.append(name)
+        elif target.shape == value.shape:
+            own[name] = value.float()
+            copied.append(name)
+        elif name == "queries" and target.shape[1] > value.shape[1]:  # one more query (the region's) at the end
+            own[name][:, : value.shape[1]] = value.float()
+            copied.append(name)
+        else:
+            skipped.append(name)
+    model.load_state_dict(own)
+    return f"transferred {len(copied)} tensors; kept {len(skipped)} as they were: {', '.join(skipped) or 'none'}"
+
+
 def build_config(args: argparse.Namespace) -> OcrConfig:
     overrides = {f.name: getattr(args, f.name) for f in fields(OcrConfig) if getattr(args, f.name, None) is not None}
     return OcrConfig(**overrides)
@@ -50,6 +71,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--init", type=Path, help="checkpoint whose encoder starts recognition (MAE pre-training)")
     parser.add_argument("--finetune", type=Path, help="start from this whole trained reader (its config is kept)")
+    parser.add_argument(
+        "--transfer",
+        type=Path,
+        help="then copy in every tensor of this reader checkpoint whose name and shape fit (a reader of another "
+        "layout: its transformer layers and character head carry over)",
+    )
     parser.add_argument(
         "--synthetic", type=int, default=0, help="add this many synthetic plates (train.synth) to training"
     )
@@ -97,6 +124,8 @@ def main(argv: list[str] | None = None) -> None:
                 if k.startswith("encoder.")
             }
             model.encoder.load_state_dict(encoder)
+        if args.transfer:
+            print(transfer_weights(model, load_checkpoint(args.transfer)["model"]))
             print(f"encoder initialised from {args.init}")
     cfg = model.cfg
     dataset = PlateDataset(train, cfg, args.strength, corner_jitter=tuple(args.corner_jitter))
