@@ -124,9 +124,9 @@ def main(argv: list[str] | None = None) -> None:
                 if k.startswith("encoder.")
             }
             model.encoder.load_state_dict(encoder)
+            print(f"encoder initialised from {args.init}")
         if args.transfer:
             print(transfer_weights(model, load_checkpoint(args.transfer)["model"]))
-            print(f"encoder initialised from {args.init}")
     cfg = model.cfg
     dataset = PlateDataset(train, cfg, args.strength, corner_jitter=tuple(args.corner_jitter))
 
