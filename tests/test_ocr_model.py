@@ -114,3 +114,20 @@ def test_reader_input_is_rgb_in_minus_one_to_one():
     x = to_tensor(plates)
     assert x.shape == (2, 3, 4, 6) and x.dtype == torch.float32
     assert x[0].max() == -1.0 and x[1, 2].min() == 1.0 and x[1, :2].max() == -1.0
+
+
+def test_transfer_copies_what_fits_between_token_layouts():
+    from dataclasses import replace
+
+    from train.ocr_train import transfer_weights
+
+    torch.manual_seed(0)
+    one_row = MaskOCR(replace(TINY, rows=1))
+    two_rows = MaskOCR(TINY)
+    before = {k: v.clone() for k, v in two_rows.state_dict().items()}
+    report = transfer_weights(two_rows, one_row.state_dict())
+    after = two_rows.state_dict()
+    assert torch.equal(after["head.weight"], one_row.state_dict()["head.weight"])  # the character head carries over
+    assert torch.equal(after["queries"][:, :-1], one_row.state_dict()["queries"][:, :-1])
+    assert torch.equal(after["encoder.embed.weight"], before["encoder.embed.weight"])  # a patch of another shape stays
+    assert "encoder.embed.weight" in report and "encoder.pos" in report
