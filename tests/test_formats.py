@@ -68,3 +68,10 @@ def test_no_chinese_character_is_read_on_a_plate_of_another_region():
         c in vietnamese.text for c in "皖沪津渝冀晋蒙辽吉黑苏浙京闽赣鲁豫鄂湘粤桂琼川贵云藏陕甘青宁新警学港澳挂使领"
     )
     assert vietnamese.region == "vn"
+
+
+def test_a_plate_barely_read_as_chinese_gets_no_province():
+    log_probs = _log_probs("皖LL7627", swaps={0: ("5", 0.3)})
+    unsure = np.array([0.38, 0.01, 0.01, 0.01, 0.01, 0.36])  # cn first, but under CHINESE_MIN; vn second
+    reading = decode_reading(log_probs, unsure / unsure.sum())
+    assert reading.region == "vn" and reading.text[0] == "5"

@@ -18,6 +18,9 @@ from lpr_models.vocab import CHARSET, LATIN, PAD, REGIONS, decode
 NO_CALIBRATION = Calibration()
 # Classes only a Chinese plate shows: masked out of every plate read as another region.
 CHINESE_CLASSES = np.array([i + 1 for i, c in enumerate(CHARSET) if c not in LATIN and not c.isdigit()])
+# A plate is read as Chinese (and may get a province character) only when the reader is at least this sure
+# of it: a province invented on a plate from elsewhere is the worst misread a subscriber can receive.
+CHINESE_MIN = 0.5
 # How much less likely than the unconstrained reading the best format-fitting text may be and
 # still be preferred: confusions (O/0, B/8) cost a factor of 2-10, a wrong format far more.
 FORMAT_PRIOR = 0.1
@@ -41,7 +44,10 @@ def decode_reading(
     No Chinese character on a plate of another region; among the texts, the most probable one
     that fits a format of the region unless it is far less likely than the free reading.
     """
-    region_index = int(region_probs.argmax())
+    order = np.argsort(-region_probs)
+    region_index = int(order[0])
+    if REGIONS[region_index] == "cn" and region_probs[region_index] < CHINESE_MIN:  # not sure enough: no province
+        region_index = int(order[1])
     region = REGIONS[region_index]
     if region != "cn":
         log_probs = log_probs.copy()
