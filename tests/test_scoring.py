@@ -105,3 +105,15 @@ def test_only_the_best_scored_overlapping_detection_is_a_hit():
     dets = [SimpleNamespace(score=s) for s in (0.5, 0.9, 0.7)]
     ious = np.array([0.8, 0.6, 0.2])
     assert match_single_plate(dets, ious) == [(0.9, True), (0.7, False), (0.5, False)]
+
+
+def test_unreadable_events_are_counted_apart_from_misreads():
+    truth = {"plates": ["AB123"], "ranges": [[0.0, 2.0]]}
+    stamp = lambda t: {"pts": t}  # noqa: E731
+    events = [
+        {"text": "AB123", "first_seen": stamp(0.1), "last_seen": stamp(1.9)},
+        {"text": "XX", "readable": False, "first_seen": stamp(0.5), "last_seen": stamp(1.0)},
+        {"text": "AB128", "first_seen": stamp(0.2), "last_seen": stamp(1.5)},
+    ]
+    score = score_video_events(events, truth)
+    assert score["found_correct"] == 1 and score["unreadable_events"] == 1 and score["misread_events"] == 1

@@ -222,8 +222,11 @@ def score_video_events(events: list[dict], truth: dict) -> dict:
     if ranges is not None and len(ranges) != len(plates):
         raise ValueError("truth: 'ranges' must have one [start, end] per plate")
     found = [0] * len(plates)
-    false_events = misread = 0
+    false_events = misread = unreadable = 0
     for event in events:
+        if not event.get("readable", True):  # reported for a person to look at, not a read: counted apart
+            unreadable += 1
+            continue
         start, end = event["first_seen"].get("pts"), event["last_seen"].get("pts")
         overlapping = [
             i
@@ -243,6 +246,7 @@ def score_video_events(events: list[dict], truth: dict) -> dict:
         "found_correct": sum(1 for f in found if f),
         "duplicates": sum(max(0, f - 1) for f in found),
         "misread_events": misread,
+        "unreadable_events": unreadable,
         "false_events": false_events,
         "missed": [p for p, f in zip(plates, found) if not f],
     }
