@@ -114,9 +114,12 @@ def test_kill_9_of_the_supervisor_takes_its_workers_with_it_and_a_clean_exit_lea
         os.kill(w, signal.SIGKILL)
     assert not leftover, "workers outlived their supervisor"
 
-    # a clean run leaves no IPC socket behind
+    # a clean run leaves no IPC socket behind (a SIGKILLed supervisor cannot remove its own: hence a new folder)
     short = write_video(tmp_path / "short.mp4", moving_plates_frames(30))
     config.write_text(config.read_text().replace(str(video), str(short)).replace("realtime = true", "realtime = false"))
+    clean_tmp = tmp_path / "clean"
+    clean_tmp.mkdir()
+    env = {**os.environ, "TMPDIR": str(clean_tmp)}
     done = subprocess.run(
         [sys.executable, "-m", "stream.cli", "run", "--config", str(config)],
         cwd=ROOT,
@@ -126,7 +129,7 @@ def test_kill_9_of_the_supervisor_takes_its_workers_with_it_and_a_clean_exit_lea
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    assert not list(tmp_path.glob("lpr-*")) and not list(tmp_path.glob("*.ipc"))
+    assert not list(clean_tmp.glob("lpr-*")) and not list(clean_tmp.rglob("*.ipc"))
     assert all(
         line[:4].isdigit() for line in done.stderr.splitlines() if "camera a:" in line
     )  # worker lines carry a time
