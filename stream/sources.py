@@ -129,7 +129,13 @@ class FrameGrabber:
             return  # stopped before it started
         self._thread.start()
         while True:
-            item = self._queue.get()
+            try:
+                item = self._queue.get(timeout=0.2)
+            except queue.Empty:
+                # stop() drains the queue to unblock the producer, and may take its end marker with it
+                if self._stop.is_set() and not self._thread.is_alive():
+                    return
+                continue
             if item is _END:
                 return
             yield item

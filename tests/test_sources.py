@@ -147,3 +147,19 @@ def test_rotated_phone_video_is_turned_upright(tmp_path):
     frame = next(iter(FrameGrabber(str(path), "c")))
     assert frame.image.shape == (64, 32, 3)
     assert frame.image[40:].mean() > 200 and frame.image[:24].mean() < 50  # the left half is now at the bottom
+
+
+def test_a_stop_that_drains_the_end_marker_does_not_hang_the_consumer(plates_video):
+    import threading
+
+    grabber = FrameGrabber(str(plates_video), "cam", GrabberOptions(queue_size=2))
+    frames = iter(grabber)
+    next(frames)
+    grabber._thread.join(timeout=0)  # let it run
+    grabber._stop.set()
+    grabber._thread.join(timeout=10)  # the producer ends and queues its end marker...
+    while not grabber._queue.empty():  # ...which a stop() draining the queue takes away
+        grabber._queue.get_nowait()
+    done = threading.Event()
+    threading.Thread(target=lambda: (list(frames), done.set()), daemon=True).start()
+    assert done.wait(5), "the consumer waited forever for an end marker that was drained"
