@@ -5,8 +5,9 @@ import torch
 
 from lpr_models.detector.model import DetectorConfig, PlateDetectorNet
 from lpr_models.detector.refiner import CornerRefinerNet, RefinerConfig
-from lpr_models.ocr.model import MaskOCR, OcrConfig
+from lpr_models.ocr.model import MaskOCR
 from lpr_models.optimize import ShapeCache, compile_for_inference, onnx_available, resolve
+from tests.test_ocr_model import TINY
 
 BACKENDS = ["jit"] + (["onnx"] if onnx_available() else [])
 
@@ -25,19 +26,7 @@ def test_detector_backends_match_eager(backend):
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_reader_backends_match_eager_for_each_batch_size(backend):
     torch.manual_seed(0)
-    model = MaskOCR(
-        OcrConfig(
-            height=16,
-            width=64,
-            strip_width=4,
-            embed_dim=32,
-            encoder_layers=1,
-            heads=2,
-            decoder_layers=1,
-            max_chars=6,
-            mae_decoder_dim=16,
-        )
-    ).eval()
+    model = MaskOCR(TINY).eval()
     cache = ShapeCache(model, backend)
     for batch in (1, 3):
         x = torch.rand(batch, 3, 16, 64)
