@@ -56,6 +56,7 @@ def _subscribe(args: argparse.Namespace) -> int:
         args.exit_on_stop,
         args.server_key,
         args.client_key,
+        readable_only=args.readable_only,
     )
     return 0
 
@@ -116,6 +117,11 @@ def build_parser() -> argparse.ArgumentParser:
     subp.add_argument("--count", type=int, help="exit after this many plate events")
     subp.add_argument("--timeout", type=float, help="exit after this many seconds without a message")
     subp.add_argument("--exit-on-stop", action="store_true", help="exit when a camera reports that it stopped")
+    subp.add_argument(
+        "--readable-only",
+        action="store_true",
+        help="leave out the events of vehicles the reader could not read confidently (readable: false)",
+    )
     subp.add_argument("--server-key", help="the publisher's public .key file: talk CURVE-encrypted")
     subp.add_argument(
         "--client-key", help="this subscriber's .key_secret file (when the publisher admits only known keys)"

@@ -48,6 +48,7 @@ def subscribe(
     server_key: str | None = None,
     client_key: str | None = None,
     out: TextIO = sys.stdout,
+    readable_only: bool = False,
 ) -> int:
     """Print `plate` (and optionally `health`) messages.
 
@@ -110,6 +111,8 @@ def subscribe(
                 if exit_on_stop and event.get("state") == "stopped":
                     break
                 continue
+            if readable_only and event.get("readable") is False:
+                continue  # a vehicle the reader could not read confidently: in the JSONL, not printed
             plates += 1
             if save_crops and jpeg:
                 (save_crops / crop_name(event)).write_bytes(jpeg)

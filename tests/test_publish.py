@@ -171,3 +171,21 @@ def test_subscriber_skips_malformed_messages_and_keeps_crops_inside_its_folder(e
     assert count == 2  # the two malformed messages were skipped, not fatal
     saved = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*.jpg"))
     assert len(saved) == 2 and all(p.parent == crops.relative_to(tmp_path) for p in saved)
+
+
+def test_readable_only_leaves_out_the_doubtful_events(endpoint, tmp_path):
+    publisher = ZmqPublisher(endpoint)
+
+    def send_later():
+        time.sleep(0.5)
+        publisher.send("plate", "c", {**EVENT, "track_id": 1, "readable": False}, b"")
+        publisher.send("plate", "c", {**EVENT, "track_id": 2, "readable": True}, b"")
+
+    thread = threading.Thread(target=send_later)
+    thread.start()
+    out = tmp_path / "out.txt"
+    with out.open("w") as fh:
+        count = subscribe(endpoint, timeout_s=2, out=fh, readable_only=True)
+    thread.join()
+    publisher.close()
+    assert count == 1 and json.loads(out.read_text())["track_id"] == 2
