@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lpr_models.vocab import CHARSET, DIGITS, LATIN, PAD, PROVINCES
+from lpr_models.vocab import CHARSET, DIGITS, INDEX, LATIN, PAD, PROVINCES
 
 TABLE = Path(__file__).with_name("plate_formats.toml")
 CLASSES = {"L": LATIN, "D": DIGITS, "X": LATIN + DIGITS, "P": PROVINCES}
@@ -94,12 +94,9 @@ def fits_format(region: str, text: str) -> bool | None:
     return any(f.fits(text) for f in formats)
 
 
-_INDEX = {c: i + 1 for i, c in enumerate(CHARSET)}
-
-
 @lru_cache(maxsize=256)
 def _allowed_ids(allowed: str) -> np.ndarray:
-    return np.array([_INDEX[c] for c in allowed if c in _INDEX], np.int64)
+    return np.array([INDEX[c] for c in allowed if c in INDEX], np.int64)
 
 
 def best_fit(log_probs: np.ndarray, region: str) -> tuple[str, float] | None:

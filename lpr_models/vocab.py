@@ -12,7 +12,8 @@ DIGITS = "0123456789"
 LATIN = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 PAD = 0
 CHARSET = PROVINCES + SPECIAL + DIGITS + LATIN
-_INDEX = {c: i + 1 for i, c in enumerate(CHARSET)}
+CHINESE = PROVINCES + SPECIAL  # the characters only a Chinese plate shows
+INDEX = {c: i + 1 for i, c in enumerate(CHARSET)}  # character -> class index (0 is PAD)
 
 
 def vocab_size() -> int:
@@ -29,7 +30,7 @@ def encode(text: str, max_len: int) -> list[int]:
     if len(text) > max_len:
         raise ValueError(f"plate text {text!r} is longer than {max_len} characters")
     try:
-        ids = [_INDEX[c] for c in text]
+        ids = [INDEX[c] for c in text]
     except KeyError as err:
         raise ValueError(f"character {err.args[0]!r} in {text!r} is not in the vocabulary") from None
     return ids + [PAD] * (max_len - len(ids))
@@ -47,7 +48,7 @@ def decode(ids: list[int]) -> str:
 
 def is_supported(text: str) -> bool:
     """Whether every character of `text` is in the vocabulary."""
-    return all(c in _INDEX for c in text)
+    return all(c in INDEX for c in text)
 
 
 # Plate families the reader tells apart (its region head); a Chinese character is only ever

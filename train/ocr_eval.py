@@ -13,11 +13,9 @@ import torch
 
 from lpr_models.ocr.model import MaskOCR
 from lpr_models.ocr.preprocess import plate_crop
-from lpr_models.ocr.reader import CHINESE_CLASSES, read_batch
-from lpr_models.vocab import CHARSET
+from lpr_models.ocr.reader import read_batch
+from lpr_models.vocab import CHINESE
 from train.ocr_data import UNREADABLE, PlateSample
-
-CHINESE = {CHARSET[i - 1] for i in CHINESE_CLASSES}
 
 
 def matches(predicted: str, truth: str) -> bool:

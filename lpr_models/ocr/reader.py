@@ -13,11 +13,11 @@ from lpr_models.ocr.calibration import Calibration
 from lpr_models.ocr.model import MaskOCR
 from lpr_models.ocr.preprocess import plate_crop, to_tensor
 from lpr_models.optimize import ShapeCache
-from lpr_models.vocab import CHARSET, LATIN, PAD, REGIONS, decode
+from lpr_models.vocab import CHINESE, INDEX, PAD, REGIONS, decode
 
 NO_CALIBRATION = Calibration()
 # Classes only a Chinese plate shows: masked out of every plate read as another region.
-CHINESE_CLASSES = np.array([i + 1 for i, c in enumerate(CHARSET) if c not in LATIN and not c.isdigit()])
+CHINESE_CLASSES = np.array([INDEX[c] for c in CHINESE])
 # A plate is read as Chinese (and may get a province character) only when the reader is at least this sure
 # of it: a province invented on a plate from elsewhere is the worst misread a subscriber can receive.
 CHINESE_MIN = 0.5
@@ -62,8 +62,7 @@ def decode_reading(
         format_valid = fit[0] == text
         if not format_valid and fit[1] >= free_score + np.log(FORMAT_PRIOR):
             text, format_valid = fit[0], True
-    index = {c: i + 1 for i, c in enumerate(CHARSET)}
-    chosen = [index[c] for c in text] + ([PAD] if len(text) < len(ids) else [])
+    chosen = [INDEX[c] for c in text] + ([PAD] if len(text) < len(ids) else [])
     confs = np.exp(log_probs[np.arange(len(chosen)), chosen]).astype(float)
     return Reading(
         text,
