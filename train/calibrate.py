@@ -27,7 +27,7 @@ from lpr_models.ocr.calibration import (
     reliability,
 )
 from lpr_models.ocr.preprocess import plate_crop, to_tensor
-from lpr_models.ocr.reader import PlateReader, decode_reading
+from lpr_models.ocr.reader import PlateReader, decode_batch
 from train.ocr_data import IGNORE, PlateSample, encode_target, load_splits
 from train.ocr_eval import matches
 
@@ -39,14 +39,14 @@ def fit_half(text: str) -> bool:
 
 @torch.inference_mode()
 def outputs(reader: PlateReader, samples: list[PlateSample], batch: int = 128) -> tuple[np.ndarray, np.ndarray]:
-    """(character logits (N, slots, classes), region probabilities (N, regions)) for labelled-corner crops."""
+    """(character logits (N, slots, classes), region logits (N, regions)) for labelled-corner crops."""
     chars, regions = [], []
     for start in range(0, len(samples), batch):
         chunk = samples[start : start + batch]
         x = to_tensor(np.stack([plate_crop(s.image, s.corners, reader.model.cfg) for s in chunk]))
         c, r = reader.model.eval()(x)
         chars.append(c.numpy())
-        regions.append(r.softmax(-1).numpy())
+        regions.append(r.numpy())
     return np.concatenate(chars), np.concatenate(regions)
 
 
@@ -66,8 +66,7 @@ def char_rows(logits: np.ndarray, samples: list[PlateSample], max_chars: int) ->
 
 def text_reads(logits, regions, samples, calibration: Calibration) -> tuple[np.ndarray, np.ndarray]:
     """(whole-text confidence, right or not) of each plate under `calibration`."""
-    log_probs = torch.from_numpy(logits / calibration.temperature).log_softmax(-1).numpy()
-    reads = [decode_reading(lp, rp, calibration) for lp, rp in zip(log_probs, regions)]
+    reads = decode_batch(torch.from_numpy(logits), torch.from_numpy(regions), calibration)
     return np.array([r.confidence for r in reads]), np.array([matches(r.text, s.text) for r, s in zip(reads, samples)])
 
 

@@ -83,7 +83,13 @@ def read_batch(
     """Read (B, H, W, 3) BGR plates already rectified to the model's input size with `model` (or its compiled form)."""
     if len(plates) == 0:
         return []
-    char_logits, region_logits = model(to_tensor(plates))
+    return decode_batch(*model(to_tensor(plates)), calibration)
+
+
+def decode_batch(
+    char_logits: torch.Tensor, region_logits: torch.Tensor, calibration: Calibration = NO_CALIBRATION
+) -> list[Reading]:
+    """Readings from the reader's raw outputs ((B, slots, classes) and (B, regions) logits)."""
     log_probs = (char_logits / calibration.temperature).log_softmax(-1).numpy()
     region_probs = region_logits.softmax(-1).numpy()
     return [decode_reading(lp, rp, calibration) for lp, rp in zip(log_probs, region_probs)]
