@@ -98,17 +98,24 @@ def plausible_label(sample: PlateSample) -> bool:
     return fits_format(sample.region, sample.text) is not False
 
 
+def cut_box(
+    image: np.ndarray, box, margin_x: float, margin_y: float, corners: np.ndarray, end_pad: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """The part of `image` around `box` (x1, y1, x2, y2), grown by `margin_x` of its width and `margin_y` of its
+    height (and `end_pad` pixels right and below), and `corners` moved into it."""
+    x1, y1, x2, y2 = box
+    mx, my = (x2 - x1) * margin_x, (y2 - y1) * margin_y
+    left, top = int(max(0, x1 - mx)), int(max(0, y1 - my))
+    right = int(min(image.shape[1], x2 + mx + end_pad))
+    bottom = int(min(image.shape[0], y2 + my + end_pad))
+    return image[top:bottom, left:right].copy(), (corners - np.array([left, top], np.float32)).astype(np.float32)
+
+
 def cut_ccpd_plate(path: Path, margin: float = 0.35) -> PlateSample:
     """The plate region of a CCPD photo with a margin, so corner jitter has pixels to move into."""
     label = parse_ccpd_name(path.name)
-    image = read_image(path)
-    x1, y1, x2, y2 = label.box
-    mx, my = (x2 - x1) * margin, (y2 - y1) * margin
-    h, w = image.shape[:2]
-    left, top = int(max(0, x1 - mx)), int(max(0, y1 - my))
-    right, bottom = int(min(w, x2 + mx)), int(min(h, y2 + my))
-    crop = image[top:bottom, left:right].copy()
-    return PlateSample(crop, label.corners - np.array([left, top], np.float32), label.text, "ccpd", "cn")
+    crop, corners = cut_box(read_image(path), label.box, margin, margin, label.corners)
+    return PlateSample(crop, corners, label.text, "ccpd", "cn")
 
 
 def load_ccpd_plates(folder: Path, limit: int | None = None) -> list[PlateSample]:

@@ -20,7 +20,7 @@ import numpy as np
 from tqdm import tqdm
 
 from train.ccpd import list_ccpd_images, parse_ccpd_name
-from train.ocr_data import PlateSample, read_image
+from train.ocr_data import PlateSample, cut_box, read_image
 from train.splits import is_validation
 from train.synth.cn_plates import CN_TYPES, random_cn_text, render_cn_plate
 from train.synth.composite import composite_plate
@@ -54,13 +54,9 @@ def scene_plates(photos: Path, limit: int | None = None, split: str = "train") -
     out = []
     for path in tqdm(paths[:limit], desc="cutting scenes", leave=False):
         label = parse_ccpd_name(path.name)
-        image = read_image(path)
-        x1, y1, x2, y2 = label.box
-        mx, my = (x2 - x1) * 0.45, (y2 - y1) * 1.4  # a two-row or square plate is up to 2.3x taller
-        left, top = int(max(0, x1 - mx)), int(max(0, y1 - my))
-        right, bottom = int(min(image.shape[1], x2 + mx)), int(min(image.shape[0], y2 + my))
-        corners = label.corners - np.array([left, top], np.float32)
-        out.append(PlateSample(image[top:bottom, left:right].copy(), corners, label.text, "ccpd", "cn"))
+        # room above and below: a two-row or square plate pasted here is up to 2.3x taller
+        crop, corners = cut_box(read_image(path), label.box, 0.45, 1.4, label.corners)
+        out.append(PlateSample(crop, corners, label.text, "ccpd", "cn"))
     return out
 
 
@@ -85,12 +81,8 @@ def synthetic_samples(
 
 def cut_around(image: np.ndarray, corners: np.ndarray, margin: float = 0.35) -> tuple[np.ndarray, np.ndarray]:
     """The plate with a margin of `margin` of its size (room for corner jitter), and its corners there."""
-    x1, y1 = corners.min(axis=0)
-    x2, y2 = corners.max(axis=0)
-    mx, my = (x2 - x1) * margin, (y2 - y1) * margin
-    left, top = int(max(0, x1 - mx)), int(max(0, y1 - my))
-    right, bottom = int(min(image.shape[1], x2 + mx + 1)), int(min(image.shape[0], y2 + my + 1))
-    return image[top:bottom, left:right].copy(), (corners - np.array([left, top], np.float32)).astype(np.float32)
+    box = (*corners.min(axis=0), *corners.max(axis=0))
+    return cut_box(image, box, margin, margin, corners, end_pad=1)
 
 
 def main(argv: list[str] | None = None) -> None:
