@@ -212,8 +212,8 @@ def _timed_run(clip: Path, models: tuple, endpoint: str) -> dict:
     usage_before = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()
 
-    def send(kind: str, camera_id: str, payload: dict, jpeg: bytes, *snapshot: bytes) -> None:
-        publisher.send(kind, camera_id, payload, jpeg)
+    def send(kind: str, camera_id: str, payload: dict, jpeg: bytes, snapshot: bytes = b"") -> None:
+        publisher.send(kind, camera_id, payload, jpeg, snapshot)
 
     result = run_camera(Config(cameras=(camera,)), camera, send, threading.Event(), models=models)
     wall = time.perf_counter() - started

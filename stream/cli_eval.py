@@ -157,7 +157,7 @@ def _eval_video(args, detector, reader, predictions) -> dict:
     events: list[dict] = []
     camera = CameraSection(id="eval", source=str(args.video))
 
-    def collect(kind, _camera, payload, _jpeg, *_snapshot):
+    def collect(kind, _camera, payload, _jpeg, _snapshot=b""):
         if kind == "plate":
             events.append(payload)
 

@@ -57,7 +57,7 @@ class PipelineStats:
 class EventCallback(Protocol):
     """Receives each event, its plate crop (JPEG) and, when snapshots are on, the vehicle's snapshot (JPEG)."""
 
-    def __call__(self, event: dict, jpeg: bytes, /, *snapshot: bytes) -> None: ...
+    def __call__(self, event: dict, jpeg: bytes, snapshot: bytes = b"", /) -> None: ...
 
 
 FrameCallback = Callable[[Frame, list[tuple[int, Detection, str]]], None]

@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 class Send(Protocol):
     """(kind, camera id, payload, plate crop JPEG[, vehicle snapshot JPEG])."""
 
-    def __call__(self, kind: str, camera_id: str, payload: dict, jpeg: bytes, /, *snapshot: bytes) -> None: ...
+    def __call__(self, kind: str, camera_id: str, payload: dict, jpeg: bytes, snapshot: bytes = b"", /) -> None: ...
 
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
@@ -138,7 +138,7 @@ def run_camera(
         camera.id,
         detector,
         reader,
-        lambda event, jpeg, *snapshot: send("plate", camera.id, event, jpeg, *snapshot),
+        lambda event, jpeg, snapshot=b"": send("plate", camera.id, event, jpeg, snapshot),
         tracker,
         cfg.events,
         on_frame=annotator,
@@ -183,14 +183,13 @@ class Sinks:
         )
         self.jsonl = JsonlSink(cfg.publish.jsonl) if cfg.publish.jsonl else None
 
-    def send(self, kind: str, camera_id: str, payload: dict, jpeg: bytes, *snapshot: bytes) -> None:
-        picture = b"".join(snapshot)
-        self.publisher.send(kind, camera_id, payload, jpeg, picture)
+    def send(self, kind: str, camera_id: str, payload: dict, jpeg: bytes, snapshot: bytes = b"") -> None:
+        self.publisher.send(kind, camera_id, payload, jpeg, snapshot)
         if self.jsonl and kind == "plate":
-            if picture:  # beside the JSONL, named in the event, written before the line that names it
+            if snapshot:  # beside the JSONL, named in the event, written before the line that names it
                 folder = self.jsonl.path.parent / "snapshots"
                 folder.mkdir(parents=True, exist_ok=True)
-                (folder / snapshot_name(payload)).write_bytes(picture)
+                (folder / snapshot_name(payload)).write_bytes(snapshot)
             self.jsonl.write(payload)
 
     def close(self) -> None:
@@ -265,8 +264,8 @@ def _worker(cfg: Config, camera: CameraSection, endpoint: str, parent_pid: int) 
     socket.setsockopt(zmq.LINGER, 2000)
     socket.connect(endpoint)
 
-    def send(kind: str, cam: str, payload: dict, jpeg: bytes, *snapshot: bytes) -> None:
-        socket.send_multipart([kind.encode(), cam.encode(), encode_event(payload), jpeg, b"".join(snapshot)])
+    def send(kind: str, cam: str, payload: dict, jpeg: bytes, snapshot: bytes = b"") -> None:
+        socket.send_multipart([kind.encode(), cam.encode(), encode_event(payload), jpeg, snapshot])
 
     try:
         code = run_camera(cfg, camera, send, stop).exit_code

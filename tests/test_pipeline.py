@@ -107,7 +107,7 @@ def test_stop_flushes_open_tracks(plates_video):
         cfg, cfg.cameras[0], lambda *m: sent.append(m), stop, models=(StoppingDetector(), ColourPlateReader())
     )
     assert result.interrupted and result.pipeline.frames < 60
-    plates = {p["text"]: p for kind, _, p, _ in sent if kind == "plate"}
+    plates = {p["text"]: p for kind, _, p, *_ in sent if kind == "plate"}
     assert sorted(plates) == ["BLU333", "RED111"]
     assert all(p["reason"] == "flush" for p in plates.values())
     assert sent[-1][0] == "health" and sent[-1][2]["state"] == "stopped"
