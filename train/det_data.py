@@ -30,6 +30,8 @@ from train.augment import photometric
 from train.ccpd import list_ccpd_images, parse_ccpd_name
 from train.loop import RandomSamples
 from train.splits import is_validation
+from train.synth.composite import composite_plate
+from train.synth.plates import STYLES, render, style_weights
 
 
 @dataclass
@@ -174,16 +176,14 @@ class PlateSwap:
 
     def __init__(self, art: Path, share: float) -> None:
         self.art, self.share = art, share
+        self.weights = style_weights()
 
     def __call__(self, photo: LabelledPhoto, rng: np.random.Generator) -> LabelledPhoto:
-        from train.synth.composite import composite_plate
-        from train.synth.plates import STYLES, render, style_weights
-
         image, boxes, corners = photo.image, photo.boxes.copy(), photo.corners.copy()
         for g in range(len(corners)):
             if rng.random() >= self.share:
                 continue
-            plate = render(STYLES[rng.choice(len(STYLES), p=style_weights())], self.art, rng)[0]
+            plate = render(STYLES[rng.choice(len(STYLES), p=self.weights)], self.art, rng)[0]
             image, corners[g] = composite_plate(image, corners[g], plate, rng)
             boxes[g] = box_points(np.concatenate([corners[g].min(axis=0), corners[g].max(axis=0)]))
         return LabelledPhoto(image, boxes, corners)
