@@ -8,8 +8,9 @@ letterboxed exactly as at inference.
 
 Beyond CCPD: a share of the plates is replaced by rendered plates of every Chinese type and
 other regions, composited where the real plate was (train.synth), and real scenes from
-elsewhere (UC3M's Spanish streets, Romanian night dashcam frames) join the photos. Those have
-boxes only: their corners are the box's, close for the mostly frontal plates they show.
+elsewhere (`--scenes`: UC3M's Spanish streets; the Romanian night frames are kept for evaluation)
+join the photos. Those have boxes only: their corners are the box's, close for the mostly
+frontal plates they show.
 """
 
 from __future__ import annotations

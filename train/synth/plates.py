@@ -6,7 +6,7 @@ under those photos' light (train.synth.composite). Provinces and plate types are
 evenly: the real photos are nearly all 皖 blue plates, and these plates are how the reader
 learns every other one. Plate art is read from `--art` (../shared/plate_art), never shipped.
 
-    python -m train.synth.plates OUT_DIR --count 200   # writes sample PNGs, labels.csv and a contact sheet
+    python -m train.synth.plates OUT_DIR --count 200   # writes sample JPEGs and labels.csv (text, style, region, rows, corners)
 """
 
 from __future__ import annotations
