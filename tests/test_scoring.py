@@ -117,3 +117,10 @@ def test_unreadable_events_are_counted_apart_from_misreads():
     ]
     score = score_video_events(events, truth)
     assert score["found_correct"] == 1 and score["unreadable_events"] == 1 and score["misread_events"] == 1
+
+
+def test_a_validation_with_nothing_found_scores_the_worst_corner_error():
+    from train.det_eval import corner_penalty
+
+    assert corner_penalty({"corner_error": float("nan")}) == 1.0
+    assert corner_penalty({"corner_error": 0.03}) == 0.03

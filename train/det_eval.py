@@ -73,3 +73,9 @@ def evaluate_detector(
         "ap50": average_precision(scored, total),
         "corner_error": float(np.mean(corner_errors)) if corner_errors else float("nan"),
     }
+
+
+def corner_penalty(report: dict) -> float:
+    """The report's corner error for a validation score: 1.0 (the worst) where nothing was found (NaN)."""
+    error = report["corner_error"]
+    return 1.0 if error != error else error

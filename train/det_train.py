@@ -16,7 +16,7 @@ from lpr_models.detector.detector import PlateDetector
 from lpr_models.detector.head import make_priors
 from lpr_models.detector.model import STRIDES, DetectorConfig, PlateDetectorNet
 from train.det_data import DetectionDataset, PlateSwap, collate, load_box_scenes, load_photos, split_ccpd
-from train.det_eval import evaluate_detector
+from train.det_eval import corner_penalty, evaluate_detector
 from train.det_loss import detection_loss
 from train.loop import load_trained, run_epochs
 from train.provenance import provenance
@@ -100,10 +100,7 @@ def main(argv: list[str] | None = None) -> None:
         report = evaluate_detector(PlateDetector(model, (args.eval_size, args.eval_size)), val_paths)
         print(json.dumps({k: round(v, 4) for k, v in report.items()}))
         model.train()
-        corner = (
-            report["corner_error"] if report["corner_error"] == report["corner_error"] else 1.0
-        )  # NaN: nothing found
-        return report["detection_rate"] + report["ap50"] - corner, report
+        return report["detection_rate"] + report["ap50"] - corner_penalty(report), report
 
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     run_epochs(

@@ -14,7 +14,7 @@ import torch
 from lpr_models.detector.detector import PlateDetector
 from lpr_models.detector.refiner import CornerRefiner, CornerRefinerNet, RefinerConfig
 from train.det_data import PlateSwap, split_ccpd
-from train.det_eval import evaluate_detector
+from train.det_eval import corner_penalty, evaluate_detector
 from train.loop import load_trained, run_epochs
 from train.provenance import provenance
 from train.refine_data import RefinerDataset, load_patches
@@ -75,10 +75,7 @@ def main(argv: list[str] | None = None) -> None:
         report = evaluate_detector(detector, val_paths)
         print(json.dumps({k: round(v, 4) for k, v in report.items()}))
         model.train()
-        corner = (
-            report["corner_error"] if report["corner_error"] == report["corner_error"] else 1.0
-        )  # NaN: nothing found
-        return report["detection_rate"] - corner, report
+        return report["detection_rate"] - corner_penalty(report), report
 
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     run_epochs(
