@@ -15,14 +15,16 @@ from stream.sources import FrameGrabber
 from tests.conftest import ColourPlateDetector, ColourPlateReader, moving_plates_frames, write_video
 
 
-def collect(pipeline_frames, options=None):
+def collect(pipeline_frames, options=None, reader=None, **pipeline_options):
+    """(events as (event, crop JPEG), stats) of the test detector and reader (or `reader`) on `pipeline_frames`."""
     events = []
     pipeline = CameraPipeline(
         "cam",
         ColourPlateDetector(),
-        ColourPlateReader(),
+        reader or ColourPlateReader(),
         lambda e, j: events.append((e, j)),
         options=options or EventOptions(publish_after_s=100),
+        **pipeline_options,
     )
     stats = pipeline.run(pipeline_frames)
     return events, stats
@@ -161,15 +163,7 @@ class DoubtfulReader(ColourPlateReader):
 
 
 def test_a_track_the_reader_cannot_read_is_still_reported_once_and_marked(plates_video):
-    events = []
-    pipeline = CameraPipeline(
-        "cam",
-        ColourPlateDetector(),
-        DoubtfulReader(),
-        lambda e, j: events.append((e, j)),
-        options=EventOptions(publish_after_s=0.5),
-    )
-    pipeline.run(FrameGrabber(str(plates_video), "cam"))
+    events, _ = collect(FrameGrabber(str(plates_video), "cam"), EventOptions(publish_after_s=0.5), DoubtfulReader())
     assert len(events) == 2  # one per vehicle, none dropped, none twice
     by_guess = {e["text"]: e for e, _ in events}
     assert set(by_guess) == {"RED111", ""}
@@ -182,18 +176,9 @@ def test_a_track_the_reader_cannot_read_is_still_reported_once_and_marked(plates
 def test_events_say_where_the_plate_went_and_which_line_it_crossed(plates_video):
     from stream.direction import CountingLine
 
-    events = []
     line = CountingLine("x120", ((120.0, 0.0), (120.0, 240.0)))  # vertical, drawn downwards
-    pipeline = CameraPipeline(
-        "cam",
-        ColourPlateDetector(),
-        ColourPlateReader(),
-        lambda e, j: events.append(e),
-        options=EventOptions(publish_after_s=100),
-        lines=(line,),
-    )
-    pipeline.run(FrameGrabber(str(plates_video), "cam"))
-    by_text = {e["text"]: e for e in events}
+    events, _ = collect(FrameGrabber(str(plates_video), "cam"), lines=(line,))
+    by_text = {e["text"]: e for e, _ in events}
     assert by_text["RED111"]["direction"] == "right" and by_text["BLU333"]["direction"] == "left"
     # looking down the line, the red plate goes from the right-hand side to the left: out
     assert by_text["RED111"]["crossed"] == [{"line": "x120", "direction": "out"}]

@@ -6,24 +6,16 @@ import pytest
 
 from stream.config import ConfigError, parse_config
 from stream.events import validate_event
-from stream.pipeline import CameraPipeline, EventOptions
 from stream.recording_time import from_file_name, parse_given
 from stream.sources import FrameGrabber, GrabberOptions
-from tests.conftest import ColourPlateDetector, ColourPlateReader, moving_plates_frames, write_video
+from tests.conftest import moving_plates_frames, write_video
+from tests.test_pipeline import collect
 
 EIGHT_AM = dt.datetime(2026, 11, 25, 8, 0, tzinfo=dt.UTC).timestamp()
 
 
 def events_of(path, **options):
-    events = []
-    pipeline = CameraPipeline(
-        "cam",
-        ColourPlateDetector(),
-        ColourPlateReader(),
-        lambda e, j: events.append(e),
-        options=EventOptions(publish_after_s=100),
-    )
-    pipeline.run(FrameGrabber(str(path), "cam", GrabberOptions(**options)))
+    events = [e for e, _ in collect(FrameGrabber(str(path), "cam", GrabberOptions(**options)))[0]]
     for event in events:
         validate_event(event)
     return {e["text"]: e for e in events}
