@@ -18,6 +18,7 @@ from lpr_models.optimize import BACKENDS
 from stream.direction import CountingLine
 from stream.pipeline import EventOptions
 from stream.publish import DEFAULT_ENDPOINT
+from stream.recording_time import parse_given, zone
 from stream.security import is_loopback_endpoint
 
 
@@ -248,8 +249,6 @@ def check_config(cfg: Config, origin: str) -> Config:
 
 
 def _check_recording_time(cam: CameraSection, where: str) -> None:
-    from stream.recording_time import parse_given, zone
-
     try:
         zone(cam.time_zone)
         if cam.start_time:
