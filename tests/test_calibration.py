@@ -47,9 +47,9 @@ def test_a_calibration_is_saved_with_the_weights_and_applied_when_read(tmp_path)
     assert torch.load(weights, weights_only=True)["calibration"] == calibration.to_dict()
     reader = PlateReader.from_weights(weights, backend="eager")
     assert reader.calibration == calibration
-    plates = np.random.default_rng(0).integers(0, 255, (2, 16, 64, 3), dtype=np.uint8)
-    raw = read_batch(reader.model, plates)
-    tempered = read_batch(reader.model, plates, Calibration(temperature=2.0))  # the temperature alone
+    plates = np.random.default_rng(0).integers(0, 255, (2, 32, 64, 3), dtype=np.uint8)
+    raw = read_batch(reader.model, plates, TINY)
+    tempered = read_batch(reader.model, plates, TINY, Calibration(temperature=2.0))  # the temperature alone
     calibrated = reader.read(list(plates))
     assert [c.text for c in calibrated] == [t.text for t in tempered]
     for r, t, c in zip(raw, tempered, calibrated):

@@ -16,6 +16,7 @@ TINY = OcrConfig(
     decoder_layers=1,
     max_chars=6,
     mae_decoder_dim=16,
+    rows=2,
 )
 
 
@@ -85,7 +86,7 @@ def test_reader_returns_text_up_to_the_end_class_with_confidences():
         model.region_head.weight.zero_()
         model.region_head.bias.zero_()
         model.region_head.bias[REGIONS.index("us")] = 5.0  # a region with no known format: the text as read
-    readings = read_batch(model, np.zeros((2, 16, 64, 3), np.uint8))
+    readings = read_batch(model, np.zeros((2, 32, 64, 3), np.uint8), TINY)
     assert [r.text for r in readings] == ["AAAAAA"] * 2
     assert readings[0].region == "us" and readings[0].region_confidence > 0.9 and readings[0].format_valid is None
     assert len(readings[0].char_confidences) == 6 and 0 < readings[0].confidence < 1
@@ -104,6 +105,64 @@ def test_training_warp_jitters_corners_within_bounds():
     dataset = PlateDataset([PlateSample(image, full_corners(image), "AB1", "x")], TINY, strength=1.0)
     x, y, region = dataset[0]
     assert x.shape == (3, 16, 64) and y.tolist() == encode("AB1", 6) and REGIONS[region] == "cn"
+
+
+def two_band_crop(height: int = 32, width: int = 64) -> np.ndarray:
+    """A crop whose upper half is white and lower half black, like the two rows of a plate."""
+    crop = np.zeros((height, width, 3), np.uint8)
+    crop[: height // 2] = 255
+    return crop
+
+
+def test_two_row_view_puts_the_upper_band_left_of_the_lower_band():
+    from lpr_models.ocr.preprocess import one_row_view, two_row_view
+
+    crop = two_band_crop()
+    whole, stitched = one_row_view(crop, TINY), two_row_view(crop, TINY)
+    assert whole.shape == stitched.shape == (16, 64, 3)
+    assert whole[:7].min() == 255 and whole[9:].max() == 0  # the whole plate, shrunk
+    # the upper band (top 55%) fills the left half, mostly white; the lower band (from 45%) the right, mostly black
+    assert stitched[:, :32].mean() > 200 and stitched[:, 32:].mean() < 50
+    assert stitched[:12, :32].min() == 255 and stitched[4:, 32:].max() == 0
+
+
+def test_a_doubtful_one_row_reading_is_retried_in_the_two_row_view_and_the_surer_view_wins():
+    from lpr_models.ocr.reader import read_views
+
+    text_ab, text_cd, nothing = (torch.tensor(encode(t, 6)) for t in ("AB", "CD", ""))
+    batch_sizes = []
+
+    def model(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Reads AB where the right half is dark (a two-row view of two bands), CD where it is bright, else nothing."""
+        batch_sizes.append(len(x))
+        right = x[:, :, :, 32:].mean(dim=(1, 2, 3))
+        ids = torch.stack([text_ab if r < -0.5 else text_cd if r > 0.5 else nothing for r in right])
+        return torch.nn.functional.one_hot(ids, vocab_size()).float() * 20, torch.zeros(len(x), len(REGIONS))
+
+    two_rows, one_row = two_band_crop(), np.full((32, 64, 3), 255, np.uint8)
+    chars, _, rows = read_views(model, np.stack([two_rows, one_row]), TINY)
+    assert rows.tolist() == [2, 1]
+    assert [decode_ids(c) for c in chars] == ["AB", "CD"]
+    assert batch_sizes == [2, 1]  # only the plate that read nothing was read again
+
+
+def decode_ids(logits: torch.Tensor) -> str:
+    from lpr_models.vocab import decode
+
+    return decode(logits.argmax(-1).tolist())
+
+
+def test_training_shows_some_plates_in_the_wrong_view_to_be_read_as_nothing():
+    from train.ocr_data import IGNORE
+
+    image = two_band_crop(20, 100)
+    sample = PlateSample(image, full_corners(image), "AB12", "x", "vn", rows=2)
+    right = PlateDataset([sample], TINY)[0]
+    wrong = PlateDataset([sample], TINY, wrong_view_share=1.0)[0]
+    assert right[1].tolist() == encode("AB12", 6) and REGIONS[right[2]] == "vn"
+    assert wrong[1].tolist() == encode("", 6) and wrong[2] == IGNORE
+    # the two-row sample's own view has the bands side by side; the wrong one is the whole plate
+    assert right[0][:, :, 32:].mean() < -0.5 and wrong[0][:, :, 32:].mean() > -0.5
 
 
 def test_reader_input_is_rgb_in_minus_one_to_one():

@@ -26,8 +26,8 @@ from lpr_models.ocr.calibration import (
     fit_text_map,
     reliability,
 )
-from lpr_models.ocr.preprocess import plate_crop, to_tensor
-from lpr_models.ocr.reader import PlateReader, decode_batch
+from lpr_models.ocr.preprocess import plate_crop
+from lpr_models.ocr.reader import PlateReader, decode_batch, read_views
 from train.ocr_data import IGNORE, PlateSample, encode_target, load_splits
 from train.ocr_eval import matches
 
@@ -38,16 +38,20 @@ def fit_half(text: str) -> bool:
 
 
 @torch.inference_mode()
-def outputs(reader: PlateReader, samples: list[PlateSample], batch: int = 128) -> tuple[np.ndarray, np.ndarray]:
-    """(character logits (N, slots, classes), region logits (N, regions)) for labelled-corner crops."""
-    chars, regions = [], []
+def outputs(
+    reader: PlateReader, samples: list[PlateSample], batch: int = 128
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(character logits (N, slots, classes), region logits (N, regions), rows (N,)) for labelled-corner crops,
+    each from the view the reader chooses for it."""
+    chars, regions, rows = [], [], []
+    cfg = reader.model.eval().cfg
     for start in range(0, len(samples), batch):
         chunk = samples[start : start + batch]
-        x = to_tensor(np.stack([plate_crop(s.image, s.corners, reader.model.cfg) for s in chunk]))
-        c, r = reader.model.eval()(x)
+        c, r, v = read_views(reader.model, np.stack([plate_crop(s.image, s.corners, cfg) for s in chunk]), cfg)
         chars.append(c.numpy())
         regions.append(r.numpy())
-    return np.concatenate(chars), np.concatenate(regions)
+        rows.append(v)
+    return np.concatenate(chars), np.concatenate(regions), np.concatenate(rows)
 
 
 def char_rows(logits: np.ndarray, samples: list[PlateSample], max_chars: int) -> tuple[np.ndarray, np.ndarray]:
@@ -64,16 +68,16 @@ def char_rows(logits: np.ndarray, samples: list[PlateSample], max_chars: int) ->
     return np.array(rows), np.array(targets)
 
 
-def text_reads(logits, regions, samples, calibration: Calibration) -> tuple[np.ndarray, np.ndarray]:
+def text_reads(logits, regions, rows, samples, calibration: Calibration) -> tuple[np.ndarray, np.ndarray]:
     """(whole-text confidence, right or not) of each plate under `calibration`."""
-    reads = decode_batch(torch.from_numpy(logits), torch.from_numpy(regions), calibration)
+    reads = decode_batch(torch.from_numpy(logits), torch.from_numpy(regions), rows, calibration)
     return np.array([r.confidence for r in reads]), np.array([matches(r.text, s.text) for r, s in zip(reads, samples)])
 
 
-def fit(logits, regions, samples, max_chars: int) -> Calibration:
+def fit(logits, regions, views, samples, max_chars: int) -> Calibration:
     rows, targets = char_rows(logits, samples, max_chars)
     temperature = fit_temperature(rows, targets)
-    products, right = text_reads(logits, regions, samples, Calibration(temperature=temperature))
+    products, right = text_reads(logits, regions, views, samples, Calibration(temperature=temperature))
     scale, bias = fit_text_map(products, right)
     return Calibration(temperature, scale, bias, fitted=True)
 
@@ -141,19 +145,19 @@ def main(argv: list[str] | None = None) -> dict:
 
     def pick(name: str, half: bool):
         mask = halves[name] == half
-        return out[name][0][mask], out[name][1][mask], [s for s, m in zip(sets[name], mask) if m]
+        return (*(array[mask] for array in out[name]), [s for s, m in zip(sets[name], mask) if m])
 
     parts = [pick(name, True) for name in sets]
     max_chars = reader.model.cfg.max_chars
     calibration = fit(
-        *(np.concatenate([p[i] for p in parts]) for i in (0, 1)), [s for p in parts for s in p[2]], max_chars
+        *(np.concatenate([p[i] for p in parts]) for i in (0, 1, 2)), [s for p in parts for s in p[3]], max_chars
     )
     report: dict = {"calibration": calibration.to_dict(), "sets": {}}
     curves = {}
     for name in sets:
-        logits, regions, samples = pick(name, False)
-        before = text_reads(logits, regions, samples, Calibration())
-        after = text_reads(logits, regions, samples, calibration)
+        logits, regions, views, samples = pick(name, False)
+        before = text_reads(logits, regions, views, samples, Calibration())
+        after = text_reads(logits, regions, views, samples, calibration)
         rows, targets = char_rows(logits, samples, max_chars)
         char_before = torch.from_numpy(rows).softmax(-1).numpy()
         char_after = torch.from_numpy(rows / calibration.temperature).softmax(-1).numpy()

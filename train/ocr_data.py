@@ -1,7 +1,10 @@
 """Plate crops for the reader: the shared crop folders and crops cut from CCPD photos.
 
 Every sample keeps its source image and the plate's 4 corners in it, so training warps
-each plate exactly as inference does (lpr_models.ocr.preprocess.plate_crop), with corner jitter.
+each plate exactly as inference does (lpr_models.ocr.preprocess.plate_crop), with corner jitter,
+and shows it in the view of its row count. Some plates are shown in the other view with an empty
+text: the reader learns to read nothing where the layout is not the plate's, which is how it tells
+one- and two-row plates apart (lpr_models.ocr.reader.read_views).
 A `-` in a label is a character that cannot be read (UC3M paints two of every plate's
 characters over): that position is ignored by the loss and by the scores.
 """
@@ -19,7 +22,7 @@ from tqdm import tqdm
 
 from lpr_models.formats import fits_format
 from lpr_models.ocr.model import OcrConfig
-from lpr_models.ocr.preprocess import plate_crop, to_tensor
+from lpr_models.ocr.preprocess import plate_crop, to_tensor, view
 from lpr_models.vocab import REGIONS, encode, is_supported
 from train.augment import photometric
 from train.ccpd import list_ccpd_images, parse_ccpd_name
@@ -159,6 +162,8 @@ def encode_target(text: str, max_len: int) -> list[int]:
 # shipped detector's corners err about 3% of the width and 5.5% of the height on average
 # (11% of the height at the 90th percentile), so the reader learns to tolerate as much.
 CORNER_JITTER = (0.03, 0.06)
+# Share of training plates shown in the view that is not theirs, to be read as nothing.
+WRONG_VIEW_SHARE = 0.15
 
 
 def jitter_corners(corners: np.ndarray, rng: np.random.Generator, amount: float | tuple[float, float]) -> np.ndarray:
@@ -179,7 +184,7 @@ def jitter_corners(corners: np.ndarray, rng: np.random.Generator, amount: float 
 
 
 class PlateDataset(torch.utils.data.Dataset):
-    """Rectified (as at inference), augmented plates and their encoded texts."""
+    """Rectified (as at inference), augmented plates in their view, and their encoded texts and regions."""
 
     def __init__(
         self,
@@ -188,21 +193,27 @@ class PlateDataset(torch.utils.data.Dataset):
         strength: float = 0.0,
         seed: int = 0,
         corner_jitter: tuple[float, float] = CORNER_JITTER,
+        wrong_view_share: float = 0.0,
     ) -> None:
         self.samples, self.cfg, self.strength, self.corner_jitter = samples, cfg, strength, corner_jitter
+        self.wrong_view_share = wrong_view_share
         self.rng = np.random.default_rng(seed)
 
     def __len__(self) -> int:
         return len(self.samples)
 
-    def plate(self, index: int) -> np.ndarray:
+    def plate(self, index: int, rows: int) -> np.ndarray:
         sample = self.samples[index]
         corners = sample.corners
         if self.strength > 0:
             corners = jitter_corners(corners, self.rng, np.multiply(self.corner_jitter, self.strength))
-        return photometric(plate_crop(sample.image, corners, self.cfg), self.rng, self.strength)
+        crop = plate_crop(sample.image, corners, self.cfg)
+        return photometric(view(crop, self.cfg, rows), self.rng, self.strength)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor, int]:
         sample = self.samples[index]
+        if self.rng.random() < self.wrong_view_share:  # not this plate's layout: read nothing, name no region
+            image = self.plate(index, 3 - sample.rows)
+            return to_tensor(image[None])[0], torch.tensor(encode("", self.cfg.max_chars)), IGNORE
         target = torch.tensor(encode_target(sample.text, self.cfg.max_chars))
-        return to_tensor(self.plate(index)[None])[0], target, REGIONS.index(sample.region)
+        return to_tensor(self.plate(index, sample.rows)[None])[0], target, REGIONS.index(sample.region)

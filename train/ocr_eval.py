@@ -67,7 +67,7 @@ def read_samples(model: MaskOCR, samples: list[PlateSample], batch: int = 128) -
     for start in range(0, len(samples), batch):
         chunk = samples[start : start + batch]
         plates = np.stack([plate_crop(s.image, s.corners, model.cfg) for s in chunk])
-        rows += [(r.text, s.text, r.region, s.region) for r, s in zip(read_batch(model, plates), chunk)]
+        rows += [(r.text, s.text, r.region, s.region) for r, s in zip(read_batch(model, plates, model.cfg), chunk)]
     return rows
 
 

@@ -15,7 +15,7 @@ import torch
 
 from lpr_models.ocr.model import MaskOCR, OcrConfig
 from train.loop import load_checkpoint, load_trained, run_epochs
-from train.ocr_data import CORNER_JITTER, IGNORE, PlateDataset, load_splits
+from train.ocr_data import CORNER_JITTER, IGNORE, WRONG_VIEW_SHARE, PlateDataset, load_splits
 from train.ocr_eval import evaluate_reader
 from train.provenance import provenance
 
@@ -68,6 +68,12 @@ def main(argv: list[str] | None = None) -> None:
         default=CORNER_JITTER,
         metavar=("X", "Y"),
         help="largest per-corner move at strength 1, as shares of the plate's width and height",
+    )
+    parser.add_argument(
+        "--wrong-view-share",
+        type=float,
+        default=WRONG_VIEW_SHARE,
+        help="share of plates shown in the other row layout's view, to be read as nothing (recognition only)",
     )
     parser.add_argument("--init", type=Path, help="checkpoint whose encoder starts recognition (MAE pre-training)")
     parser.add_argument("--finetune", type=Path, help="start from this whole trained reader (its config is kept)")
@@ -128,7 +134,13 @@ def main(argv: list[str] | None = None) -> None:
         if args.transfer:
             print(transfer_weights(model, load_checkpoint(args.transfer)["model"]))
     cfg = model.cfg
-    dataset = PlateDataset(train, cfg, args.strength, corner_jitter=tuple(args.corner_jitter))
+    dataset = PlateDataset(
+        train,
+        cfg,
+        args.strength,
+        corner_jitter=tuple(args.corner_jitter),
+        wrong_view_share=args.wrong_view_share if args.stage == "recog" else 0.0,
+    )
 
     def batches():
         return torch.utils.data.DataLoader(dataset, batch_size=args.batch, shuffle=True, drop_last=True)
@@ -144,7 +156,8 @@ def main(argv: list[str] | None = None) -> None:
             images, targets, regions = batch
             chars, region_logits = model(images)
             loss = criterion(chars.flatten(0, 1), targets.flatten())
-            return loss + args.region_weight * torch.nn.functional.cross_entropy(region_logits, regions)
+            region_loss = torch.nn.functional.cross_entropy(region_logits, regions, ignore_index=IGNORE)
+            return loss + args.region_weight * region_loss
 
         def validate() -> tuple[float, dict]:
             report = {name: evaluate_reader(model, samples) for name, samples in val.items() if samples}

@@ -1,11 +1,12 @@
 """MaskOCR: a ViT encoder over patches of the plate, pre-trained as a masked autoencoder, and a
 transformer decoder whose learned character-slot queries read every character in parallel.
 
-The patches are vertical strips cut in `rows` rows (2 by default): a strip spanning the plate's
-full height mixes the two rows of a two-row plate into one token, which no decoder can
-separate again; half-height strips keep them apart. 2 rows of 16 strips of 12 px make 32 tokens
-of 864 values (24 of 1152 before), which cost 1.06x the time with ONNX Runtime. One more decoder
-query reads which plate family (region) the plate belongs to.
+The patches are vertical strips, full height by default. A strip across both rows of a two-row
+plate would mix them into one token, so a two-row plate is read in its two-row view instead
+(lpr_models.ocr.preprocess: the upper band beside the lower band), which full-height strips read
+as one line. `rows = 2` cuts half-height strips instead (16 x 2 strips of 12 px cost 1.06x the
+time); trained from scratch on the CPU it did not converge, see docs/training.md. One more
+decoder query reads which plate family (region) the plate belongs to.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ class OcrConfig:
 
     height: int = 48
     width: int = 192
-    strip_width: int = 12
-    rows: int = 2  # strips are height / rows tall: two-row plates keep their rows apart
+    strip_width: int = 8
+    rows: int = 1  # strips are height / rows tall
     embed_dim: int = 128
     encoder_layers: int = 4
     heads: int = 4
@@ -35,6 +36,8 @@ class OcrConfig:
     mae_decoder_layers: int = 1
     margin_x: float = 0.05  # the crop reaches this share of the plate's width beyond its left and right corners
     margin_y: float = 0.12  # and this share of its height above and below: detector corners are never exact
+    upper_band: float = 0.55  # the two-row view's upper band ends this share of the crop's height down
+    lower_band: float = 0.45  # and its lower band starts here: the bands overlap, as detector corners err
 
     regions: int = len(REGIONS)
 

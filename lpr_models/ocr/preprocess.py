@@ -1,4 +1,11 @@
-"""Turn rectified BGR plates into the reader's input tensor."""
+"""Turn plates into the reader's input: one crop per plate, read in one or two views.
+
+A crop is the plate rectified at twice the reader's height. Its one-row view is the crop
+shrunk to the input size. Its two-row view puts the upper band (top row) beside the lower
+band (bottom row), each squeezed to half the width, so a two-row plate reads left to right
+as one line: the split-and-stitch of well-known Chinese readers, which lets one strip
+encoder read both layouts.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +17,35 @@ from lpr_models.geometry import expand_quad, rectify
 from lpr_models.ocr.model import OcrConfig
 
 
+def crop_size(cfg: OcrConfig) -> tuple[int, int]:
+    """(height, width) of a crop: twice the input's height, so each band of a two-row plate keeps its pixels."""
+    return 2 * cfg.height, cfg.width
+
+
 def plate_crop(image: np.ndarray, corners: np.ndarray, cfg: OcrConfig) -> np.ndarray:
-    """The reader's view of a plate: its corners grown by the config's margins, warped to the input size."""
-    return rectify(image, expand_quad(corners, cfg.margin_x, cfg.margin_y), (cfg.height, cfg.width))
+    """A plate's crop: its corners grown by the config's margins, warped to `crop_size`."""
+    return rectify(image, expand_quad(corners, cfg.margin_x, cfg.margin_y), crop_size(cfg))
+
+
+def one_row_view(crop: np.ndarray, cfg: OcrConfig) -> np.ndarray:
+    """The whole plate at the input size."""
+    return cv2.resize(crop, (cfg.width, cfg.height), interpolation=cv2.INTER_AREA)
+
+
+def two_row_view(crop: np.ndarray, cfg: OcrConfig) -> np.ndarray:
+    """The upper band beside the lower band, each (height, width / 2): top row, then bottom row."""
+    h = crop.shape[0]
+    upper = crop[: round(h * cfg.upper_band)]
+    lower = crop[round(h * cfg.lower_band) :]
+    half = (cfg.width // 2, cfg.height)
+    return np.hstack(
+        [cv2.resize(upper, half, interpolation=cv2.INTER_AREA), cv2.resize(lower, half, interpolation=cv2.INTER_AREA)]
+    )
+
+
+def view(crop: np.ndarray, cfg: OcrConfig, rows: int) -> np.ndarray:
+    """The crop's view for a plate of `rows` rows."""
+    return two_row_view(crop, cfg) if rows == 2 else one_row_view(crop, cfg)
 
 
 def to_tensor(plates: np.ndarray) -> torch.Tensor:

@@ -10,8 +10,8 @@ import torch
 
 from lpr_models.formats import best_fit
 from lpr_models.ocr.calibration import Calibration
-from lpr_models.ocr.model import MaskOCR
-from lpr_models.ocr.preprocess import plate_crop, to_tensor
+from lpr_models.ocr.model import MaskOCR, OcrConfig
+from lpr_models.ocr.preprocess import crop_size, one_row_view, plate_crop, to_tensor, two_row_view
 from lpr_models.optimize import ShapeCache
 from lpr_models.vocab import CHINESE, INDEX, PAD, REGIONS, decode
 
@@ -24,6 +24,11 @@ CHINESE_MIN = 0.5
 # How much less likely than the unconstrained reading the best format-fitting text may be and
 # still be preferred: confusions (O/0, B/8) cost a factor of 2-10, a wrong format far more.
 FORMAT_PRIOR = 0.1
+# A plate whose one-row view reads nothing, or reads with less than this raw confidence, is read in
+# its two-row view too, and the surer view wins: confident one-row plates (most of them) cost one read.
+TWO_ROW_RETRY = 0.5
+
+Model = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 
 
 @dataclass(frozen=True)
@@ -34,10 +39,11 @@ class Reading:
     region: str = "unknown"
     region_confidence: float = 0.0
     format_valid: bool | None = None  # None: the region has no known format
+    rows: int = 1  # the view it was read in: 1 (whole plate) or 2 (upper row, then lower)
 
 
 def decode_reading(
-    log_probs: np.ndarray, region_probs: np.ndarray, calibration: Calibration = NO_CALIBRATION
+    log_probs: np.ndarray, region_probs: np.ndarray, calibration: Calibration = NO_CALIBRATION, rows: int = 1
 ) -> Reading:
     """One plate's reading from its (slots, classes) log-probabilities and its region probabilities.
 
@@ -71,28 +77,59 @@ def decode_reading(
         region,
         float(region_probs[region_index]),
         format_valid,
+        rows,
     )
 
 
+def view_confidence(char_logits: torch.Tensor) -> np.ndarray:
+    """Raw confidence of each plate's greedy reading in one view: 0 where it reads nothing (not its layout)."""
+    probs = char_logits.softmax(-1)
+    best, ids = probs.max(-1)
+    ends = (ids == PAD).int().argmax(-1)  # first pad; argmax is 0 where there is none
+    ends = torch.where((ids == PAD).any(-1), ends, torch.full_like(ends, ids.shape[1] - 1))
+    slots = torch.arange(ids.shape[1])[None] <= ends[:, None]
+    confidence = torch.where(slots, best, torch.ones_like(best)).prod(-1)
+    return torch.where(ids[:, 0] == PAD, torch.zeros_like(confidence), confidence).numpy()
+
+
 @torch.inference_mode()
+def read_views(model: Model, crops: np.ndarray, cfg: OcrConfig) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
+    """(character logits, region logits, rows) of (B, 2H, W, 3) crops, each from the view its plate reads
+    best in: the one-row view, or the two-row view where the one-row reading is empty or doubtful."""
+    chars, regions = model(to_tensor(np.stack([one_row_view(c, cfg) for c in crops])))
+    rows = np.ones(len(crops), dtype=int)
+    first = view_confidence(chars)
+    retry = np.flatnonzero(first < TWO_ROW_RETRY)
+    if len(retry):
+        chars2, regions2 = model(to_tensor(np.stack([two_row_view(crops[i], cfg) for i in retry])))
+        better = view_confidence(chars2) > first[retry]
+        chosen = retry[better]
+        chars, regions = chars.clone(), regions.clone()
+        chars[chosen], regions[chosen] = chars2[better], regions2[better]
+        rows[chosen] = 2
+    return chars, regions, rows
+
+
 def read_batch(
-    model: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]],
-    plates: np.ndarray,
-    calibration: Calibration = NO_CALIBRATION,
+    model: Model, crops: np.ndarray, cfg: OcrConfig, calibration: Calibration = NO_CALIBRATION
 ) -> list[Reading]:
-    """Read (B, H, W, 3) BGR plates already rectified to the model's input size with `model` (or its compiled form)."""
-    if len(plates) == 0:
+    """Read (B, 2H, W, 3) BGR crops (`plate_crop`) with `model` (or its compiled form), each in its better view."""
+    if len(crops) == 0:
         return []
-    return decode_batch(*model(to_tensor(plates)), calibration)
+    return decode_batch(*read_views(model, crops, cfg), calibration)
 
 
 def decode_batch(
-    char_logits: torch.Tensor, region_logits: torch.Tensor, calibration: Calibration = NO_CALIBRATION
+    char_logits: torch.Tensor,
+    region_logits: torch.Tensor,
+    rows: np.ndarray | None = None,
+    calibration: Calibration = NO_CALIBRATION,
 ) -> list[Reading]:
-    """Readings from the reader's raw outputs ((B, slots, classes) and (B, regions) logits)."""
+    """Readings from the reader's raw outputs ((B, slots, classes) and (B, regions) logits, the view of each)."""
     log_probs = (char_logits / calibration.temperature).log_softmax(-1).numpy()
     region_probs = region_logits.softmax(-1).numpy()
-    return [decode_reading(lp, rp, calibration) for lp, rp in zip(log_probs, region_probs)]
+    views = np.ones(len(log_probs), dtype=int) if rows is None else rows
+    return [decode_reading(lp, rp, calibration, int(r)) for lp, rp, r in zip(log_probs, region_probs, views)]
 
 
 class PlateReader:
@@ -105,6 +142,7 @@ class PlateReader:
         self.calibration = calibration
         self.forward = ShapeCache(self.model, backend)
         self.input_size = (model.cfg.height, model.cfg.width)
+        self.crop_size = crop_size(model.cfg)
         self.max_batch = max_batch
 
     @classmethod
@@ -117,11 +155,13 @@ class PlateReader:
         return cls(model, calibration=Calibration.from_dict(state.get("calibration")), **kwargs)
 
     def crop(self, image: np.ndarray, corners: np.ndarray) -> np.ndarray:
-        """Rectify the plate with `corners` (TL, TR, BR, BL) exactly as the reader was trained."""
+        """Rectify the plate with `corners` (TL, TR, BR, BL) exactly as the reader was trained: (2H, W, 3)."""
         return plate_crop(image, corners, self.model.cfg)
 
     def read(self, plates: list[np.ndarray]) -> list[Reading]:
         out: list[Reading] = []
         for start in range(0, len(plates), self.max_batch):
-            out += read_batch(self.forward, np.stack(plates[start : start + self.max_batch]), self.calibration)
+            out += read_batch(
+                self.forward, np.stack(plates[start : start + self.max_batch]), self.model.cfg, self.calibration
+            )
         return out
