@@ -8,7 +8,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from stream import cli_bench, cli_eval
+from stream import cli_bench, cli_eval, cli_search
 from stream.config import CameraSection, Config, ConfigError, check_config, load_config
 from stream.runner import EXIT_FAILED, EXIT_USAGE
 
@@ -36,7 +36,14 @@ def _run(args: argparse.Namespace) -> int:
         publish = replace(publish, jsonl=str(args.jsonl))
     if args.video_out:
         publish = replace(publish, video=str(args.video_out))
-    cfg = check_config(replace(cfg, publish=publish), "command line" + (f" and {args.config}" if args.config else ""))
+    store = cfg.store
+    if args.store:
+        store = replace(store, folder=str(args.store), enabled=True)
+    if args.no_store:
+        store = replace(store, enabled=False)
+    cfg = check_config(
+        replace(cfg, publish=publish, store=store), "command line" + (f" and {args.config}" if args.config else "")
+    )
     from stream.runner import run  # imported here: torch is slow to import and `subscribe` needs none of it
 
     codes = run(cfg)
@@ -107,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--jsonl", type=Path, help="also append events to this JSONL file")
     run.add_argument("--video-out", type=Path, help="write an annotated copy of the video")
+    stored = run.add_mutually_exclusive_group()
+    stored.add_argument("--store", type=Path, help="keep every event in this store folder (default ./lpr-data)")
+    stored.add_argument("--no-store", action="store_true", help="keep no event store")
     run.set_defaults(func=_run)
 
     subp = sub.add_parser("subscribe", help="print the events a running `lpr run` publishes")
@@ -139,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("weights", type=Path, nargs="+")
     info.set_defaults(func=_info)
 
+    cli_search.add_parser(sub)
     cli_eval.add_parser(sub)
     cli_bench.add_parser(sub)
     return parser
@@ -152,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
     )
     from lpr_models.weights import WeightsError
+    from store.db import StoreError
     from stream.sources import SourceError
 
     try:
@@ -159,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as err:
         log.error("%s", err)
         return EXIT_USAGE
-    except (SourceError, WeightsError, ValueError, OSError) as err:
+    except (SourceError, WeightsError, StoreError, ValueError, OSError) as err:
         log.error("%s", err)
         return EXIT_FAILED
 

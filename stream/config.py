@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 
 from lpr_models.optimize import BACKENDS
+from store.watchlist import WatchlistSpec
 from stream.direction import CountingLine
 from stream.pipeline import EventOptions
 from stream.publish import DEFAULT_ENDPOINT
@@ -64,6 +65,14 @@ class PublishSection:
 
 
 @dataclass(frozen=True)
+class StoreSection:
+    enabled: bool = True  # keep every event in an SQLite store (lpr search, the web page)
+    folder: str = "lpr-data"  # the store's folder: events.db, crops/, snapshots/
+    max_age_days: float = 30.0  # drop events older than this; 0: keep them all
+    max_size_mb: float = 10_000.0  # drop the oldest events past this size (database and files); 0: no limit
+
+
+@dataclass(frozen=True)
 class CameraSection:
     id: str
     source: str
@@ -92,6 +101,8 @@ class Config:
     tracking: TrackingSection = field(default_factory=TrackingSection)
     events: EventOptions = field(default_factory=EventOptions)
     publish: PublishSection = field(default_factory=PublishSection)
+    store: StoreSection = field(default_factory=StoreSection)
+    watchlist: tuple[WatchlistSpec, ...] = ()
 
 
 SECTIONS = {
@@ -100,7 +111,9 @@ SECTIONS = {
     "tracking": TrackingSection,
     "events": EventOptions,
     "publish": PublishSection,
+    "store": StoreSection,
 }
+ARRAYS = ("camera", "watchlist")  # arrays of tables: [[camera]], [[watchlist]]
 
 # Every number's allowed range, with the reason when it is not obvious: (low, high, why). Types and
 # meanings are the sections' own (above); nan and inf are refused everywhere.
@@ -126,6 +139,9 @@ RANGES: dict[str, tuple[float, float, str]] = {
     "camera.backoff_max_s": (0.01, 86_400, "0 or less would reconnect in a busy loop"),
     "camera.give_up_after_s": (0, 31_536_000, "0 means never"),
     "camera.snapshot_width": (32, 7680, ""),
+    "store.max_age_days": (0, 36_500, "0 means forever"),
+    "store.max_size_mb": (0, 1e9, "0 means no limit"),
+    "watchlist.fuzzy": (0, 5, "a distance of 5 or more matches nearly any plate"),
 }
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".mov", ".avi")
 
@@ -192,15 +208,20 @@ def _section(cls, table, where: str):
 
 
 def parse_config(data: dict, origin: str = "<config>") -> Config:
-    unknown = sorted(set(data) - set(SECTIONS) - {"camera"})
+    unknown = sorted(set(data) - set(SECTIONS) - set(ARRAYS))
     if unknown:
-        raise ConfigError(f"{origin}: unknown section {unknown[0]!r} (known: camera, {', '.join(SECTIONS)})")
+        raise ConfigError(f"{origin}: unknown section {unknown[0]!r} (known: {', '.join((*ARRAYS, *SECTIONS))})")
     sections = {name: _section(cls, data.get(name, {}), f"{origin}: [{name}]") for name, cls in SECTIONS.items()}
-    raw_cameras = data.get("camera", [])
-    if not isinstance(raw_cameras, list):
-        raise ConfigError(f"{origin}: 'camera' must be an array of tables ([[camera]])")
-    cameras = tuple(_section(CameraSection, c, f"{origin}: [[camera]] #{i + 1}") for i, c in enumerate(raw_cameras))
-    return check_config(Config(cameras=cameras, **sections), origin)
+    cameras = _array(data, "camera", CameraSection, origin)
+    watchlists = _array(data, "watchlist", WatchlistSpec, origin)
+    return check_config(Config(cameras=cameras, watchlist=watchlists, **sections), origin)
+
+
+def _array(data: dict, name: str, cls, origin: str) -> tuple:
+    raw = data.get(name, [])
+    if not isinstance(raw, list):
+        raise ConfigError(f"{origin}: {name!r} must be an array of tables ([[{name}]])")
+    return tuple(_section(cls, table, f"{origin}: [[{name}]] #{i + 1}") for i, table in enumerate(raw))
 
 
 def check_config(cfg: Config, origin: str) -> Config:
@@ -225,6 +246,7 @@ def check_config(cfg: Config, origin: str) -> Config:
             raise ConfigError(f"{origin}: [[camera]] {cam.id!r} has an empty source")
         if ids.count(cam.id) > 1:
             raise ConfigError(f"{origin}: duplicate camera id {cam.id!r}")
+    _check_watchlists(cfg.watchlist, origin)
     publish = cfg.publish
     if not ENDPOINT.match(publish.endpoint):
         raise ConfigError(
@@ -246,6 +268,21 @@ def check_config(cfg: Config, origin: str) -> Config:
     if publish.video:
         _check_video_out(publish.video, len(cfg.cameras), origin)
     return cfg
+
+
+def _check_watchlists(lists: tuple[WatchlistSpec, ...], origin: str) -> None:
+    names = [w.name for w in lists]
+    for w in lists:
+        where = f"{origin}: [[watchlist]] {w.name!r}"
+        _check_ranges(w, "watchlist", where)
+        if not w.name or names.count(w.name) > 1:
+            raise ConfigError(f"{where}: every watchlist needs a name of its own")
+        if not w.plates and not w.file:
+            raise ConfigError(f'{where}: give plates = [...] or file = "plates.csv"')
+        if w.file and not Path(w.file).is_file():
+            raise ConfigError(f"{where}: file {w.file!r} not found")
+        if not w.action:
+            raise ConfigError(f"{where}: action must name what the alert is for (alert, allow, ...)")
 
 
 def _check_recording_time(cam: CameraSection, where: str) -> None:

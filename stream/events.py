@@ -36,6 +36,11 @@ def utc_iso(timestamp: float) -> str:
     return dt.datetime.fromtimestamp(timestamp, dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def event_time_utc(event: dict) -> float:
+    """UNIX time of the event's last sighting: when the car passed."""
+    return dt.datetime.fromisoformat(event["last_seen"]["utc"].replace("Z", "+00:00")).timestamp()
+
+
 TOPIC_END = "/"  # no camera id contains it, so `plate.gate/` is no prefix of `plate.gate2/`
 
 

@@ -30,8 +30,8 @@ from stream.annotate import VideoAnnotator
 from stream.config import CameraSection, Config
 from stream.events import decode_event, encode_event
 from stream.pipeline import CameraPipeline, PipelineStats
-from stream.publish import JsonlSink, ZmqPublisher
-from stream.snapshot import SnapshotOptions, snapshot_name
+from stream.sinks import Sinks
+from stream.snapshot import SnapshotOptions
 from stream.sources import FrameGrabber, GrabberOptions, SourceStats
 from stream.tracking import PlateTracker
 
@@ -167,35 +167,6 @@ def run_camera(
             annotator.close()
     health("stopped", grabber.stats)
     return CameraResult(camera.id, grabber.stats, pipeline.stats, stop.is_set())
-
-
-class Sinks:
-    """The publisher plus the optional JSONL file, behind one `send`."""
-
-    def __init__(self, cfg: Config) -> None:
-        p = cfg.publish
-        self.publisher = ZmqPublisher(
-            p.endpoint,
-            p.connect,
-            p.high_water_mark,
-            curve_secret_key=p.curve_secret_key,
-            curve_clients_dir=p.curve_clients_dir,
-        )
-        self.jsonl = JsonlSink(cfg.publish.jsonl) if cfg.publish.jsonl else None
-
-    def send(self, kind: str, camera_id: str, payload: dict, jpeg: bytes, snapshot: bytes = b"") -> None:
-        self.publisher.send(kind, camera_id, payload, jpeg, snapshot)
-        if self.jsonl and kind == "plate":
-            if snapshot:  # beside the JSONL, named in the event, written before the line that names it
-                folder = self.jsonl.path.parent / "snapshots"
-                folder.mkdir(parents=True, exist_ok=True)
-                (folder / snapshot_name(payload)).write_bytes(snapshot)
-            self.jsonl.write(payload)
-
-    def close(self) -> None:
-        if self.jsonl:
-            self.jsonl.close()
-        self.publisher.close()
 
 
 def stop_on_signals(stop: threading.Event) -> None:

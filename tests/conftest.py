@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 from pathlib import Path
 
 import cv2
@@ -15,6 +16,19 @@ settings.load_profile("lpr")
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("LPR_DATA", ROOT.parent / "shared" / "data"))
+# Where the tests and the `lpr` processes they start run: what a run leaves in its working folder
+# (the event store's default ./lpr-data) stays out of the checkout.
+RUN_DIR = Path(
+    os.environ.setdefault("LPR_TEST_RUN_DIR", tempfile.mkdtemp(prefix="lpr-tests-"))
+)  # one for both imports of this file
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _run_outside_the_checkout():
+    cwd = os.getcwd()
+    os.chdir(RUN_DIR)
+    yield
+    os.chdir(cwd)
 
 
 def free_port() -> int:
@@ -103,3 +117,33 @@ def moving_plates_frames(n: int = 60, size=(320, 240)) -> list[np.ndarray]:
 @pytest.fixture
 def plates_video(tmp_path: Path) -> Path:
     return write_video(tmp_path / "plates.mp4", moving_plates_frames())
+
+
+def make_event(text: str, camera: str = "gate", t: float = 1_800_000_000.0, track: int = 1, **changes) -> dict:
+    """A valid plate event (stream.events schema) for `text` seen by `camera` at UNIX time `t`."""
+    from stream.events import SCHEMA_VERSION, utc_iso
+
+    event = {
+        "schema_version": SCHEMA_VERSION,
+        "type": "plate",
+        "camera_id": camera,
+        "track_id": track,
+        "text": text,
+        "confidence": 0.9,
+        "char_confidences": [0.9] * len(text),
+        "candidates": [],
+        "first_seen": {"frame": 0, "pts": 0.0, "utc": utc_iso(t - 2)},
+        "last_seen": {"frame": 50, "pts": 2.0, "utc": utc_iso(t)},
+        "frames_seen": 40,
+        "frames_read": 5,
+        "box": [10, 20, 110, 50],
+        "corners": [[10, 20], [110, 20], [110, 50], [10, 50]],
+        "reason": "ended",
+        "region": "eu",
+        "format_valid": True,
+        "readable": True,
+        "direction": "approaching",
+        "crossed": [],
+        "time_source": "processing",
+    }
+    return event | changes

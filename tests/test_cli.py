@@ -5,17 +5,24 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, free_port
+from stream import cli_search
+from tests.conftest import ROOT, RUN_DIR, free_port
 
 SAMPLE = ROOT / "samples" / "sample.mp4"
 
 
 def lpr(*args, timeout=120, **kwargs):
     return subprocess.run(
-        [sys.executable, "-m", "stream.cli", *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT, **kwargs
+        [sys.executable, "-m", "stream.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=RUN_DIR,
+        **kwargs,
     )
 
 
@@ -59,7 +66,7 @@ backoff_max_s = 0.5
 """)
     process = subprocess.Popen(
         [sys.executable, "-m", "stream.cli", "run", "--config", str(config)],
-        cwd=ROOT,
+        cwd=RUN_DIR,
         stderr=subprocess.PIPE,
         text=True,
     )
@@ -87,7 +94,7 @@ def test_signals_flush_open_tracks_and_close(sig, tmp_path):
             "--jsonl",
             str(jsonl),
         ],
-        cwd=ROOT,
+        cwd=RUN_DIR,
         stderr=subprocess.PIPE,
         text=True,
     )
@@ -141,3 +148,32 @@ def test_a_one_off_job_gives_up_on_an_unreachable_url_with_one_clear_line():
     )
     assert result.returncode == 1 and time.monotonic() - started < 60
     assert "gave up after" in result.stderr and "give_up_after_s" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_run_keeps_its_events_in_the_store_and_search_finds_them_fuzzily(tmp_path):
+    jsonl, store = tmp_path / "events.jsonl", tmp_path / "store"
+    result = lpr(
+        "run", str(SAMPLE), "--publish", f"tcp://127.0.0.1:{free_port()}", "--jsonl", str(jsonl), "--store", str(store)
+    )
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in jsonl.read_text().splitlines()]
+    plate = next(e["text"] for e in events if e["readable"])
+    misread = plate[:-1] + {"0": "O", "8": "B", "1": "I"}.get(plate[-1], "Q")  # one more character wrong
+    found = lpr("search", misread, "--store", str(store), "--json")
+    assert found.returncode == 0, found.stderr
+    sightings = [json.loads(line) for line in found.stdout.splitlines()]
+    assert sightings and sightings[0]["text"] == plate and sightings[0]["camera"] == "cam0"
+    assert sightings[0]["distance"] <= 1 and Path(sightings[0]["crop"]).is_file()
+    exact = lpr("search", misread, "--store", str(store), "--fuzzy", "0", "--csv")
+    assert exact.returncode == 0 and exact.stdout.splitlines() == [",".join(cli_search.COLUMNS)]
+    assert lpr("run", str(SAMPLE), "--no-store", "--publish", f"tcp://127.0.0.1:{free_port()}").returncode == 0
+
+
+def test_search_without_a_store_or_with_a_bad_time_says_so(tmp_path):
+    missing = lpr("search", "AB123CD", "--store", str(tmp_path / "none"))
+    assert missing.returncode == 1 and "no event store" in missing.stderr and "Traceback" not in missing.stderr
+    from store.db import EventStore
+
+    EventStore(tmp_path / "s").close()
+    bad = lpr("search", "AB123CD", "--store", str(tmp_path / "s"), "--since", "yesterday")
+    assert bad.returncode == 1 and "is not a time" in bad.stderr

@@ -121,11 +121,24 @@ def test_the_documented_defaults_are_the_real_defaults():
 def _section_and_field(key: str):
     from dataclasses import fields
 
-    from stream.config import SECTIONS, CameraSection
+    from stream.config import SECTIONS
 
     section, name = key.split(".")
-    cls = CameraSection if section == "camera" else SECTIONS[section]
+    cls = ARRAY_TABLES[section][0] if section in ARRAY_TABLES else SECTIONS[section]
     return section, name, next(f for f in fields(cls) if f.name == name)
+
+
+def _array_tables():
+    from store.watchlist import WatchlistSpec
+    from stream.config import CameraSection
+
+    return {
+        "camera": (CameraSection, {"id": "a", "source": "x"}),
+        "watchlist": (WatchlistSpec, {"name": "w", "plates": ["AB123CD"]}),
+    }
+
+
+ARRAY_TABLES = _array_tables()
 
 
 @pytest.mark.parametrize("key", sorted(__import__("stream.config", fromlist=["RANGES"]).RANGES))
@@ -141,8 +154,8 @@ def test_every_ranged_key_accepts_exactly_its_range(key, value):
     if "tuple" in kind:
         value = int(value) if value == value and abs(value) < 1e12 else 32
         value = [value, value]
-    table = {"id": "a", "source": "x", name: value} if section == "camera" else {name: value}
-    data = {"camera": [table]} if section == "camera" else {section: table}
+    table = ARRAY_TABLES[section][1] | {name: value} if section in ARRAY_TABLES else {name: value}
+    data = {section: [table]} if section in ARRAY_TABLES else {section: table}
     first = value[0] if isinstance(value, list) else value
     finite = first == first and abs(first) != float("inf")
     expected_ok = finite and low <= first <= high and (key != "detector.input_size" or first % 32 == 0)
@@ -152,5 +165,7 @@ def test_every_ranged_key_accepts_exactly_its_range(key, value):
         assert not expected_ok, f"{key} = {value!r} refused"
         return
     assert expected_ok, f"{key} = {value!r} accepted"
-    got = cfg.cameras[0] if section == "camera" else getattr(cfg, section)
+    got = (
+        cfg.cameras[0] if section == "camera" else cfg.watchlist[0] if section == "watchlist" else getattr(cfg, section)
+    )
     assert getattr(got, name) == (tuple(value) if isinstance(value, list) else value)  # kept as given

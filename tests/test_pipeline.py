@@ -10,7 +10,8 @@ import zmq
 from stream.config import CameraSection, Config, PublishSection
 from stream.events import decode_event, validate_event
 from stream.pipeline import CameraPipeline, EventOptions
-from stream.runner import Sinks, run_camera
+from stream.runner import run_camera
+from stream.sinks import Sinks
 from stream.sources import FrameGrabber
 from tests.conftest import ColourPlateDetector, ColourPlateReader, moving_plates_frames, write_video
 

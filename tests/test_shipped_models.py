@@ -14,8 +14,9 @@ from lpr_models.geometry import box_iou
 from lpr_models.ocr.reader import PlateReader
 from stream.config import CameraSection, Config, DetectorSection, PublishSection
 from stream.events import decode_event
-from stream.runner import Sinks, build_models, run_camera
-from tests.conftest import ROOT
+from stream.runner import build_models, run_camera
+from stream.sinks import Sinks
+from tests.conftest import ROOT, RUN_DIR
 from train.det_eval import corner_error
 from train.evaluate import ccpd_items, evaluate_images, score_video_events
 
@@ -188,7 +189,7 @@ def test_eval_writes_one_prediction_per_plate(tmp_path, data_root):
             "--predictions",
             str(out),
         ],
-        cwd=ROOT,
+        cwd=RUN_DIR,
         capture_output=True,
         text=True,
         timeout=300,

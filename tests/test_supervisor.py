@@ -9,7 +9,7 @@ import time
 
 import zmq
 
-from tests.conftest import ROOT, free_port, moving_plates_frames, write_video
+from tests.conftest import RUN_DIR, free_port, moving_plates_frames, write_video
 
 
 def two_cameras(tmp_path, port: int):
@@ -41,7 +41,7 @@ def test_a_killed_camera_worker_is_restarted_and_the_other_camera_is_unaffected(
     sub.setsockopt(zmq.SUBSCRIBE, b"health")
     process = subprocess.Popen(
         [sys.executable, "-m", "stream.cli", "run", "--config", str(config)],
-        cwd=ROOT,
+        cwd=RUN_DIR,
         stderr=subprocess.PIPE,
         text=True,
     )
@@ -93,7 +93,7 @@ def test_kill_9_of_the_supervisor_takes_its_workers_with_it_and_a_clean_exit_lea
     env = {**os.environ, "TMPDIR": str(tmp_path)}
     process = subprocess.Popen(
         [sys.executable, "-m", "stream.cli", "run", "--config", str(config)],
-        cwd=ROOT,
+        cwd=RUN_DIR,
         stderr=subprocess.PIPE,
         text=True,
         env=env,
@@ -122,7 +122,7 @@ def test_kill_9_of_the_supervisor_takes_its_workers_with_it_and_a_clean_exit_lea
     env = {**os.environ, "TMPDIR": str(clean_tmp)}
     done = subprocess.run(
         [sys.executable, "-m", "stream.cli", "run", "--config", str(config)],
-        cwd=ROOT,
+        cwd=RUN_DIR,
         capture_output=True,
         text=True,
         env=env,
@@ -148,7 +148,7 @@ time.sleep(120)
 '''])
 time.sleep(120)
 """
-    parent = subprocess.Popen([sys.executable, "-c", parent_code], cwd=ROOT)
+    parent = subprocess.Popen([sys.executable, "-c", parent_code], cwd=RUN_DIR)
     deadline = time.time() + 60
     while not pid_file.exists() and time.time() < deadline:
         time.sleep(0.1)
