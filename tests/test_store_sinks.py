@@ -8,11 +8,11 @@ import time
 
 import zmq
 
-from stream.config import Config, PublishSection, StoreSection
-from stream.sinks import Sinks
 from store.db import EventStore, event_key
 from store.watchlist import WatchlistSpec
 from store.writer import StoreWriter
+from stream.config import Config, PublishSection, StoreSection
+from stream.sinks import Sinks
 from tests.conftest import RUN_DIR, make_event
 
 T0 = 1_800_000_000.0
