@@ -14,6 +14,8 @@ import typing
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 
+from integrations.mqtt import MqttSection
+from integrations.webhook import WebhookSpec
 from lpr_models.optimize import BACKENDS
 from store.watchlist import WatchlistSpec
 from stream.direction import CountingLine
@@ -102,7 +104,9 @@ class Config:
     events: EventOptions = field(default_factory=EventOptions)
     publish: PublishSection = field(default_factory=PublishSection)
     store: StoreSection = field(default_factory=StoreSection)
+    mqtt: MqttSection = field(default_factory=MqttSection)
     watchlist: tuple[WatchlistSpec, ...] = ()
+    webhook: tuple[WebhookSpec, ...] = ()
 
 
 SECTIONS = {
@@ -112,8 +116,9 @@ SECTIONS = {
     "events": EventOptions,
     "publish": PublishSection,
     "store": StoreSection,
+    "mqtt": MqttSection,
 }
-ARRAYS = ("camera", "watchlist")  # arrays of tables: [[camera]], [[watchlist]]
+ARRAYS = ("camera", "watchlist", "webhook")  # arrays of tables: [[camera]], [[watchlist]], [[webhook]]
 
 # Every number's allowed range, with the reason when it is not obvious: (low, high, why). Types and
 # meanings are the sections' own (above); nan and inf are refused everywhere.
@@ -142,6 +147,12 @@ RANGES: dict[str, tuple[float, float, str]] = {
     "store.max_age_days": (0, 36_500, "0 means forever"),
     "store.max_size_mb": (0, 1e9, "0 means no limit"),
     "watchlist.fuzzy": (0, 5, "a distance of 5 or more matches nearly any plate"),
+    "mqtt.port": (1, 65_535, "a TCP port"),
+    "mqtt.qos": (0, 2, "MQTT knows 0, 1 and 2"),
+    "mqtt.max_queued": (1, 10_000_000, ""),
+    "webhook.timeout_s": (0.1, 600, ""),
+    "webhook.backoff_max_s": (0.5, 86_400, ""),
+    "webhook.max_queue_mb": (0.01, 1e6, ""),
 }
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".mov", ".avi")
 
@@ -170,6 +181,11 @@ def _check_value(value, kind, where: str):
     origin = typing.get_origin(kind)
     if is_dataclass(kind):  # a nested table ([[camera.line]])
         return _section(kind, value, where)
+    if origin is dict:  # a table of one kind of value (webhook headers)
+        key_kind, value_kind = typing.get_args(kind)
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected a table, got {value!r}")
+        return {_check_value(k, key_kind, where): _check_value(v, value_kind, f"{where}.{k}") for k, v in value.items()}
     if origin is tuple and typing.get_args(kind)[1:] == (Ellipsis,):  # any number of one kind
         if not isinstance(value, list):
             raise ConfigError(f"{where}: expected a list, got {value!r}")
@@ -214,7 +230,8 @@ def parse_config(data: dict, origin: str = "<config>") -> Config:
     sections = {name: _section(cls, data.get(name, {}), f"{origin}: [{name}]") for name, cls in SECTIONS.items()}
     cameras = _array(data, "camera", CameraSection, origin)
     watchlists = _array(data, "watchlist", WatchlistSpec, origin)
-    return check_config(Config(cameras=cameras, watchlist=watchlists, **sections), origin)
+    webhooks = _array(data, "webhook", WebhookSpec, origin)
+    return check_config(Config(cameras=cameras, watchlist=watchlists, webhook=webhooks, **sections), origin)
 
 
 def _array(data: dict, name: str, cls, origin: str) -> tuple:
@@ -247,6 +264,7 @@ def check_config(cfg: Config, origin: str) -> Config:
         if ids.count(cam.id) > 1:
             raise ConfigError(f"{origin}: duplicate camera id {cam.id!r}")
     _check_watchlists(cfg.watchlist, origin)
+    _check_webhooks(cfg.webhook, origin)
     publish = cfg.publish
     if not ENDPOINT.match(publish.endpoint):
         raise ConfigError(
@@ -283,6 +301,17 @@ def _check_watchlists(lists: tuple[WatchlistSpec, ...], origin: str) -> None:
             raise ConfigError(f"{where}: file {w.file!r} not found")
         if not w.action:
             raise ConfigError(f"{where}: action must name what the alert is for (alert, allow, ...)")
+
+
+def _check_webhooks(hooks: tuple[WebhookSpec, ...], origin: str) -> None:
+    names = [h.name for h in hooks]
+    for hook in hooks:
+        where = f"{origin}: [[webhook]] {hook.name!r}"
+        _check_ranges(hook, "webhook", where)
+        if not re.fullmatch(r"[\w.-]+", hook.name) or names.count(hook.name) > 1:
+            raise ConfigError(f"{where}: every webhook needs a name of its own (letters, digits, '_', '-', '.')")
+        if not re.match(r"^https?://[^/\s]+", hook.url):
+            raise ConfigError(f"{where}: url {hook.url!r} is not an http:// or https:// address")
 
 
 def _check_recording_time(cam: CameraSection, where: str) -> None:

@@ -1,13 +1,18 @@
-"""Where every message of a run goes: the bus, the JSONL file, the event store, watchlist alerts.
+"""Where every message of a run goes: the bus, the JSONL file, the event store, watchlist alerts,
+an MQTT broker and webhooks.
 
-The pipeline knows none of this: it hands each message to `Sinks.send`. Slow consumers
-never hold it up: the publisher never blocks and the store writes on its own thread.
+The pipeline knows none of this: it hands each message to `Sinks.send`. Slow or dead consumers
+never hold it up: the publisher never blocks, the store writes on its own thread, MQTT queues in
+paho's network thread, and webhooks queue on disk for their delivery thread.
 """
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
+from integrations.mqtt import MqttSink
+from integrations.webhook import WebhookSink
 from store.db import Alert, event_key
 from store.watchlist import Match, Watchlists
 from store.writer import StoreWriter
@@ -52,12 +57,15 @@ class Sinks:
                 StoreWriter(s.folder, s.max_age_days, s.max_size_mb, jsonl=p.jsonl or None) if s.enabled else None
             )
             self.watchlists = Watchlists(cfg.watchlist)
+            self.mqtt = MqttSink(cfg.mqtt) if cfg.mqtt.enabled else None
+            self.webhooks = [WebhookSink(spec, Path(cfg.store.folder)) for spec in cfg.webhook]
         except BaseException:
             self.publisher.close()
             raise
 
     def send(self, kind: str, camera_id: str, payload: dict, jpeg: bytes, snapshot: bytes = b"") -> None:
         self.publisher.send(kind, camera_id, payload, jpeg, snapshot)
+        self._integrations(kind, camera_id, payload, jpeg)
         if kind != "plate":
             return
         if self.jsonl:
@@ -70,14 +78,27 @@ class Sinks:
             self.store.put(payload, jpeg, snapshot)
         for match in self.watchlists.matches(payload):
             log.info("camera %s: %s is on watchlist %s (%s)", camera_id, payload["text"], match.list, match.action)
-            self.publisher.send("alert", camera_id, alert_message(payload, match), jpeg)
+            alert = alert_message(payload, match)
+            self.publisher.send("alert", camera_id, alert, jpeg)
+            self._integrations("alert", camera_id, alert, jpeg)
             if self.store:
-                alert = Alert(
-                    event_key(payload), match.list, match.action, match.distance, camera_id, event_time_utc(payload)
+                self.store.put_alert(
+                    Alert(
+                        event_key(payload), match.list, match.action, match.distance, camera_id, event_time_utc(payload)
+                    )
                 )
-                self.store.put_alert(alert)
+
+    def _integrations(self, kind: str, camera_id: str, payload: dict, jpeg: bytes) -> None:
+        if self.mqtt:
+            self.mqtt.send(kind, camera_id, payload)
+        for hook in self.webhooks:
+            hook.send(kind, camera_id, payload, jpeg)
 
     def close(self) -> None:
+        for hook in self.webhooks:
+            hook.close()
+        if self.mqtt:
+            self.mqtt.close()
         if self.store:
             self.store.close()
         if self.jsonl:

@@ -1,0 +1,1 @@
+"""Event outputs for the tools users already run: MQTT brokers and HTTP webhooks."""
