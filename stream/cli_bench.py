@@ -39,6 +39,16 @@ def add_parser(sub) -> None:
         action="store_true",
         help="also run each height without the corner refiner, to show what it costs",
     )
+    pipeline.add_argument(
+        "--outputs",
+        action="store_true",
+        help="also run each height with every output on (event store, MQTT, a webhook), alternating with runs "
+        "without them, to show what they cost",
+    )
+    pipeline.add_argument(
+        "--mqtt-port", type=int, default=1883, help="the MQTT broker on 127.0.0.1 for --outputs (none: paho queues)"
+    )
+    pipeline.add_argument("--repeats", type=int, default=1, help="runs of each variant (medians are reported)")
     pipeline.add_argument("--json", type=Path)
     parser.set_defaults(func=run_bench)
 
@@ -188,37 +198,79 @@ def bench_pipeline(args: argparse.Namespace) -> dict:
             letterbox_ms = [
                 median_ms(lambda f=f: letterbox(f, detector.input_size), 3, 1) for f in frames_for_letterbox
             ]
-            for suffix, variant in variants.items():
-                row = _timed_run(clip, (variant, reader), f"ipc://{tmp}/bench-{height}{suffix}.ipc")
+            runs = [(suffix, variant, False) for suffix, variant in variants.items()]
+            if args.outputs:
+                runs.append(("_outputs", detector, True))
+            rows: dict[str, list[dict]] = {suffix: [] for suffix, _, _ in runs}
+            for repeat in range(args.repeats):  # the variants take turns: a busy spell of the machine hits each
+                for suffix, variant, outputs in runs:
+                    endpoint = f"ipc://{tmp}/bench-{height}{suffix}-{repeat}.ipc"
+                    config = _outputs_config(args, tmp) if outputs else None
+                    rows[suffix].append(_timed_run(clip, (variant, reader), endpoint, config))
+            for suffix, _, _ in runs:
+                fps = [r["fps"] for r in rows[suffix]]
+                row = rows[suffix][int(np.argsort(fps)[len(fps) // 2])]  # the median run
                 stages = {"decode": decode_ms, "letterbox": letterbox_ms, **row.pop("stage_ms")}
                 for stage, values in stages.items():
                     values = list(values)
                     row[f"{stage}_median_ms"] = float(np.median(values))
                     row[f"{stage}_p95_ms"] = float(np.percentile(values, 95))
                 report[f"{height}p{suffix}"] = row
+            if args.outputs:
+                report[f"{height}p_outputs"]["fps_ratio_to_no_outputs"] = (
+                    report[f"{height}p_outputs"]["fps"] / report[f"{height}p"]["fps"]
+                )
     report["fps"] = report[f"{args.heights[-1]}p"]["fps"]
     return report
 
 
-def _timed_run(clip: Path, models: tuple, endpoint: str) -> dict:
-    """One pipeline run over `clip` publishing to `endpoint`: frame rate, CPU, memory and the pipeline's stage laps."""
-    from stream.config import CameraSection, Config
-    from stream.publish import ZmqPublisher
+def _outputs_config(args: argparse.Namespace, tmp: str):
+    """Every output on: a fresh event store, MQTT to the local broker, a webhook to an in-process receiver."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from integrations.mqtt import MqttSection
+    from integrations.webhook import WebhookSpec
+    from stream.config import Config, StoreSection
+
+    class Accept(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Accept)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    folder = tempfile.mkdtemp(dir=tmp)
+    return Config(
+        store=StoreSection(folder=folder),
+        mqtt=MqttSection(enabled=True, port=args.mqtt_port),
+        webhook=(WebhookSpec("bench", f"http://127.0.0.1:{server.server_address[1]}/"),),
+    )
+
+
+def _timed_run(clip: Path, models: tuple, endpoint: str, outputs=None) -> dict:
+    """One pipeline run over `clip` publishing to `endpoint` (and to every output of the `outputs` config):
+    frame rate, CPU, memory and the pipeline's stage laps."""
+    from dataclasses import replace
+
+    from stream.config import CameraSection, Config, PublishSection, StoreSection
     from stream.runner import run_camera, warm_up
+    from stream.sinks import Sinks
 
     warm_up(*models)  # back-ends are built outside the timing
-    publisher = ZmqPublisher(endpoint)
+    base = outputs or Config(store=StoreSection(enabled=False))
+    cfg = replace(base, publish=PublishSection(endpoint=endpoint))
+    sinks = Sinks(cfg)
     camera = CameraSection(id="bench", source=str(clip))
     usage_before = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()
-
-    def send(kind: str, camera_id: str, payload: dict, jpeg: bytes, snapshot: bytes = b"") -> None:
-        publisher.send(kind, camera_id, payload, jpeg, snapshot)
-
-    result = run_camera(Config(cameras=(camera,)), camera, send, threading.Event(), models=models)
+    result = run_camera(replace(cfg, cameras=(camera,)), camera, sinks.send, threading.Event(), models=models)
     wall = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    publisher.close()
+    sinks.close()
     return {
         "frames": result.pipeline.frames,
         "fps": result.pipeline.frames / wall,
