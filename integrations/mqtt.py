@@ -33,7 +33,7 @@ class MqttSection:
     ca_file: str = ""  # the broker's CA certificate (empty: the system's)
     qos: int = 1  # 0: at most once, 1: at least once
     retain_state: bool = True  # keep each camera's last health message on <prefix>/<camera>/state
-    max_queued: int = 10_000  # messages kept while the broker is unreachable; older ones are dropped first
+    max_queued: int = 10_000  # messages kept while the broker is unreachable; past that new ones are dropped
 
 
 def mqtt_topic(prefix: str, kind: str, camera_id: str) -> str:
