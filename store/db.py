@@ -283,6 +283,26 @@ class EventStore:
         )
         return [self._sighting(0.0, row) for row in rows]
 
+    def by_key(self, key: str) -> Sighting | None:
+        row = self.db.execute(
+            "SELECT key, camera, utc, text, confidence, readable, region, crop, snapshot, event FROM events "
+            "WHERE key = ?",
+            (key,),
+        ).fetchone()
+        return self._sighting(0.0, row) if row else None
+
+    def alerts_for(self, keys: list[str]) -> dict[str, list[dict]]:
+        """The watchlist matches of these events, by event key."""
+        out: dict[str, list[dict]] = {}
+        for chunk in _chunks(keys, 500):
+            rows = self.db.execute(
+                f"SELECT event_key, list, action, distance FROM alerts WHERE event_key IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            for key, name, action, d in rows:
+                out.setdefault(key, []).append({"list": name, "action": action, "distance": d})
+        return out
+
     def alerts(self, limit: int = 50) -> list[Alert]:
         rows = self.db.execute(
             "SELECT event_key, list, action, distance, camera, utc FROM alerts ORDER BY utc DESC LIMIT ?", (limit,)

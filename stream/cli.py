@@ -68,6 +68,15 @@ def _subscribe(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from web.server import make_server
+
+    server = make_server(str(args.store), args.bind, args.bus, args.token, args.server_key or "", args.client_key or "")
+    log.info("serving the event store %s and the bus %s on http://%s/", args.store, args.bus, args.bind)
+    server.run()
+    return 0
+
+
 def _keys(args: argparse.Namespace) -> int:
     from stream.security import generate_keys
 
@@ -137,6 +146,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--client-key", help="this subscriber's .key_secret file (when the publisher admits only known keys)"
     )
     subp.set_defaults(func=_subscribe)
+
+    serve = sub.add_parser("serve", help="a web page: live plates, search, camera health (read-only)")
+    serve.add_argument("--store", type=Path, default=Path("lpr-data"), help="the event store folder (default lpr-data)")
+    serve.add_argument("--bind", default="127.0.0.1:8080", help="HOST:PORT (default 127.0.0.1:8080)")
+    serve.add_argument("--bus", default="tcp://127.0.0.1:5556", help="the bus to follow for live plates and health")
+    serve.add_argument("--token", default="", help="required in every request; needed to bind beyond loopback")
+    serve.add_argument("--server-key", help="the publisher's public .key file, for a CURVE bus")
+    serve.add_argument("--client-key", help="this page's .key_secret file, where the publisher admits only known keys")
+    serve.set_defaults(func=_serve)
 
     keys = sub.add_parser("keys", help="generate CURVE key pairs for an encrypted, authenticated event bus")
     keys.add_argument("folder", type=Path)

@@ -75,6 +75,13 @@ class StoreSection:
 
 
 @dataclass(frozen=True)
+class ServeSection:
+    enabled: bool = False  # true: `lpr run` also serves the web page (lpr serve does it on its own)
+    bind: str = "127.0.0.1:8080"  # HOST:PORT; beyond loopback a token is required
+    token: str = ""  # required in every request when set: ?token=... once, or Authorization: Bearer ...
+
+
+@dataclass(frozen=True)
 class CameraSection:
     id: str
     source: str
@@ -105,6 +112,7 @@ class Config:
     publish: PublishSection = field(default_factory=PublishSection)
     store: StoreSection = field(default_factory=StoreSection)
     mqtt: MqttSection = field(default_factory=MqttSection)
+    serve: ServeSection = field(default_factory=ServeSection)
     watchlist: tuple[WatchlistSpec, ...] = ()
     webhook: tuple[WebhookSpec, ...] = ()
 
@@ -117,6 +125,7 @@ SECTIONS = {
     "publish": PublishSection,
     "store": StoreSection,
     "mqtt": MqttSection,
+    "serve": ServeSection,
 }
 ARRAYS = ("camera", "watchlist", "webhook")  # arrays of tables: [[camera]], [[watchlist]], [[webhook]]
 
@@ -278,6 +287,18 @@ def check_config(cfg: Config, origin: str) -> Config:
             f"{origin}: [publish].endpoint {publish.endpoint!r} is not on loopback; set "
             "[publish].allow_remote = true to expose the bus (and consider curve_secret_key)"
         )
+    if cfg.serve.enabled:
+        from web.server import check_bind
+
+        try:
+            check_bind(cfg.serve.bind, cfg.serve.token)
+        except ValueError as err:
+            raise ConfigError(f"{origin}: [serve] {err}") from None
+        if publish.connect or publish.curve_secret_key:
+            raise ConfigError(
+                f"{origin}: [serve] in lpr run reads the bus it binds; with [publish] connect or CURVE, run "
+                "`lpr serve --bus ENDPOINT` (with --server-key/--client-key) beside it"
+            )
     if publish.curve_clients_dir and not publish.curve_secret_key:
         raise ConfigError(f"{origin}: [publish].curve_clients_dir needs curve_secret_key")
     size = cfg.detector.input_size

@@ -185,13 +185,23 @@ def run(cfg: Config) -> dict[str, int]:
     stop = threading.Event()
     stop_on_signals(stop)
     sinks = Sinks(cfg)
+    page = None
     try:
+        if cfg.serve.enabled:
+            from web.server import BackgroundServer, make_server
+
+            page = BackgroundServer(
+                make_server(cfg.store.folder, cfg.serve.bind, cfg.publish.endpoint, cfg.serve.token)
+            )
+            log.info("web page on http://%s/", cfg.serve.bind)
         if len(cfg.cameras) == 1:
             result = run_camera(cfg, cfg.cameras[0], sinks.send, stop)
             log.info("camera %s: %s", result.camera_id, result.summary())
             return {result.camera_id: result.exit_code}
         return Supervisor(cfg, sinks).run(stop)
     finally:
+        if page:
+            page.close()
         sinks.close()
 
 

@@ -98,6 +98,7 @@ class GrabberOptions:
     start_time: str = ""  # files: recording time at pts 0 (ISO-8601), see stream.recording_time
     time_pattern: str = ""  # files: strptime pattern for the time in the file name
     time_zone: str = "UTC"  # for times given without an offset
+    health_every_s: float = 5.0  # a `streaming` health message this often while frames flow, with the counters
 
 
 _END = object()
@@ -225,7 +226,7 @@ class FrameGrabber:
         try:
             stream = container.streams.video[0]
             stream.thread_count = 1  # the detector needs the other core more than the decoder
-            started, first_pts = time.monotonic(), None
+            started, first_pts, last_health = time.monotonic(), None, time.monotonic()
             clock = RecordingClock(None, "processing")
             if not self.spec.live:
                 o = self.options
@@ -251,6 +252,10 @@ class FrameGrabber:
                         self.on_health("connected", self.stats)
                     elif self.stats.decoded == 0:
                         self.on_health("connected", self.stats)
+                        last_health = time.monotonic()
+                    elif time.monotonic() - last_health >= self.options.health_every_s:
+                        self.on_health("streaming", self.stats)  # the counters, for frame rates and drops
+                        last_health = time.monotonic()
                     if self.options.realtime and not self.spec.live and pts is not None:
                         first_pts = pts if first_pts is None else first_pts
                         delay = (pts - first_pts) - (time.monotonic() - started)

@@ -12,9 +12,9 @@ import pytest
 
 from integrations.mqtt import MqttSection
 from integrations.webhook import WebhookSpec
+from store.watchlist import WatchlistSpec
 from stream.config import Config, PublishSection, StoreSection
 from stream.sinks import Sinks
-from store.watchlist import WatchlistSpec
 from tests.conftest import free_port, make_event
 
 T0 = 1_800_000_000.0
