@@ -65,14 +65,22 @@ open_timeout_s = 1.0
 backoff_max_s = 0.5
 """)
     process = subprocess.Popen(
-        [sys.executable, "-m", "stream.cli", "run", "--config", str(config)],
+        [sys.executable, "-m", "stream.cli", "run", "--config", str(config), "--no-store"],
         cwd=RUN_DIR,
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(8)
+    seen = []
+    deadline = time.time() + 90  # the models load first; a busy machine takes its time
+    while time.time() < deadline:
+        line = process.stderr.readline()
+        seen.append(line)
+        if "reconnecting" in line or not line:
+            break
+    time.sleep(2)  # a few retries
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=30)
+    err = "".join(seen) + err
     assert "reconnecting" in err and "Traceback" not in err
     assert process.returncode == 0  # stopped on request; a live source is retried, never a crash
 

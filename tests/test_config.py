@@ -129,12 +129,14 @@ def _section_and_field(key: str):
 
 
 def _array_tables():
+    from integrations.webhook import WebhookSpec
     from store.watchlist import WatchlistSpec
     from stream.config import CameraSection
 
     return {
         "camera": (CameraSection, {"id": "a", "source": "x"}),
         "watchlist": (WatchlistSpec, {"name": "w", "plates": ["AB123CD"]}),
+        "webhook": (WebhookSpec, {"name": "w", "url": "http://127.0.0.1:9/"}),
     }
 
 
@@ -165,7 +167,6 @@ def test_every_ranged_key_accepts_exactly_its_range(key, value):
         assert not expected_ok, f"{key} = {value!r} refused"
         return
     assert expected_ok, f"{key} = {value!r} accepted"
-    got = (
-        cfg.cameras[0] if section == "camera" else cfg.watchlist[0] if section == "watchlist" else getattr(cfg, section)
-    )
+    arrays = {"camera": cfg.cameras, "watchlist": cfg.watchlist, "webhook": cfg.webhook}
+    got = arrays[section][0] if section in arrays else getattr(cfg, section)
     assert getattr(got, name) == (tuple(value) if isinstance(value, list) else value)  # kept as given

@@ -5,6 +5,7 @@ import shutil
 import subprocess
 import threading
 import time
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import paho.mqtt.client as mqtt
@@ -187,7 +188,7 @@ def test_a_webhook_queue_survives_a_restart(endpoint, tmp_path):
     sinks.send("plate", "gate", make_event("AB123CD", t=T0), b"")
     sinks.close()  # the receiver never came: the message waits on disk
     receiver = Receiver(port)
-    sinks = Sinks(cfg)  # the next run
+    sinks = Sinks(replace(cfg, publish=PublishSection(endpoint=f"tcp://127.0.0.1:{free_port()}")))  # the next run
     try:
         deadline = time.time() + 10
         while not receiver.bodies and time.time() < deadline:
