@@ -4,7 +4,9 @@ Every sample keeps its source image and the plate's 4 corners in it, so training
 each plate exactly as inference does (lpr_models.ocr.preprocess.plate_crop), with corner jitter,
 and shows it in the view of its row count. Some plates are shown in the other view with an empty
 text: the reader learns to read nothing where the layout is not the plate's, which is how it tells
-one- and two-row plates apart (lpr_models.ocr.reader.read_views).
+one- and two-row plates apart (lpr_models.ocr.reader.read_views). The region is learnt in both
+views: a plate's family shows in either, and a view the reader never named a region for could
+name China and let a province character through.
 A `-` in a label is a character that cannot be read (UC3M paints two of every plate's
 characters over): that position is ignored by the loss and by the scores.
 """
@@ -212,8 +214,9 @@ class PlateDataset(torch.utils.data.Dataset):
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor, int]:
         sample = self.samples[index]
-        if self.rng.random() < self.wrong_view_share:  # not this plate's layout: read nothing, name no region
+        region = REGIONS.index(sample.region)
+        if self.rng.random() < self.wrong_view_share:  # not this plate's layout: read nothing, still name its region
             image = self.plate(index, 3 - sample.rows)
-            return to_tensor(image[None])[0], torch.tensor(encode("", self.cfg.max_chars)), IGNORE
+            return to_tensor(image[None])[0], torch.tensor(encode("", self.cfg.max_chars)), region
         target = torch.tensor(encode_target(sample.text, self.cfg.max_chars))
-        return to_tensor(self.plate(index, sample.rows)[None])[0], target, REGIONS.index(sample.region)
+        return to_tensor(self.plate(index, sample.rows)[None])[0], target, region

@@ -156,8 +156,7 @@ def main(argv: list[str] | None = None) -> None:
             images, targets, regions = batch
             chars, region_logits = model(images)
             loss = criterion(chars.flatten(0, 1), targets.flatten())
-            region_loss = torch.nn.functional.cross_entropy(region_logits, regions, ignore_index=IGNORE)
-            return loss + args.region_weight * region_loss
+            return loss + args.region_weight * torch.nn.functional.cross_entropy(region_logits, regions)
 
         def validate() -> tuple[float, dict]:
             report = {name: evaluate_reader(model, samples) for name, samples in val.items() if samples}
