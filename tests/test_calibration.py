@@ -37,6 +37,29 @@ def test_ece_tells_calibrated_from_overconfident_and_the_text_map_fixes_it():
     assert expected_calibration_error(mapped, right) < 0.03
 
 
+def test_regions_read_alike_but_right_differently_get_maps_of_their_own(tmp_path):
+    from train.calibrate import fit_region_maps
+
+    rng = np.random.default_rng(2)
+    product = rng.uniform(0.05, 1, 8000)
+    region = np.where(rng.uniform(size=8000) < 0.5, "br", "vn")
+    slope, shift = np.where(region == "br", 3.0, 1.0), np.where(region == "br", 0.5, -1.5)
+    right = rng.uniform(size=8000) < 1 / (1 + np.exp(-(slope * np.log(product) + shift)))
+    one = Calibration(1.0, *fit_text_map(product, right), fitted=True)
+    maps = fit_region_maps(product, right, np.append(region[:-1], "uk"), min_reads=100)
+    assert sorted(maps) == ["br", "vn"]  # one uk read is too few for a map of its own
+    own = Calibration(1.0, one.text_scale, one.text_bias, fitted=True, regions=maps)
+    for name in ("br", "vn"):
+        mask = region == name
+        shared = [one.text_confidence(p, name) for p in product[mask]]
+        theirs = [own.text_confidence(p, name) for p in product[mask]]
+        assert expected_calibration_error(theirs, right[mask]) < 0.03 < expected_calibration_error(shared, right[mask])
+    assert own.text_confidence(0.5, "uk") == one.text_confidence(0.5)  # the rest share the global map
+    weights = tmp_path / "ocr.pt"
+    save_checkpoint(weights, kind="ocr", config=TINY.to_dict(), model={}, calibration=own.to_dict())
+    assert Calibration.from_dict(torch.load(weights, weights_only=True)["calibration"]) == own
+
+
 def test_a_calibration_is_saved_with_the_weights_and_applied_when_read(tmp_path):
     torch.manual_seed(0)
     model = MaskOCR(TINY)

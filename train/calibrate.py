@@ -68,18 +68,37 @@ def char_rows(logits: np.ndarray, samples: list[PlateSample], max_chars: int) ->
     return np.array(rows), np.array(targets)
 
 
-def text_reads(logits, regions, rows, samples, calibration: Calibration) -> tuple[np.ndarray, np.ndarray]:
-    """(whole-text confidence, right or not) of each plate under `calibration`."""
+# A region read at least this often in the fitting half gets a whole-text map of its own.
+MIN_REGION_READS = 150
+
+
+def text_reads(logits, regions, rows, samples, calibration: Calibration) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(whole-text confidence, right or not, region read) of each plate under `calibration`."""
     reads = decode_batch(torch.from_numpy(logits), torch.from_numpy(regions), rows, calibration)
-    return np.array([r.confidence for r in reads]), np.array([matches(r.text, s.text) for r, s in zip(reads, samples)])
+    return (
+        np.array([r.confidence for r in reads]),
+        np.array([matches(r.text, s.text) for r, s in zip(reads, samples)]),
+        np.array([r.region for r in reads]),
+    )
+
+
+def fit_region_maps(
+    products: np.ndarray, right: np.ndarray, read_region: np.ndarray, min_reads: int = MIN_REGION_READS
+) -> dict[str, list[float]]:
+    """A whole-text map for each region read at least `min_reads` times."""
+    return {
+        str(region): list(fit_text_map(products[read_region == region], right[read_region == region]))
+        for region in sorted(set(read_region))
+        if (read_region == region).sum() >= min_reads
+    }
 
 
 def fit(logits, regions, views, samples, max_chars: int) -> Calibration:
     rows, targets = char_rows(logits, samples, max_chars)
     temperature = fit_temperature(rows, targets)
-    products, right = text_reads(logits, regions, views, samples, Calibration(temperature=temperature))
+    products, right, read_region = text_reads(logits, regions, views, samples, Calibration(temperature=temperature))
     scale, bias = fit_text_map(products, right)
-    return Calibration(temperature, scale, bias, fitted=True)
+    return Calibration(temperature, scale, bias, fitted=True, regions=fit_region_maps(products, right, read_region))
 
 
 def draw(curves: dict[str, list[tuple[float, float, int]]], path: Path, size: int = 420) -> None:
@@ -156,8 +175,8 @@ def main(argv: list[str] | None = None) -> dict:
     curves = {}
     for name in sets:
         logits, regions, views, samples = pick(name, False)
-        before = text_reads(logits, regions, views, samples, Calibration())
-        after = text_reads(logits, regions, views, samples, calibration)
+        before = text_reads(logits, regions, views, samples, Calibration())[:2]
+        after = text_reads(logits, regions, views, samples, calibration)[:2]
         rows, targets = char_rows(logits, samples, max_chars)
         char_before = torch.from_numpy(rows).softmax(-1).numpy()
         char_after = torch.from_numpy(rows / calibration.temperature).softmax(-1).numpy()

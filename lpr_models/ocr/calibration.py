@@ -5,13 +5,15 @@ floats, so `weights_only` loading holds and a retrained reader ships its own):
 - a temperature dividing the character logits (temperature scaling), so each character's
   softmax probability is the chance that character is right;
 - a logistic map from the log of the product of a reading's character probabilities to the
-  chance that the whole text is right (the characters' errors are not independent).
-`train.calibrate` fits both on held-out reads.
+  chance that the whole text is right (the characters' errors are not independent), one for
+  every region with enough held-out reads (a Brazilian reading of a given product is right more
+  often than a Vietnamese one), and one for the rest.
+`train.calibrate` fits them on held-out reads.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -22,11 +24,13 @@ class Calibration:
     text_scale: float = 1.0  # text confidence = sigmoid(text_scale * log(product) + text_bias)
     text_bias: float = 0.0
     fitted: bool = False  # False: no calibration (the product of raw probabilities, as before)
+    regions: dict[str, list[float]] = field(default_factory=dict)  # region -> [text_scale, text_bias] of its own
 
-    def text_confidence(self, product: float) -> float:
+    def text_confidence(self, product: float, region: str = "") -> float:
         if not self.fitted:
             return product
-        z = self.text_scale * float(np.log(max(product, 1e-12))) + self.text_bias
+        scale, bias = self.regions.get(region, (self.text_scale, self.text_bias))
+        z = scale * float(np.log(max(product, 1e-12))) + bias
         return float(1.0 / (1.0 + np.exp(-z)))
 
     def to_dict(self) -> dict:

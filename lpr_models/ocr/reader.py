@@ -72,7 +72,7 @@ def decode_reading(
     confs = np.exp(log_probs[np.arange(len(chosen)), chosen]).astype(float)
     return Reading(
         text,
-        calibration.text_confidence(float(np.prod(confs))) if len(confs) else 0.0,
+        calibration.text_confidence(float(np.prod(confs)), region) if len(confs) else 0.0,
         tuple(float(c) for c in confs[: len(text)]),
         region,
         float(region_probs[region_index]),
