@@ -23,6 +23,9 @@ def _run(args: argparse.Namespace) -> int:
             source=args.source,
             stride=args.stride,
             realtime=args.realtime,
+            speed=args.speed,
+            replay_from=args.replay_from,
+            replay_to=args.replay_to,
             start_time=args.start_time,
             give_up_after_s=args.give_up_after,
         )
@@ -46,7 +49,7 @@ def _run(args: argparse.Namespace) -> int:
     )
     from stream.runner import run  # imported here: torch is slow to import and `subscribe` needs none of it
 
-    codes = run(cfg)
+    codes = run(cfg, args.summary)
     return max(codes.values(), default=0)
 
 
@@ -102,12 +105,26 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="read plates from a video, stream, webcam, image or folder")
-    run.add_argument("source", nargs="?", help="file, rtsp:// or other FFmpeg URL, /dev/videoN or index, image, folder")
+    run.add_argument(
+        "source",
+        nargs="?",
+        help="file, rtsp:// or other FFmpeg URL, /dev/videoN or index, image, folder of images, or a footage set: "
+        "a folder of videos, a quoted glob ('cam3_*.mp4') or a .txt list of files, read as one recording",
+    )
     run.add_argument("--config", type=Path, help="TOML config (several cameras, model and event options)")
     run.add_argument("--publish", metavar="ENDPOINT", help="ZeroMQ endpoint to bind (default tcp://127.0.0.1:5556)")
     run.add_argument("--camera-id", default="cam0")
     run.add_argument("--stride", type=int, default=1, help="process every Nth frame")
     run.add_argument("--realtime", action="store_true", help="replay files at their own frame rate")
+    run.add_argument("--speed", type=float, default=0.0, metavar="X", help="replay files at X times real time")
+    run.add_argument(
+        "--from",
+        dest="replay_from",
+        default="",
+        metavar="WHEN",
+        help="files: start here, an offset (90, 1:30, 00:01:30) or a recording time (2026-11-25T08:10:00); seeks",
+    )
+    run.add_argument("--to", dest="replay_to", default="", metavar="WHEN", help="files: stop here (same forms)")
     run.add_argument(
         "--give-up-after",
         type=float,
@@ -123,6 +140,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--jsonl", type=Path, help="also append events to this JSONL file")
     run.add_argument("--video-out", type=Path, help="write an annotated copy of the video")
+    run.add_argument(
+        "--summary",
+        type=Path,
+        help="write the run's figures here as JSON (replays: each file's frames, events, errors)",
+    )
     stored = run.add_mutually_exclusive_group()
     stored.add_argument("--store", type=Path, help="keep every event in this store folder (default ./lpr-data)")
     stored.add_argument("--no-store", action="store_true", help="keep no event store")

@@ -87,6 +87,9 @@ class CameraSection:
     source: str
     stride: int = 1
     realtime: bool = False
+    speed: float = 0.0  # files: replay at this many times real time (0: as fast as possible; realtime = true is 1)
+    replay_from: str = ""  # files: start here: an offset (90, 1:30, 00:01:30) or an ISO-8601 recording time
+    replay_to: str = ""  # files: stop here (same forms)
     queue_size: int = 8
     open_timeout_s: float = 10.0
     read_timeout_s: float = 10.0
@@ -147,6 +150,7 @@ RANGES: dict[str, tuple[float, float, str]] = {
     "events.max_reads_per_frame": (1, 1_000, ""),
     "publish.high_water_mark": (1, 10_000_000, "0 would mean an unbounded queue in ZeroMQ"),
     "camera.stride": (1, 100_000, ""),
+    "camera.speed": (0, 1000, "0 means as fast as possible"),
     "camera.queue_size": (1, 100_000, ""),
     "camera.open_timeout_s": (0.01, 3_600, "0 or less would retry in a busy loop"),
     "camera.read_timeout_s": (0.01, 3_600, "0 or less would retry in a busy loop"),

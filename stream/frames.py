@@ -17,6 +17,8 @@ class Frame:
     live: bool = False  # from a live source, whose timestamps restart when it reconnects
     recorded: float | None = None  # UNIX time the frame was recorded (files with a known start, stream.recording_time)
     time_source: str = "processing"  # where `recorded` came from: given, metadata, file_name; processing: none
+    cut: bool = False  # the first frame after a gap in a footage set: tracks do not continue across it
+    file: str | None = None  # the footage set's file it came from
 
     @property
     def utc(self) -> float:

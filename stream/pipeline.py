@@ -101,6 +101,9 @@ class CameraPipeline:
         return self.stats
 
     def process(self, frame: Frame) -> None:
+        if frame.cut:  # a gap in the recording: what was in view before it has left
+            self.flush("gap")
+            self.tracker.reset()
         timer = _Timer(self.stats.stage_ms)
         detections = self.detector.detect(frame.image)
         timer.lap("detect")

@@ -17,7 +17,8 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -30,6 +31,7 @@ from stream.annotate import VideoAnnotator
 from stream.config import CameraSection, Config
 from stream.events import decode_event, encode_event
 from stream.pipeline import CameraPipeline, PipelineStats
+from stream.progress import ReplayProgress, summary_table
 from stream.sinks import Sinks
 from stream.snapshot import SnapshotOptions
 from stream.sources import FrameGrabber, GrabberOptions, SourceStats
@@ -53,6 +55,7 @@ class CameraResult:
     source: SourceStats
     pipeline: PipelineStats
     interrupted: bool
+    files: list[dict] = field(default_factory=list)  # replays: each file's duration, frames, events, error
 
     @property
     def exit_code(self) -> int:
@@ -92,7 +95,7 @@ def build_models(cfg: Config) -> tuple[PlateDetector, PlateReader]:
 def warm_up(detector: PlateDetector, reader: PlateReader) -> None:
     """Build the inference back-ends now, not on the first frame: a live camera would drop frames meanwhile."""
     detector.warm_up()
-    reader.read([np.zeros((*reader.input_size, 3), np.uint8)])
+    reader.read([np.zeros((*reader.crop_size, 3), np.uint8)])
 
 
 def grabber_options(camera: CameraSection) -> GrabberOptions:
@@ -100,6 +103,9 @@ def grabber_options(camera: CameraSection) -> GrabberOptions:
         queue_size=camera.queue_size,
         stride=camera.stride,
         realtime=camera.realtime,
+        speed=camera.speed,
+        range_from=camera.replay_from,
+        range_to=camera.replay_to,
         open_timeout_s=camera.open_timeout_s,
         read_timeout_s=camera.read_timeout_s,
         rtsp_transport=camera.rtsp_transport,
@@ -130,6 +136,13 @@ def run_camera(
         )
 
     grabber = FrameGrabber(camera.source, camera.id, grabber_options(camera), on_health=health)
+    progress = ReplayProgress(camera.id) if grabber.spec.kind in ("file", "footage") else None
+
+    def publish(event: dict, jpeg: bytes, snapshot: bytes = b"") -> None:
+        if progress:
+            progress.count_event()
+        send("plate", camera.id, event, jpeg, snapshot)
+
     annotator = VideoAnnotator(cfg.publish.video) if cfg.publish.video else None
     tracker = PlateTracker(
         cfg.tracking.distance_threshold, cfg.tracking.hit_counter_max, cfg.tracking.initialization_delay
@@ -138,7 +151,7 @@ def run_camera(
         camera.id,
         detector,
         reader,
-        lambda event, jpeg, snapshot=b"": send("plate", camera.id, event, jpeg, snapshot),
+        publish,
         tracker,
         cfg.events,
         on_frame=annotator,
@@ -158,7 +171,7 @@ def run_camera(
     watcher.start()
     log.info("camera %s: reading %s", camera.id, camera.source)
     try:
-        pipeline.run(grabber)
+        pipeline.run(progress.wrap(grabber, grabber) if progress else grabber)
     finally:
         finished.set()
         grabber.stop()
@@ -166,7 +179,26 @@ def run_camera(
         if annotator:
             annotator.close()
     health("stopped", grabber.stats)
-    return CameraResult(camera.id, grabber.stats, pipeline.stats, stop.is_set())
+    files = progress.summary(grabber.failed) if progress else []
+    if len(files) > 1:
+        log.info("%s", summary_table(camera.id, files))
+    return CameraResult(camera.id, grabber.stats, pipeline.stats, stop.is_set(), files)
+
+
+def write_summary(path: Path, results: list[CameraResult]) -> None:
+    cameras = [
+        {
+            "camera_id": r.camera_id,
+            "exit_code": r.exit_code,
+            "summary": r.summary(),
+            "source": asdict(r.source),
+            "events": r.pipeline.events,
+            "frames_processed": r.pipeline.frames,
+            "files": r.files,
+        }
+        for r in results
+    ]
+    path.write_text(json.dumps({"cameras": cameras}, indent=1) + "\n", encoding="utf-8")
 
 
 def stop_on_signals(stop: threading.Event) -> None:
@@ -180,8 +212,10 @@ def stop_on_signals(stop: threading.Event) -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
-def run(cfg: Config) -> dict[str, int]:
-    """Run every camera of `cfg` until their sources end or a signal stops them; exit code per camera."""
+def run(cfg: Config, summary: Path | None = None) -> dict[str, int]:
+    """Run every camera of `cfg` until their sources end or a signal stops them; exit code per camera.
+
+    `summary`: write the run's figures there as JSON (one camera: each replayed file's too)."""
     stop = threading.Event()
     stop_on_signals(stop)
     sinks = Sinks(cfg)
@@ -197,8 +231,13 @@ def run(cfg: Config) -> dict[str, int]:
         if len(cfg.cameras) == 1:
             result = run_camera(cfg, cfg.cameras[0], sinks.send, stop)
             log.info("camera %s: %s", result.camera_id, result.summary())
+            if summary:
+                write_summary(summary, [result])
             return {result.camera_id: result.exit_code}
-        return Supervisor(cfg, sinks).run(stop)
+        codes = Supervisor(cfg, sinks).run(stop)
+        if summary:
+            summary.write_text(json.dumps({"cameras": [{"camera_id": c, "exit_code": x} for c, x in codes.items()]}))
+        return codes
     finally:
         if page:
             page.close()

@@ -20,6 +20,7 @@ import av
 import cv2
 import numpy as np
 
+from stream.footage import FootageError, FootageFile, footage_paths, parse_position, plan
 from stream.frames import Frame
 from stream.recording_time import RecordingClock, recording_clock
 
@@ -41,7 +42,8 @@ class SourceSpec:
     """What a source string names, and how to open it."""
 
     url: str
-    kind: str  # "file", "stream", "webcam", "image", "folder"
+    kind: str  # "file", "footage" (a folder of videos, a glob, a list file: stream.footage), "stream", "webcam",
+    # "image", "folder" (of images)
 
     @property
     def live(self) -> bool:
@@ -56,6 +58,11 @@ def classify(source: str) -> SourceSpec:
         return SourceSpec(source, "webcam")
     if "://" in source:
         return SourceSpec(source, "stream" if source.startswith(NETWORK_PREFIXES) else "file")
+    try:
+        if footage_paths(source) is not None:
+            return SourceSpec(source, "footage")
+    except FootageError as err:
+        raise SourceError(str(err)) from None
     path = Path(source)
     if path.is_dir():
         return SourceSpec(source, "folder")
@@ -99,6 +106,9 @@ class GrabberOptions:
     time_pattern: str = ""  # files: strptime pattern for the time in the file name
     time_zone: str = "UTC"  # for times given without an offset
     health_every_s: float = 5.0  # a `streaming` health message this often while frames flow, with the counters
+    speed: float = 0.0  # files: replay at this many times real time (0: as fast as the consumer; realtime: 1)
+    range_from: str = ""  # files: start here (an offset such as 90 or 1:30, or an ISO-8601 recording time)
+    range_to: str = ""  # files: stop here (same forms)
 
 
 _END = object()
@@ -124,6 +134,11 @@ class FrameGrabber:
         self._thread = threading.Thread(target=self._run, name=f"grabber-{camera_id}", daemon=True)
         self._index = 0
         self._gap_start: float | None = None  # when a live source was lost
+        self.footage: list[FootageFile] = []  # a footage set's files, in recording order
+        self.failed: list[str] = []  # those that could not be read
+        self.file_index = 0  # the one being read
+        self.bounds = (0.0, float("inf"))  # the range to read, in seconds of the recording (set before the 1st frame)
+        self._pace: tuple[float, float] | None = None  # (monotonic time, recording position) replay pacing starts at
 
     def __iter__(self) -> Iterator[Frame]:
         if self._stop.is_set():
@@ -162,6 +177,8 @@ class FrameGrabber:
                 )
             elif self.spec.live:
                 self._run_live()
+            elif self.spec.kind == "footage":
+                self._decode_footage()
             else:
                 self._decode_container()
         except SourceError as err:
@@ -205,36 +222,88 @@ class FrameGrabber:
             backoff = min(backoff * 2, self.options.backoff_max_s)
             self.stats.reconnects += 1
 
-    def _open(self) -> av.container.InputContainer:
+    def _open(self, url: str) -> av.container.InputContainer:
         options: dict[str, str] = {}
         kwargs: dict = {"timeout": (self.options.open_timeout_s, self.options.read_timeout_s)}
-        if self.spec.url.startswith(("rtsp://", "rtsps://")):
+        if url.startswith(("rtsp://", "rtsps://")):
             options["rtsp_transport"] = self.options.rtsp_transport
         if self.spec.kind == "webcam":
             kwargs["format"] = "v4l2"
         try:
-            container = av.open(self.spec.url, options=options, **kwargs)
+            container = av.open(url, options=options, **kwargs)
         except (av.error.FFmpegError, OSError) as err:
-            raise SourceError(f"cannot open {self.spec.url}: {err}") from None
+            raise SourceError(f"cannot open {url}: {err}") from None
         if not container.streams.video:
             container.close()
-            raise SourceError(f"{self.spec.url} has no video stream")
+            raise SourceError(f"{url} has no video stream")
         return container
 
-    def _decode_container(self) -> None:
-        container = self._open()
+    def _range(self, start: float | None) -> tuple[float, float]:
+        """The part to read, in seconds from the recording's start (`start`: its UNIX time, where known)."""
+        o = self.options
+        try:
+            low = parse_position(o.range_from, start, o.time_zone) if o.range_from else 0.0
+            high = parse_position(o.range_to, start, o.time_zone) if o.range_to else float("inf")
+        except FootageError as err:
+            raise SourceError(str(err)) from None
+        if high <= low:
+            raise SourceError(f"the range ends ({o.range_to}) before it starts ({o.range_from})")
+        return low, high
+
+    def _decode_footage(self) -> None:
+        """Each file of the set in recording order, on one timeline; unreadable files are skipped and reported."""
+        o = self.options
+        try:
+            self.footage, self.failed = plan(
+                footage_paths(self.spec.url) or [], o.start_time, o.time_pattern, o.time_zone
+            )
+        except FootageError as err:
+            raise SourceError(str(err)) from None
+        for name in self.failed:
+            log.warning("camera %s: %s cannot be opened; it is left out", self.camera_id, name)
+        self.bounds = self._range(self.footage[0].clock.start)
+        for index, entry in enumerate(self.footage):
+            low, high = self.bounds
+            if self._stop.is_set() or entry.offset >= high:
+                break
+            if entry.duration and entry.offset + entry.duration <= low:
+                continue  # wholly before the range: not even opened
+            self.file_index = index
+            try:
+                self._decode_container(entry)
+            except SourceError as err:
+                self.failed.append(entry.name)
+                log.warning("camera %s: %s; going on with the next file", self.camera_id, err)
+        if self.failed:
+            total = len(self.footage) + len(set(self.failed) - {f.name for f in self.footage})
+            self.stats.error = f"{len(self.failed)} of {total} files could not be read: {', '.join(self.failed[:5])}"
+
+    def _decode_container(self, entry: FootageFile | None = None) -> None:
+        """Decode the source (or one file of a footage set), within the range and at the replay speed asked."""
+        container = self._open(str(entry.path) if entry else self.spec.url)
         try:
             stream = container.streams.video[0]
             stream.thread_count = 1  # the detector needs the other core more than the decoder
-            started, first_pts, last_health = time.monotonic(), None, time.monotonic()
+            last_health = time.monotonic()
             clock = RecordingClock(None, "processing")
-            if not self.spec.live:
+            if entry:
+                clock = entry.clock
+            elif not self.spec.live:
                 o = self.options
                 clock = recording_clock(
                     self.spec.url, dict(container.metadata), o.start_time, o.time_pattern, o.time_zone
                 )
+                self.bounds = self._range(clock.start)
+                duration = container.duration / av.time_base if container.duration else 0.0
+                self.footage = [FootageFile(Path(self.spec.url), clock, duration)]
             start, base = stream.start_time, stream.time_base
             origin = float(start * base) if start is not None and base is not None else 0.0  # pts of the first frame
+            offset = entry.offset if entry else 0.0  # where this file starts on the recording's timeline
+            low, high = self.bounds
+            if low > offset and not self.spec.live and base is not None:  # seek to the keyframe before the range
+                container.seek(int((low - offset + origin) / base), stream=stream, backward=True, any_frame=False)
+            speed = self.options.speed or (1.0 if self.options.realtime else 0.0)
+            first = True
             for packet in self._packets(container, stream):
                 try:
                     frames = packet.decode()
@@ -245,6 +314,13 @@ class FrameGrabber:
                     if self._stop.is_set():
                         return
                     pts = float(av_frame.pts * stream.time_base) if av_frame.pts is not None else None
+                    position = offset + pts - origin if pts is not None else None  # seconds into the recording
+                    if position is not None and not self.spec.live:
+                        if position >= high:
+                            return
+                        if position < low:  # between the keyframe sought and the range's start
+                            self.stats.decoded += 1
+                            continue
                     if self._gap_start is not None:
                         self.stats.gaps.append(time.time() - self._gap_start)
                         self._gap_start = None
@@ -256,14 +332,18 @@ class FrameGrabber:
                     elif time.monotonic() - last_health >= self.options.health_every_s:
                         self.on_health("streaming", self.stats)  # the counters, for frame rates and drops
                         last_health = time.monotonic()
-                    if self.options.realtime and not self.spec.live and pts is not None:
-                        first_pts = pts if first_pts is None else first_pts
-                        delay = (pts - first_pts) - (time.monotonic() - started)
+                    if speed and not self.spec.live and position is not None:
+                        self._pace = self._pace or (time.monotonic(), position)
+                        delay = (position - self._pace[1]) / speed - (time.monotonic() - self._pace[0])
                         if delay > 0:
                             self._stop.wait(delay)
                     recorded = clock.at(pts - origin, 0.0) if clock.start is not None and pts is not None else None
                     image = upright(av_frame.to_ndarray(format="bgr24"), av_frame.rotation)
-                    self._emit(image, pts, recorded, clock.source)
+                    cut = bool(entry and entry.cut and first)
+                    self._emit(
+                        image, position if entry else pts, recorded, clock.source, cut, entry.name if entry else None
+                    )
+                    first = False
         finally:
             container.close()
 
@@ -299,14 +379,22 @@ class FrameGrabber:
             raise SourceError(f"no readable image in {self.spec.url}")
 
     def _emit(
-        self, image: np.ndarray, pts: float | None, recorded: float | None = None, time_source: str = "processing"
+        self,
+        image: np.ndarray,
+        pts: float | None,
+        recorded: float | None = None,
+        time_source: str = "processing",
+        cut: bool = False,
+        file: str | None = None,
     ) -> None:
         index = self._index
         self._index += 1
         self.stats.decoded += 1
-        if index % self.options.stride:
+        if index % self.options.stride and not cut:
             return
-        self._put(Frame(self.camera_id, index, pts, time.time(), image, self.spec.live, recorded, time_source))
+        self._put(
+            Frame(self.camera_id, index, pts, time.time(), image, self.spec.live, recorded, time_source, cut, file)
+        )
 
     def _put(self, item) -> None:
         """Files wait for the consumer; live sources (and a stopping grabber) drop the oldest frame."""
