@@ -189,3 +189,64 @@ def test_readable_only_leaves_out_the_doubtful_events(endpoint, tmp_path):
     thread.join()
     publisher.close()
     assert count == 1 and json.loads(out.read_text())["track_id"] == 2
+
+
+def test_a_publisher_that_connects_reaches_subscribers_through_a_broker(tmp_path):
+    """`[publish] connect = true`: many `lpr run` hosts publish into one XSUB/XPUB proxy (docs/events.md)."""
+    from tests.conftest import free_port
+
+    front, back = f"tcp://127.0.0.1:{free_port()}", f"tcp://127.0.0.1:{free_port()}"
+    broker = zmq.Context()  # the broker's own: terminating it ends the proxy
+    xsub, xpub = broker.socket(zmq.XSUB), broker.socket(zmq.XPUB)
+    for socket, address in ((xsub, front), (xpub, back)):
+        socket.setsockopt(zmq.LINGER, 0)
+        socket.bind(address)
+    proxy = threading.Thread(target=lambda: _proxy(xsub, xpub), daemon=True)
+    proxy.start()
+    sub = zmq.Context.instance().socket(zmq.SUB)
+    sub.connect(back)
+    sub.setsockopt(zmq.SUBSCRIBE, b"plate.")
+    publisher = ZmqPublisher(front, connect=True)
+    try:
+        got = None
+        for _ in range(50):  # subscriptions travel through the proxy to the publisher first
+            publisher.send("plate", "gate", EVENT, b"")
+            if sub.poll(100):
+                got = sub.recv_multipart()
+                break
+        assert got is not None and got[0] == b"plate.gate/" and json.loads(got[1]) == EVENT
+    finally:
+        publisher.close()
+        sub.close(0)
+        broker.term()
+        proxy.join(timeout=5)
+
+
+def _proxy(xsub: zmq.Socket, xpub: zmq.Socket) -> None:
+    try:
+        zmq.proxy(xsub, xpub)
+    except zmq.ContextTerminated:
+        xsub.close()
+        xpub.close()
+
+
+def test_subscribe_prints_health_and_exits_when_the_camera_stops(endpoint, tmp_path):
+    publisher = ZmqPublisher(endpoint)
+    out = tmp_path / "out.txt"
+
+    def send_later():
+        time.sleep(0.5)
+        publisher.send("health", "gate", {"camera_id": "gate", "state": "connected"}, b"")
+        publisher.send("plate", "gate", {**EVENT, "camera_id": "gate", "track_id": 1}, b"")
+        publisher.send("health", "gate", {"camera_id": "gate", "state": "stopped"}, b"")
+        time.sleep(0.5)
+        publisher.send("plate", "gate", {**EVENT, "camera_id": "gate", "track_id": 2}, b"")  # after the stop
+
+    thread = threading.Thread(target=send_later)
+    thread.start()
+    with out.open("w") as fh:
+        count = subscribe(endpoint, health=True, exit_on_stop=True, timeout_s=5, out=fh)
+    thread.join()
+    publisher.close()
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert count == 1 and [m.get("state") or m["track_id"] for m in lines] == ["connected", 1, "stopped"]
