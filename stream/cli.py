@@ -26,6 +26,7 @@ def _run(args: argparse.Namespace) -> int:
             speed=args.speed,
             replay_from=args.replay_from,
             replay_to=args.replay_to,
+            job=args.job,
             start_time=args.start_time,
             give_up_after_s=args.give_up_after,
         )
@@ -125,6 +126,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="files: start here, an offset (90, 1:30, 00:01:30) or a recording time (2026-11-25T08:10:00); seeks",
     )
     run.add_argument("--to", dest="replay_to", default="", metavar="WHEN", help="files: stop here (same forms)")
+    run.add_argument(
+        "--job",
+        default="",
+        metavar="NAME",
+        help="files: record progress as job NAME (in the store folder); rerun the same command after a kill to go on "
+        "where it stopped, with no event twice",
+    )
     run.add_argument(
         "--give-up-after",
         type=float,

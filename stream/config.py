@@ -90,6 +90,7 @@ class CameraSection:
     speed: float = 0.0  # files: replay at this many times real time (0: as fast as possible; realtime = true is 1)
     replay_from: str = ""  # files: start here: an offset (90, 1:30, 00:01:30) or an ISO-8601 recording time
     replay_to: str = ""  # files: stop here (same forms)
+    job: str = ""  # files: a resumable job's name; a rerun continues where a killed one stopped (jobs/ in the store)
     queue_size: int = 8
     open_timeout_s: float = 10.0
     read_timeout_s: float = 10.0
@@ -270,6 +271,10 @@ def check_config(cfg: Config, origin: str) -> Config:
             flat = [v for point in line.points for v in point]
             if not all(abs(v) < 1e7 for v in flat) or line.points[0] == line.points[1]:
                 raise ConfigError(f"{where}: points must be two different finite [x, y] pixels")
+        if cam.job and not re.fullmatch(r"[\w.-]+", cam.job):
+            raise ConfigError(
+                f"{origin}: [[camera]] {cam.id!r}: job {cam.job!r} must be letters, digits, '_', '-' or '.'"
+            )
         if not cam.id or not re.fullmatch(r"[\w.-]+", cam.id):
             raise ConfigError(f"{origin}: [[camera]] id {cam.id!r} must be letters, digits, '_', '-' or '.'")
         if not cam.source:

@@ -17,7 +17,8 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -30,11 +31,13 @@ from lpr_models.ocr.reader import PlateReader
 from stream.annotate import VideoAnnotator
 from stream.config import CameraSection, Config
 from stream.events import decode_event, encode_event
+from stream.frames import Frame
+from stream.jobs import Job
 from stream.pipeline import CameraPipeline, PipelineStats
 from stream.progress import ReplayProgress, summary_table
 from stream.sinks import Sinks
 from stream.snapshot import SnapshotOptions
-from stream.sources import FrameGrabber, GrabberOptions, SourceStats
+from stream.sources import FrameGrabber, GrabberOptions, SourceError, SourceStats
 from stream.tracking import PlateTracker
 
 log = logging.getLogger(__name__)
@@ -135,13 +138,28 @@ def run_camera(
             b"",
         )
 
-    grabber = FrameGrabber(camera.source, camera.id, grabber_options(camera), on_health=health)
-    progress = ReplayProgress(camera.id) if grabber.spec.kind in ("file", "footage") else None
+    options = grabber_options(camera)
+    job = Job(camera.job, cfg.store.folder, camera.source, camera.id, cfg.publish.jsonl) if camera.job else None
+    if job and job.finished:
+        log.info("camera %s: job %s has finished; nothing is left to replay", camera.id, job.name)
+        return CameraResult(camera.id, SourceStats(), PipelineStats(), False)
+    if job and job.resume_from is not None:
+        log.info("camera %s: job %s resumes %.1f s into the recording", camera.id, job.name, job.resume_from)
+        options = replace(options, range_from=f"{job.resume_from:.3f}")
+    grabber = FrameGrabber(camera.source, camera.id, options, on_health=health)
+    replay = grabber.spec.kind in ("file", "footage")
+    if job and not replay:
+        raise SourceError(f"--job resumes replays of files and footage sets, not a {grabber.spec.kind}")
+    progress = ReplayProgress(camera.id) if replay else None
 
     def publish(event: dict, jpeg: bytes, snapshot: bytes = b"") -> None:
+        if job and job.already_published(event):
+            return  # the killed run published it
         if progress:
             progress.count_event()
         send("plate", camera.id, event, jpeg, snapshot)
+        if job:
+            job.record(event)
 
     annotator = VideoAnnotator(cfg.publish.video) if cfg.publish.video else None
     tracker = PlateTracker(
@@ -170,8 +188,11 @@ def run_camera(
     watcher = threading.Thread(target=watch, name=f"stop-{camera.id}", daemon=True)
     watcher.start()
     log.info("camera %s: reading %s", camera.id, camera.source)
+    frames: Iterable[Frame] = progress.wrap(grabber, grabber) if progress else grabber
+    if job:
+        frames = job.follow(frames, lambda: [s.first.pts for s in pipeline.tracks.values() if s.first.pts is not None])
     try:
-        pipeline.run(progress.wrap(grabber, grabber) if progress else grabber)
+        pipeline.run(frames)
     finally:
         finished.set()
         grabber.stop()
@@ -179,6 +200,8 @@ def run_camera(
         if annotator:
             annotator.close()
     health("stopped", grabber.stats)
+    if job and not stop.is_set() and not grabber.stats.error:
+        job.finish()
     files = progress.summary(grabber.failed) if progress else []
     if len(files) > 1:
         log.info("%s", summary_table(camera.id, files))

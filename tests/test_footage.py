@@ -117,3 +117,72 @@ def test_a_set_with_an_unreadable_file_is_read_in_part_with_a_summary(tmp_path):
     assert files["cam3_20261125_090000.mp4"]["error"] and files["cam3_20261125_080000.mp4"]["frames"] == 30
     assert sum(f["events"] for f in files.values()) >= 2 and "Traceback" not in result.stderr
     shutil.rmtree(folder)
+
+
+def sample_export(folder):
+    """The shipped sample clip as an NVR export of three 1-file parts: its first 3 s (the first plate), 2 s of empty
+    road, then the rest (the second plate), each file stamped and named with its start."""
+    import av
+
+    from tests.conftest import ROOT
+
+    with av.open(str(ROOT / "samples" / "sample.mp4")) as clip:
+        frames = [f.to_ndarray(format="bgr24") for f in clip.decode(video=0)]
+    empty = [np.full_like(frames[0], 90)] * 50
+    folder.mkdir(parents=True, exist_ok=True)
+    for start_s, part in ((0, frames[:75]), (3, empty), (5, frames[75:])):
+        moment = EIGHT_AM + dt.timedelta(seconds=start_s)
+        name = f"cam3_{moment:%Y%m%d_%H%M%S}.mp4"
+        write_video(folder / name, part, metadata={"creation_time": f"{moment:%Y-%m-%dT%H:%M:%S}Z"})
+    return folder, len(frames) + len(empty)
+
+
+def jsonl_events(path) -> list[tuple[str, str]]:
+    return sorted((e["first_seen"]["utc"], e["text"]) for e in map(json.loads, path.read_text().splitlines()))
+
+
+def test_a_job_killed_half_way_and_rerun_gives_the_events_of_an_uninterrupted_run_none_twice(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    from tests.conftest import RUN_DIR
+
+    folder, total = sample_export(tmp_path / "export")
+    bus = f"ipc://{tmp_path}/bus"
+    whole = tmp_path / "whole.jsonl"
+    assert lpr("run", str(folder), "--no-store", "--publish", bus, "--jsonl", str(whole)).returncode == 0
+    reference = jsonl_events(whole)
+    assert len(reference) >= 2
+
+    resumed = tmp_path / "resumed.jsonl"
+    command = ["run", str(folder), "--publish", bus, "--jsonl", str(resumed), "--store", str(tmp_path / "store")]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "stream.cli", *command, "--job", "day", "--realtime"],
+        cwd=RUN_DIR,
+        stderr=subprocess.DEVNULL,
+    )
+    job_file = tmp_path / "store" / "jobs" / "day.json"
+
+    def position() -> float:
+        try:
+            return json.loads(job_file.read_text())["position"] or 0.0
+        except (OSError, ValueError):
+            return 0.0
+
+    deadline = time.time() + 120
+    while time.time() < deadline and position() < 3.5:  # on the empty road, the first plate published
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)  # half-way: the rest of the day is not read
+    process.wait(timeout=10)
+    assert not json.loads(job_file.read_text()).get("finished") and 0 < len(jsonl_events(resumed)) < len(reference)
+
+    rerun = lpr(*command, "--job", "day")
+    assert rerun.returncode == 0, rerun.stderr
+    import re
+
+    decoded = int(re.search(r"(\d+) frames decoded", rerun.stderr)[1])
+    assert "resumes" in rerun.stderr and decoded < total - 75  # it went on from where it stopped: not the first file
+    assert jsonl_events(resumed) == reference  # the same events, none twice
+    again = lpr(*command, "--job", "day")
+    assert "nothing is left" in again.stderr and jsonl_events(resumed) == reference
