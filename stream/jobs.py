@@ -4,7 +4,7 @@ The job's file (`jobs/NAME.json` in the store folder) records a safe position to
 from: the first sighting of the earliest track still open, moved back before any published
 track that spans it. From there a rerun sees every track it meets from that track's first frame,
 so each gets the same first sighting as before. The file also lists the identity (camera, first
-sighting's recording time) of each event published from the safe position on; a rerun skips
+sighting's position in the recording) of each event published from the safe position on; a rerun skips
 the events it finds there or in the run's JSONL file. Written atomically (a temporary file
 renamed over it), at most every `CHECKPOINT_S`.
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 
 from store.db import events_of_jsonl
@@ -28,11 +28,22 @@ class JobError(ValueError):
 
 
 def identity(event: dict) -> str:
-    return f"{event['camera_id']}|{event['first_seen']['utc']}"
+    """An event's place in the recording: its camera and first sighting's position (undated files have no time)."""
+    return f"{event['camera_id']}|{event['first_seen']['pts']}"
 
 
 class Job:
-    def __init__(self, name: str, folder: str | Path, source: str, camera_id: str, jsonl: str = "") -> None:
+    def __init__(
+        self,
+        name: str,
+        folder: str | Path,
+        source: str,
+        camera_id: str,
+        jsonl: str = "",
+        published: Collection[str] | None = None,
+    ) -> None:
+        """`published`: the identities of the events already published, where someone else knows them best (the
+        supervisor, for a restarted worker); otherwise the job file's list and, when resuming, the JSONL file."""
         self.path = Path(folder) / "jobs" / f"{name}.json"
         self.name = name
         state = json.loads(self.path.read_text(encoding="utf-8")) if self.path.is_file() else {}
@@ -45,6 +56,8 @@ class Job:
         self.published = {i for i, _ in self.state["published"]}  # (identity, first sighting's position) pairs
         if state and jsonl and Path(jsonl).is_file():  # resuming: what the killed run wrote is published
             self.published |= {identity(e) for e in events_of_jsonl(Path(jsonl)) if e.get("camera_id") == camera_id}
+        if published is not None:
+            self.published = set(published)
         self._written = 0.0
         self.recent: list[tuple[float, float]] = []  # (first, last) positions of published tracks that may span it
 

@@ -32,12 +32,12 @@ from stream.annotate import VideoAnnotator
 from stream.config import CameraSection, Config
 from stream.events import decode_event, encode_event
 from stream.frames import Frame
-from stream.jobs import Job
+from stream.jobs import Job, identity
 from stream.pipeline import CameraPipeline, PipelineStats
 from stream.progress import ReplayProgress, summary_table
 from stream.sinks import Sinks
 from stream.snapshot import SnapshotOptions
-from stream.sources import FrameGrabber, GrabberOptions, SourceError, SourceStats
+from stream.sources import FrameGrabber, GrabberOptions, SourceError, SourceStats, classify
 from stream.tracking import PlateTracker
 
 log = logging.getLogger(__name__)
@@ -126,8 +126,11 @@ def run_camera(
     send: Send,
     stop: threading.Event,
     models: tuple[PlateDetector, PlateReader] | None = None,
+    job: Job | None = None,
 ) -> CameraResult:
-    """Run one camera until its source ends or `stop` is set; open tracks are flushed either way."""
+    """Run one camera until its source ends or `stop` is set; open tracks are flushed either way.
+
+    `job`: resume a replay (the supervisor's, for a restarted worker); otherwise `camera.job` names one."""
     detector, reader = models or build_models(cfg)
 
     def health(state: str, stats: SourceStats) -> None:
@@ -139,7 +142,8 @@ def run_camera(
         )
 
     options = grabber_options(camera)
-    job = Job(camera.job, cfg.store.folder, camera.source, camera.id, cfg.publish.jsonl) if camera.job else None
+    if job is None and camera.job:
+        job = Job(camera.job, cfg.store.folder, camera.source, camera.id, cfg.publish.jsonl)
     if job and job.finished:
         log.info("camera %s: job %s has finished; nothing is left to replay", camera.id, job.name)
         return CameraResult(camera.id, SourceStats(), PipelineStats(), False)
@@ -294,7 +298,17 @@ def die_with_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-def _worker(cfg: Config, camera: CameraSection, endpoint: str, parent_pid: int) -> None:
+def _is_replay(source: str) -> bool:
+    try:
+        return classify(source).kind in ("file", "footage")
+    except SourceError:
+        return False  # the worker will say why
+
+
+def _worker(
+    cfg: Config, camera: CameraSection, endpoint: str, parent_pid: int, resume: tuple[str, list[str]] | None
+) -> None:
+    """One camera's process. `resume`: (the supervisor's job folder, the events it has received), for a replay."""
     logging.basicConfig(
         level=logging.INFO,
         stream=sys.stderr,
@@ -310,8 +324,12 @@ def _worker(cfg: Config, camera: CameraSection, endpoint: str, parent_pid: int) 
     def send(kind: str, cam: str, payload: dict, jpeg: bytes, snapshot: bytes = b"") -> None:
         socket.send_multipart([kind.encode(), cam.encode(), encode_event(payload), jpeg, snapshot])
 
+    job = None
+    if resume:
+        folder, received = resume
+        job = Job(f"worker-{camera.id}", folder, camera.source, camera.id, published=received)
     try:
-        code = run_camera(cfg, camera, send, stop).exit_code
+        code = run_camera(cfg, camera, send, stop, job=job).exit_code
     finally:
         socket.close()
     sys.exit(WORKER_EXIT_BASE + code)
@@ -326,10 +344,17 @@ class Supervisor:
         self.endpoint = f"ipc://{self.socket_dir}/workers.ipc"
         self.ctx = mp.get_context("spawn")
         self.restarts: dict[str, int] = {c.id: 0 for c in cfg.cameras}
+        # replays without a job of their own: a restarted worker resumes (stream.jobs) instead of starting over, and
+        # skips the events this process has received (a killed worker's own record may list ones that never left it)
+        self.received: dict[str, set[str]] = {c.id: set() for c in cfg.cameras if not c.job and _is_replay(c.source)}
 
     def _start(self, camera: CameraSection):
+        resume = (self.socket_dir, sorted(self.received[camera.id])) if camera.id in self.received else None
         process = self.ctx.Process(
-            target=_worker, args=(self.cfg, camera, self.endpoint, os.getpid()), name=f"camera-{camera.id}", daemon=True
+            target=_worker,
+            args=(self.cfg, camera, self.endpoint, os.getpid(), resume),
+            name=f"camera-{camera.id}",
+            daemon=True,
         )
         process.start()
         return process
@@ -390,5 +415,7 @@ class Supervisor:
         while pull.poll(timeout_ms):
             kind, cam, payload, jpeg, snapshot = pull.recv_multipart()
             message = decode_event(payload) if kind == b"plate" else json.loads(payload)
+            if kind == b"plate" and cam.decode() in self.received:
+                self.received[cam.decode()].add(identity(message))
             self.sinks.send(kind.decode(), cam.decode(), message, jpeg, snapshot)
             timeout_ms = 0

@@ -163,3 +163,59 @@ time.sleep(120)
     if orphaned:
         os.kill(child, signal.SIGKILL)
     assert not orphaned
+
+
+def test_a_restarted_replay_worker_goes_on_where_it_stopped_without_publishing_twice(tmp_path):
+    from tests.conftest import ROOT
+
+    port = free_port()
+    sample = ROOT / "samples" / "sample.mp4"
+    config = tmp_path / "two.toml"
+    config.write_text(f"""
+[detector]
+threads = 1
+[publish]
+endpoint = "tcp://127.0.0.1:{port}"
+[store]
+enabled = false
+[[camera]]
+id = "a"
+source = "{sample}"
+realtime = true
+[[camera]]
+id = "b"
+source = "{sample}"
+realtime = true
+""")
+    sub = zmq.Context.instance().socket(zmq.SUB)
+    sub.connect(f"tcp://127.0.0.1:{port}")
+    sub.setsockopt(zmq.SUBSCRIBE, b"")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "stream.cli", "run", "--config", str(config)],
+        cwd=RUN_DIR,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    plates: dict[str, list] = {"a": [], "b": []}
+    killed = False
+    deadline = time.time() + 120
+    try:
+        while time.time() < deadline and process.poll() is None:
+            if not sub.poll(200):
+                continue
+            topic, payload, *_ = sub.recv_multipart()
+            message = json.loads(payload)
+            if topic.startswith(b"plate."):
+                plates[message["camera_id"]].append((message["first_seen"]["pts"], message["text"]))
+            if topic.startswith(b"health.a/") and message["state"] == "connected" and not killed:
+                pid = message["pid"]
+            if plates["a"] and not killed:
+                os.kill(pid, signal.SIGKILL)  # after its first plate: the rest of the clip is still to come
+                killed = True
+        _, err = process.communicate(timeout=60)
+    finally:
+        sub.close(0)
+    assert killed and process.returncode == 0, err
+    assert "worker died" in err and "resumes" in err
+    assert sorted(plates["a"]) == sorted(plates["b"])  # the same events as the camera that was not killed
+    assert len(set(plates["a"])) == len(plates["a"])  # none twice
