@@ -81,6 +81,22 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _broker(args: argparse.Namespace) -> int:
+    import threading
+
+    from stream.broker import check_endpoints, run_broker
+    from stream.runner import stop_on_signals
+
+    try:
+        check_endpoints(args.frontend, args.backend, args.allow_remote)
+    except ValueError as err:
+        raise ConfigError(str(err)) from None
+    stop = threading.Event()
+    stop_on_signals(stop)
+    run_broker(args.frontend, args.backend, args.curve_secret_key or "", args.curve_clients_dir or "", stop)
+    return 0
+
+
 def _keys(args: argparse.Namespace) -> int:
     from stream.security import generate_keys
 
@@ -185,6 +201,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--server-key", help="the publisher's public .key file, for a CURVE bus")
     serve.add_argument("--client-key", help="this page's .key_secret file, where the publisher admits only known keys")
     serve.set_defaults(func=_serve)
+
+    broker = sub.add_parser(
+        "broker", help="one bus for many hosts: lpr run instances publish in (connect = true), subscribers read out"
+    )
+    broker.add_argument("--frontend", default="tcp://127.0.0.1:5557", help="where publishers connect")
+    broker.add_argument("--backend", default="tcp://127.0.0.1:5556", help="where subscribers connect")
+    broker.add_argument("--allow-remote", action="store_true", help="listen beyond loopback")
+    broker.add_argument("--curve-secret-key", help="the broker's .key_secret file: encrypt both sides with CURVE")
+    broker.add_argument("--curve-clients-dir", help="admit only the public keys in this folder, on both sides")
+    broker.set_defaults(func=_broker)
 
     keys = sub.add_parser("keys", help="generate CURVE key pairs for an encrypted, authenticated event bus")
     keys.add_argument("folder", type=Path)

@@ -64,6 +64,7 @@ class PublishSection:
     allow_remote: bool = False  # binding beyond loopback must be asked for
     curve_secret_key: str = ""  # server .key_secret file (lpr keys): encrypt the bus with CURVE
     curve_clients_dir: str = ""  # only subscribers whose public .key is in this folder are let in
+    curve_server_key: str = ""  # connect = true to a CURVE broker (lpr broker): its public .key file
 
 
 @dataclass(frozen=True)
@@ -303,11 +304,13 @@ def check_config(cfg: Config, origin: str) -> Config:
             check_bind(cfg.serve.bind, cfg.serve.token)
         except ValueError as err:
             raise ConfigError(f"{origin}: [serve] {err}") from None
-        if publish.connect or publish.curve_secret_key:
+        if publish.connect or publish.curve_secret_key or publish.curve_server_key:
             raise ConfigError(
                 f"{origin}: [serve] in lpr run reads the bus it binds; with [publish] connect or CURVE, run "
                 "`lpr serve --bus ENDPOINT` (with --server-key/--client-key) beside it"
             )
+    if publish.curve_server_key and not publish.connect:
+        raise ConfigError(f"{origin}: [publish].curve_server_key is the broker's key: it needs connect = true")
     if publish.curve_clients_dir and not publish.curve_secret_key:
         raise ConfigError(f"{origin}: [publish].curve_clients_dir needs curve_secret_key")
     size = cfg.detector.input_size

@@ -20,7 +20,7 @@ from pathlib import Path
 import zmq
 
 from stream.events import encode_event, topic
-from stream.security import make_curve_server
+from stream.security import make_curve_client, make_curve_server
 
 log = logging.getLogger(__name__)
 DEFAULT_ENDPOINT = "tcp://127.0.0.1:5556"
@@ -38,11 +38,16 @@ class ZmqPublisher:
         linger_ms: int = 500,
         curve_secret_key: str = "",
         curve_clients_dir: str = "",
+        curve_server_key: str = "",
     ) -> None:
+        """`curve_server_key`: connecting to a CURVE broker, its public key (this publisher is then its client, with
+        `curve_secret_key` as its own key pair where the broker admits only known keys)."""
         self.context: zmq.Context = zmq.Context.instance()
         self.socket = self.context.socket(zmq.PUB)
         self.authenticator = None
-        if curve_secret_key:
+        if curve_server_key:
+            make_curve_client(self.socket, curve_server_key, curve_secret_key or None)
+        elif curve_secret_key:
             try:
                 self.authenticator = make_curve_server(self.socket, curve_secret_key, curve_clients_dir)
             except ValueError:

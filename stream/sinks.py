@@ -49,6 +49,7 @@ class Sinks:
             p.high_water_mark,
             curve_secret_key=p.curve_secret_key,
             curve_clients_dir=p.curve_clients_dir,
+            curve_server_key=p.curve_server_key,
         )
         try:
             self.jsonl = JsonlSink(p.jsonl) if p.jsonl else None

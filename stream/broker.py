@@ -1,0 +1,74 @@
+"""`lpr broker`: many `lpr run` hosts publish into one address, any number of subscribers read from another.
+
+ZeroMQ's own proxy: an XSUB socket that publishers connect to (`[publish] connect = true`,
+endpoint = the broker's front), an XPUB socket that subscribers connect to (the back). Plate,
+health and alert messages pass through unchanged, and subscriptions travel back to the
+publishers so nothing a subscriber did not ask for crosses the network. With a CURVE key pair
+both sides are encrypted, and with a clients folder only known keys get in, on either side.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import zmq
+
+from stream.security import is_loopback_endpoint, make_curve_server
+
+log = logging.getLogger(__name__)
+DEFAULT_FRONTEND = "tcp://127.0.0.1:5557"  # publishers connect here
+DEFAULT_BACKEND = "tcp://127.0.0.1:5556"  # subscribers connect here (where a single `lpr run` would bind)
+
+
+def check_endpoints(frontend: str, backend: str, allow_remote: bool) -> None:
+    for endpoint in (frontend, backend):
+        if not allow_remote and not is_loopback_endpoint(endpoint):
+            raise ValueError(f"{endpoint} is not on loopback; pass --allow-remote to listen there (and use CURVE)")
+
+
+def run_broker(
+    frontend: str = DEFAULT_FRONTEND,
+    backend: str = DEFAULT_BACKEND,
+    curve_secret_key: str = "",
+    curve_clients_dir: str = "",
+    stop: threading.Event | None = None,
+    high_water_mark: int = 1000,
+) -> None:
+    """Forward until `stop` is set (or forever)."""
+    context: zmq.Context = zmq.Context.instance()  # the CURVE authenticator serves the sockets of this context
+    xsub, xpub = context.socket(zmq.XSUB), context.socket(zmq.XPUB)
+    control = context.socket(zmq.PAIR)
+    authenticator = None
+    try:
+        for socket in (xsub, xpub):
+            socket.setsockopt(zmq.LINGER, 0)
+            socket.setsockopt(zmq.SNDHWM, high_water_mark)
+            socket.setsockopt(zmq.RCVHWM, high_water_mark)
+        if curve_secret_key:
+            authenticator = make_curve_server(xsub, curve_secret_key, curve_clients_dir)
+            make_curve_server(xpub, curve_secret_key)  # one authenticator serves both
+        for socket, endpoint in ((xsub, frontend), (xpub, backend)):
+            try:
+                socket.bind(endpoint)
+            except zmq.ZMQError as err:
+                raise ValueError(f"cannot bind {endpoint}: {err}") from None
+        address = f"inproc://broker-control-{id(control)}"
+        control.bind(address)
+        if stop is not None:
+            threading.Thread(target=_stop_when, args=(stop, context, address), daemon=True).start()
+        log.info("broker: publishers connect to %s, subscribers to %s", frontend, backend)
+        zmq.proxy_steerable(xsub, xpub, None, control)
+    finally:
+        for socket in (xsub, xpub, control):
+            socket.close(0)
+        if authenticator:
+            authenticator.stop()
+
+
+def _stop_when(stop: threading.Event, context: zmq.Context, address: str) -> None:
+    stop.wait()
+    signal = context.socket(zmq.PAIR)
+    signal.connect(address)
+    signal.send(b"TERMINATE")
+    signal.close()
