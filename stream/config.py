@@ -19,6 +19,7 @@ from integrations.webhook import WebhookSpec
 from lpr_models.optimize import BACKENDS
 from store.watchlist import WatchlistSpec
 from stream.direction import CountingLine
+from stream.gating import Zone
 from stream.pipeline import EventOptions
 from stream.publish import DEFAULT_ENDPOINT
 from stream.recording_time import parse_given, zone
@@ -39,6 +40,9 @@ class DetectorSection:
     backend: str = "auto"  # onnx (if onnxruntime is installed), jit, eager
     refine: bool = True  # re-estimate each plate's corners from a close-up (lpr_models.detector.refiner)
     refiner_weights: str = ""  # empty: the shipped weights
+    every_n_frames: int = 1  # while every open track is steady, detect on every Nth frame (young tracks: every one)
+    motion_gate: bool = False  # with no track open, skip frames that barely differ from the last one detected on
+    motion_threshold: float = 0.002  # share of a 64x36 grey thumbnail's pixels changing by 12+ levels that is motion
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,7 @@ class CameraSection:
     rtsp_transport: str = "tcp"
     backoff_max_s: float = 30.0
     line: tuple[CountingLine, ...] = ()  # [[camera.line]] counting lines: name, points = [[x, y], [x, y]]
+    zone: tuple[Zone, ...] = ()  # [[camera.zone]] polygons (name, points = [[x, y], ...]): plates count inside only
     start_time: str = ""  # files: when the recording started (ISO-8601); else its metadata or file name
     time_pattern: str = ""  # files: strptime pattern of the time in the file name, e.g. "cam3_%Y%m%d_%H%M%S"
     time_zone: str = "UTC"  # the zone of times given without an offset (IANA name)
@@ -141,6 +146,8 @@ RANGES: dict[str, tuple[float, float, str]] = {
     "detector.score_threshold": (0, 1, "a probability"),
     "detector.nms_iou": (0, 1, "an overlap ratio"),
     "detector.threads": (0, 256, "0 means torch's default"),
+    "detector.every_n_frames": (1, 100, ""),
+    "detector.motion_threshold": (0, 1, "a share of the pixels"),
     "tracking.distance_threshold": (0.01, 100, "in plate widths"),
     "tracking.hit_counter_max": (1, 100_000, ""),
     "tracking.initialization_delay": (0, 10_000, ""),
@@ -264,6 +271,11 @@ def check_config(cfg: Config, origin: str) -> Config:
     for cam in cfg.cameras:
         _check_ranges(cam, "camera", f"{origin}: [[camera]] {cam.id!r}")
         _check_recording_time(cam, f"{origin}: [[camera]] {cam.id!r}")
+        for area in cam.zone:
+            where = f"{origin}: [[camera.zone]] {area.name!r} of camera {cam.id!r}"
+            flat = [v for point in area.points for v in point]
+            if len(area.points) < 3 or not all(abs(v) < 1e7 for v in flat):
+                raise ConfigError(f"{where}: points must be three or more finite [x, y] pixels")
         names = [line.name for line in cam.line]
         for line in cam.line:
             where = f"{origin}: [[camera.line]] {line.name!r} of camera {cam.id!r}"

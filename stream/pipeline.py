@@ -17,6 +17,7 @@ from lpr_models.ocr.reader import Reading
 from stream.direction import CountingLine, crossings, motion_direction
 from stream.events import SCHEMA_VERSION, utc_iso
 from stream.frames import Frame
+from stream.gating import DetectionGate
 from stream.snapshot import SnapshotOptions, snapshot_jpeg, snapshot_name
 from stream.track_state import TrackState
 from stream.tracking import PlateTracker
@@ -51,6 +52,7 @@ class PipelineStats:
     detections: int = 0
     events: int = 0
     dropped_tracks: int = 0  # ended tracks too short, never read, or read too unsurely
+    skipped: int = 0  # frames the detector did not see (stream.gating: motion gate, detection rate)
     stage_ms: dict[str, deque] = field(default_factory=lambda: defaultdict(lambda: deque(maxlen=10_000)))  # recent laps
 
 
@@ -76,9 +78,11 @@ class CameraPipeline:
         still_images: bool = False,
         lines: tuple[CountingLine, ...] = (),
         snapshot: SnapshotOptions | None = None,
+        gate: DetectionGate | None = None,
     ) -> None:
         """`still_images`: every frame is an unrelated photo, so each plate is its own one-frame track;
-        `lines`: counting lines whose crossings each event reports."""
+        `lines`: counting lines whose crossings each event reports; `gate`: which frames, and which part of
+        them, the detector sees (every frame, whole, by default)."""
         self.camera_id, self.detector, self.reader, self.emit = camera_id, detector, reader, emit
         self.tracker = tracker or PlateTracker()
         self.options = options or EventOptions()
@@ -86,6 +90,7 @@ class CameraPipeline:
         self.still_images = still_images
         self.lines = lines
         self.snapshot = snapshot
+        self.gate = gate or DetectionGate()
         if still_images:
             self.options = replace(self.options, min_frames=1)
         self.tracks: dict[int, TrackState] = {}
@@ -105,7 +110,17 @@ class CameraPipeline:
             self.flush("gap")
             self.tracker.reset()
         timer = _Timer(self.stats.stage_ms)
-        detections = self.detector.detect(frame.image)
+        if not self.still_images and not self.gate.should_detect(
+            frame.image, [s.frames_seen for s in self.tracks.values()]
+        ):
+            self.stats.skipped += 1
+            self.stats.frames += 1
+            self._publish_confident(frame)
+            if self.on_frame:
+                self.on_frame(frame, [])
+            return
+        region, offset = self.gate.region(frame.image)
+        detections = self.gate.keep(self.detector.detect(region), offset)
         timer.lap("detect")
         plates = [self.reader.crop(frame.image, d.corners) for d in detections]
         timer.lap("rectify")
@@ -124,12 +139,7 @@ class CameraPipeline:
             state = self.tracks.pop(track_id, None)
             if state is not None and not state.published:
                 self._publish(state, "ended")
-        now = _time_of(frame)
-        for state in self.tracks.values():
-            if not state.published and now - _time_of(state.first) >= self.options.publish_after_s:
-                result = state.vote()
-                if result and result.confidence >= self.options.min_confidence:
-                    self._publish(state, "confident")
+        self._publish_confident(frame)
         timer.lap("publish")
         self.stats.frames += 1
         self.stats.detections += len(detections)
@@ -140,6 +150,15 @@ class CameraPipeline:
         if self.still_images:
             self.flush("image")
             self.tracker.reset()
+
+    def _publish_confident(self, frame: Frame) -> None:
+        """Publish the tracks in view long enough and read surely enough, without waiting for them to end."""
+        now = _time_of(frame)
+        for state in self.tracks.values():
+            if not state.published and now - _time_of(state.first) >= self.options.publish_after_s:
+                result = state.vote()
+                if result and result.confidence >= self.options.min_confidence:
+                    self._publish(state, "confident")
 
     def flush(self, reason: str) -> None:
         """Publish every open track that has not been published (end of stream, shutdown)."""

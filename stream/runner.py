@@ -32,6 +32,7 @@ from stream.annotate import VideoAnnotator
 from stream.config import CameraSection, Config
 from stream.events import decode_event, encode_event
 from stream.frames import Frame
+from stream.gating import DetectionGate
 from stream.jobs import Job, identity
 from stream.pipeline import CameraPipeline, PipelineStats
 from stream.progress import ReplayProgress, summary_table
@@ -180,6 +181,9 @@ def run_camera(
         still_images=grabber.spec.kind in ("image", "folder"),
         lines=camera.line,
         snapshot=SnapshotOptions(camera.snapshot_width, camera.snapshot_annotate) if camera.snapshot else None,
+        gate=DetectionGate(
+            cfg.detector.every_n_frames, cfg.detector.motion_gate, cfg.detector.motion_threshold, camera.zone
+        ),
     )
     finished = threading.Event()
 

@@ -200,3 +200,17 @@ def test_eval_writes_one_prediction_per_plate(tmp_path, data_root):
         {"expected", "read", "confidence", "char_confidences", "correct"} <= r.keys() for r in rows
     )
     assert all(r["correct"] == (r["read"] == r["expected"]) for r in rows)
+
+
+def test_the_sample_clip_reads_the_same_plates_with_a_lower_detection_rate_and_the_motion_gate(models):
+    from stream.config import DetectorSection
+
+    truth = json.loads((ROOT / "samples" / "sample.truth.json").read_text(encoding="utf-8"))
+    camera = CameraSection(id="sample", source=str(ROOT / "samples" / "sample.mp4"))
+    cfg = Config(cameras=(camera,), detector=DetectorSection(every_n_frames=3, motion_gate=True))
+    sent = []
+    result = run_camera(cfg, camera, lambda *m: sent.append(m), threading.Event(), models=models)
+    events = [m[2] for m in sent if m[0] == "plate"]
+    score = score_video_events(events, truth)
+    assert score["found_correct"] == 2 and score["duplicates"] == 0, events
+    assert result.pipeline.skipped > result.pipeline.frames / 3  # the detector saw well under every frame
