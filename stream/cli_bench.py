@@ -46,6 +46,11 @@ def add_parser(sub) -> None:
         "without them, to show what they cost",
     )
     pipeline.add_argument(
+        "--gated",
+        action="store_true",
+        help="also run each height with the detector every 3rd frame while tracks are steady and the motion gate on",
+    )
+    pipeline.add_argument(
         "--mqtt-port", type=int, default=1883, help="the MQTT broker on 127.0.0.1 for --outputs (none: paho queues)"
     )
     pipeline.add_argument("--repeats", type=int, default=1, help="runs of each variant (medians are reported)")
@@ -198,14 +203,22 @@ def bench_pipeline(args: argparse.Namespace) -> dict:
             letterbox_ms = [
                 median_ms(lambda f=f: letterbox(f, detector.input_size), 3, 1) for f in frames_for_letterbox
             ]
-            runs = [(suffix, variant, False) for suffix, variant in variants.items()]
+            runs = [(suffix, variant, "") for suffix, variant in variants.items()]
             if args.outputs:
-                runs.append(("_outputs", detector, True))
+                runs.append(("_outputs", detector, "outputs"))
+            if args.gated:
+                runs.append(("_gated", detector, "gated"))
             rows: dict[str, list[dict]] = {suffix: [] for suffix, _, _ in runs}
             for repeat in range(args.repeats):  # the variants take turns: a busy spell of the machine hits each
-                for suffix, variant, outputs in runs:
+                for suffix, variant, kind in runs:
                     endpoint = f"ipc://{tmp}/bench-{height}{suffix}-{repeat}.ipc"
-                    config = _outputs_config(args, tmp) if outputs else None
+                    config = (
+                        _outputs_config(args, tmp)
+                        if kind == "outputs"
+                        else _gated_config()
+                        if kind == "gated"
+                        else None
+                    )
                     rows[suffix].append(_timed_run(clip, (variant, reader), endpoint, config))
             for suffix, _, _ in runs:
                 fps = [r["fps"] for r in rows[suffix]]
@@ -216,12 +229,19 @@ def bench_pipeline(args: argparse.Namespace) -> dict:
                     row[f"{stage}_median_ms"] = float(np.median(values))
                     row[f"{stage}_p95_ms"] = float(np.percentile(values, 95))
                 report[f"{height}p{suffix}"] = row
-            if args.outputs:
-                report[f"{height}p_outputs"]["fps_ratio_to_no_outputs"] = (
-                    report[f"{height}p_outputs"]["fps"] / report[f"{height}p"]["fps"]
-                )
+            for extra in ("_outputs", "_gated"):
+                if f"{height}p{extra}" in report:
+                    report[f"{height}p{extra}"]["fps_ratio"] = (
+                        report[f"{height}p{extra}"]["fps"] / report[f"{height}p"]["fps"]
+                    )
     report["fps"] = report[f"{args.heights[-1]}p"]["fps"]
     return report
+
+
+def _gated_config():
+    from stream.config import Config, DetectorSection, StoreSection
+
+    return Config(store=StoreSection(enabled=False), detector=DetectorSection(every_n_frames=3, motion_gate=True))
 
 
 def _outputs_config(args: argparse.Namespace, tmp: str):
@@ -280,6 +300,7 @@ def _timed_run(clip: Path, models: tuple, endpoint: str, outputs=None) -> dict:
         / wall,
         "peak_rss_MB": usage.ru_maxrss / 1024,
         "stage_ms": result.pipeline.stage_ms,
+        "detector_skipped_share": result.pipeline.skipped / max(result.pipeline.frames, 1),
     }
 
 
