@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from store.db import EventStore
 from store.fuzzy import CONFUSABLE
-from stream.events import SCHEMA_VERSION, utc_iso
+from stream.events import example_event
 
 LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
 DIGITS = "0123456789"
@@ -35,32 +35,6 @@ def random_plate(rng: np.random.Generator) -> str:
     body = "".join(rng.choice(list(DIGITS), int(rng.integers(2, 5))))
     tail = "".join(rng.choice(list(LETTERS), 2))
     return head + body + tail
-
-
-def event(text: str, camera: str, t: float, track: int) -> dict:
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "type": "plate",
-        "camera_id": camera,
-        "track_id": track,
-        "text": text,
-        "confidence": 0.9,
-        "char_confidences": [0.9] * len(text),
-        "candidates": [],
-        "first_seen": {"frame": 0, "pts": 0.0, "utc": utc_iso(t - 2)},
-        "last_seen": {"frame": 50, "pts": 2.0, "utc": utc_iso(t)},
-        "frames_seen": 40,
-        "frames_read": 5,
-        "box": [10, 20, 110, 50],
-        "corners": [[10, 20], [110, 20], [110, 50], [10, 50]],
-        "reason": "ended",
-        "region": "eu",
-        "format_valid": True,
-        "readable": True,
-        "direction": "approaching",
-        "crossed": [],
-        "time_source": "processing",
-    }
 
 
 def confusable_misread(plate: str, rng: np.random.Generator) -> str:
@@ -106,7 +80,11 @@ def main() -> None:
     started = time.perf_counter()
     for start in tqdm(range(0, args.events, args.batch), desc="writing events", unit_scale=args.batch):
         items = [
-            (event(plates[int(rng.integers(len(plates)))], f"cam{i % args.cameras}", t0 + i * 2.0, i), crop, b"")
+            (
+                example_event(plates[int(rng.integers(len(plates)))], f"cam{i % args.cameras}", t0 + i * 2.0, i),
+                crop,
+                b"",
+            )
             for i in range(start, min(args.events, start + args.batch))
         ]
         store.add(items)

@@ -76,6 +76,34 @@ def validate_event(event: Any) -> dict:
     return event
 
 
+def example_event(text: str, camera: str = "gate", t: float = 1_800_000_000.0, track: int = 1, **changes) -> dict:
+    """A valid event for `text` seen by `camera` at UNIX time `t` (for tests, benchmarks and consumers' own tests)."""
+    event = {
+        "schema_version": SCHEMA_VERSION,
+        "type": "plate",
+        "camera_id": camera,
+        "track_id": track,
+        "text": text,
+        "confidence": 0.9,
+        "char_confidences": [0.9] * len(text),
+        "candidates": [],
+        "first_seen": {"frame": 0, "pts": 0.0, "utc": utc_iso(t - 2)},
+        "last_seen": {"frame": 50, "pts": 2.0, "utc": utc_iso(t)},
+        "frames_seen": 40,
+        "frames_read": 5,
+        "box": [10, 20, 110, 50],
+        "corners": [[10, 20], [110, 20], [110, 50], [10, 50]],
+        "reason": "ended",
+        "region": "eu",
+        "format_valid": True,
+        "readable": True,
+        "direction": "approaching",
+        "crossed": [],
+        "time_source": "processing",
+    }
+    return event | changes
+
+
 def encode_event(event: dict) -> bytes:
     return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 

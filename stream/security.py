@@ -71,7 +71,11 @@ def is_loopback_endpoint(endpoint: str) -> bool:
     match = re.match(r"^tcp://\[?([^\]]+?)\]?:(\d+|\*)$", endpoint)
     if not match:
         return not endpoint.startswith("tcp://")
-    host = match.group(1)
+    return is_loopback_host(match.group(1))
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for localhost and addresses in 127.0.0.0/8 or ::1."""
     if host == "localhost":
         return True
     try:

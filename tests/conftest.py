@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 from hypothesis import settings
 
+from stream.events import example_event as make_event  # noqa: F401  (the tests' valid event)
+
 # CI machines are shared: judge properties, not how fast one example ran
 settings.register_profile("lpr", deadline=None, max_examples=100)
 settings.load_profile("lpr")
@@ -117,33 +119,3 @@ def moving_plates_frames(n: int = 60, size=(320, 240)) -> list[np.ndarray]:
 @pytest.fixture
 def plates_video(tmp_path: Path) -> Path:
     return write_video(tmp_path / "plates.mp4", moving_plates_frames())
-
-
-def make_event(text: str, camera: str = "gate", t: float = 1_800_000_000.0, track: int = 1, **changes) -> dict:
-    """A valid plate event (stream.events schema) for `text` seen by `camera` at UNIX time `t`."""
-    from stream.events import SCHEMA_VERSION, utc_iso
-
-    event = {
-        "schema_version": SCHEMA_VERSION,
-        "type": "plate",
-        "camera_id": camera,
-        "track_id": track,
-        "text": text,
-        "confidence": 0.9,
-        "char_confidences": [0.9] * len(text),
-        "candidates": [],
-        "first_seen": {"frame": 0, "pts": 0.0, "utc": utc_iso(t - 2)},
-        "last_seen": {"frame": 50, "pts": 2.0, "utc": utc_iso(t)},
-        "frames_seen": 40,
-        "frames_read": 5,
-        "box": [10, 20, 110, 50],
-        "corners": [[10, 20], [110, 20], [110, 50], [10, 50]],
-        "reason": "ended",
-        "region": "eu",
-        "format_valid": True,
-        "readable": True,
-        "direction": "approaching",
-        "crossed": [],
-        "time_source": "processing",
-    }
-    return event | changes

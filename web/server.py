@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import threading
 
 import uvicorn
 
+from stream.security import is_loopback_host
 from web.app import create_app
 
 log = logging.getLogger(__name__)
@@ -19,15 +19,6 @@ def parse_bind(bind: str) -> tuple[str, int]:
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65_536:
         raise ValueError(f"bind {bind!r} is not HOST:PORT (e.g. 127.0.0.1:8080)")
     return host.strip("[]"), int(port)
-
-
-def is_loopback_host(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_bind(bind: str, token: str) -> tuple[str, int]:
