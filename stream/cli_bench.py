@@ -55,6 +55,15 @@ def add_parser(sub) -> None:
     )
     pipeline.add_argument("--repeats", type=int, default=1, help="runs of each variant (medians are reported)")
     pipeline.add_argument("--json", type=Path)
+    cameras = kinds.add_parser("cameras", help="N cameras replaying a clip as live cameras on this host")
+    cameras.add_argument("count", type=int, help="how many cameras")
+    cameras.add_argument("video", type=Path)
+    cameras.add_argument("--height", type=int, help="rescale the clip to this height first (e.g. 1080)")
+    cameras.add_argument("--seconds", type=float, default=20.0, help="loop the clip to this long (with --height)")
+    cameras.add_argument("--offline", action="store_true", help="replay as fast as possible instead of in real time")
+    cameras.add_argument("--gated", action="store_true", help="detector every 3rd frame and the motion gate")
+    cameras.add_argument("--threads", type=int, default=1, help="torch threads per camera process")
+    cameras.add_argument("--json", type=Path)
     parser.set_defaults(func=run_bench)
 
 
@@ -62,7 +71,10 @@ def run_bench(args: argparse.Namespace) -> int:
     import torch
 
     torch.set_num_threads(args.threads)
-    report = bench_models(args.repeats) if args.kind == "models" else bench_pipeline(args)
+    if args.kind == "cameras":
+        report = _bench_cameras(args)
+    else:
+        report = bench_models(args.repeats) if args.kind == "models" else bench_pipeline(args)
     report["threads"] = args.threads
     from stream.cli_eval import print_table
 
@@ -70,6 +82,18 @@ def run_bench(args: argparse.Namespace) -> int:
     if args.json:
         args.json.write_text(json.dumps(report, indent=1) + "\n")
     return 0
+
+
+def _bench_cameras(args: argparse.Namespace) -> dict:
+    from stream.bench_cameras import bench_cameras
+    from stream.config import DetectorSection
+
+    detector = DetectorSection(threads=args.threads, every_n_frames=3 if args.gated else 1, motion_gate=args.gated)
+    with tempfile.TemporaryDirectory() as tmp:
+        video = args.video
+        if args.height:  # written at 25 fps
+            video = loop_clip(args.video, args.height, int(args.seconds * 25), Path(tmp) / "clip.mp4")
+        return bench_cameras(args.count, str(video), detector, realtime=not args.offline)
 
 
 def median_ms(fn, repeats: int, warmup: int = 3) -> float:

@@ -95,6 +95,7 @@ class CameraSection:
     speed: float = 0.0  # files: replay at this many times real time (0: as fast as possible; realtime = true is 1)
     replay_from: str = ""  # files: start here: an offset (90, 1:30, 00:01:30) or an ISO-8601 recording time
     replay_to: str = ""  # files: stop here (same forms)
+    drop_when_behind: bool = False  # files: drop frames the pipeline cannot keep up with, as a live camera (benchmarks)
     job: str = ""  # files: a resumable job's name; a rerun continues where a killed one stopped (jobs/ in the store)
     queue_size: int = 8
     open_timeout_s: float = 10.0

@@ -110,6 +110,7 @@ def grabber_options(camera: CameraSection) -> GrabberOptions:
         speed=camera.speed,
         range_from=camera.replay_from,
         range_to=camera.replay_to,
+        drop_when_behind=camera.drop_when_behind,
         open_timeout_s=camera.open_timeout_s,
         read_timeout_s=camera.read_timeout_s,
         rtsp_transport=camera.rtsp_transport,

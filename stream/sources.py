@@ -109,6 +109,7 @@ class GrabberOptions:
     speed: float = 0.0  # files: replay at this many times real time (0: as fast as the consumer; realtime: 1)
     range_from: str = ""  # files: start here (an offset such as 90 or 1:30, or an ISO-8601 recording time)
     range_to: str = ""  # files: stop here (same forms)
+    drop_when_behind: bool = False  # files: drop the oldest frames when the consumer falls behind, as a live camera
 
 
 _END = object()
@@ -398,7 +399,7 @@ class FrameGrabber:
 
     def _put(self, item) -> None:
         """Files wait for the consumer; live sources (and a stopping grabber) drop the oldest frame."""
-        while not (self.spec.live or self._stop.is_set()):
+        while not (self.spec.live or self.options.drop_when_behind or self._stop.is_set()):
             try:
                 self._queue.put(item, timeout=0.1)
                 return

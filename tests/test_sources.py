@@ -163,3 +163,22 @@ def test_a_stop_that_drains_the_end_marker_does_not_hang_the_consumer(plates_vid
     done = threading.Event()
     threading.Thread(target=lambda: (list(frames), done.set()), daemon=True).start()
     assert done.wait(5), "the consumer waited forever for an end marker that was drained"
+
+
+def test_a_replay_as_a_live_camera_drops_the_frames_a_slow_consumer_cannot_take(tmp_path):
+    import time as clock
+
+    from stream.sources import FrameGrabber, GrabberOptions
+    from tests.conftest import moving_plates_frames, write_video
+
+    clip = write_video(tmp_path / "clip.mp4", moving_plates_frames())  # 60 frames, 2.4 s
+
+    def consume(**options) -> FrameGrabber:
+        grabber = FrameGrabber(str(clip), "cam", GrabberOptions(realtime=True, queue_size=2, **options))
+        for _ in grabber:
+            clock.sleep(0.1)  # a consumer at 10 fps behind a 25 fps camera
+        return grabber
+
+    assert consume().stats.dropped == 0  # a file waits for its consumer
+    live_like = consume(drop_when_behind=True)
+    assert live_like.stats.dropped > 20 and live_like.stats.decoded == 60
