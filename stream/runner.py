@@ -326,8 +326,11 @@ def _worker(
     socket.setsockopt(zmq.LINGER, 2000)
     socket.connect(endpoint)
 
+    lock = threading.Lock()  # health comes from the grabber's threads, plates from the pipeline's: one socket
+
     def send(kind: str, cam: str, payload: dict, jpeg: bytes, snapshot: bytes = b"") -> None:
-        socket.send_multipart([kind.encode(), cam.encode(), encode_event(payload), jpeg, snapshot])
+        with lock:
+            socket.send_multipart([kind.encode(), cam.encode(), encode_event(payload), jpeg, snapshot])
 
     job = None
     if resume:

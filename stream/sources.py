@@ -134,7 +134,9 @@ class FrameGrabber:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"grabber-{camera_id}", daemon=True)
         self._index = 0
-        self._gap_start: float | None = None  # when a live source was lost
+        self._gap_start: float | None = None  # when a live source was lost: its last frame's time
+        self._last_frame_at: float | None = None  # wall time of the last frame of a live source
+        self._stall_reported = False
         self.footage: list[FootageFile] = []  # a footage set's files, in recording order
         self.failed: list[str] = []  # those that could not be read
         self.file_index = 0  # the one being read
@@ -190,7 +192,22 @@ class FrameGrabber:
         finally:
             self._put(_END)
 
+    def _watch_for_stalls(self) -> None:
+        """Say `stalled` once a live source has sent nothing for the read timeout, without waiting for FFmpeg
+        (a frozen server can hold a read open well past its timeout)."""
+        while not self._stop.wait(min(0.5, self.options.read_timeout_s / 4)):
+            last = self._last_frame_at
+            if last is not None and not self._stall_reported and time.time() - last > self.options.read_timeout_s:
+                self._report_stall()
+
+    def _report_stall(self) -> None:
+        if not self._stall_reported:
+            self._stall_reported = True
+            self.stats.stalls += 1
+            self.on_health("stalled", self.stats)
+
     def _run_live(self) -> None:
+        threading.Thread(target=self._watch_for_stalls, name=f"stalls-{self.camera_id}", daemon=True).start()
         backoff = self.options.backoff_initial_s
         while not self._stop.is_set():
             try:
@@ -201,14 +218,13 @@ class FrameGrabber:
                     backoff = self.options.backoff_initial_s
                 reason = "stream ended"
             except StreamStalled as err:
-                self.stats.stalls += 1
-                self.on_health("stalled", self.stats)
+                self._report_stall()
                 reason = str(err)
             except SourceError as err:
                 reason = str(err)
             if self._stop.is_set():
                 return
-            self._gap_start = self._gap_start or time.time()
+            self._gap_start = self._gap_start or self._last_frame_at or time.time()  # the gap began with the last frame
             if self.options.max_reconnects is not None and self.stats.reconnects >= self.options.max_reconnects:
                 raise SourceError(f"{self.spec.url}: gave up after {self.stats.reconnects} reconnects ({reason})")
             waited = time.time() - self._gap_start
@@ -391,6 +407,8 @@ class FrameGrabber:
         index = self._index
         self._index += 1
         self.stats.decoded += 1
+        if self.spec.live:
+            self._last_frame_at, self._stall_reported = time.time(), False
         if index % self.options.stride and not cut:
             return
         self._put(
