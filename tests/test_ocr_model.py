@@ -188,3 +188,20 @@ def test_transfer_copies_what_fits_between_token_layouts():
     assert torch.equal(after["queries"][:, :-1], one_row.state_dict()["queries"][:, :-1])
     assert torch.equal(after["encoder.embed.weight"], before["encoder.embed.weight"])  # a patch of another shape stays
     assert "encoder.embed.weight" in report and "encoder.pos" in report
+
+
+def test_a_clean_reading_capped_by_label_smoothing_is_not_read_twice():
+    from lpr_models.ocr.reader import TWO_ROW_RETRY, view_scores
+
+    def logits(text: str, p: float) -> torch.Tensor:
+        """Each slot's class at probability `p`, the rest sharing 1 - p."""
+        ids = torch.tensor(encode(text, 6))
+        other = torch.log(torch.tensor((1 - p) / (vocab_size() - 1)))
+        out = torch.full((6, vocab_size()), float(other))
+        out[torch.arange(6), ids] = float(torch.log(torch.tensor(p)))
+        return out
+
+    product, weakest = view_scores(torch.stack([logits("AB123", 0.85), logits("", 0.99), logits("AB123", 0.4)]))
+    assert product[0] < TWO_ROW_RETRY < weakest[0]  # 0.85 ** 6 = 0.38, yet every character is sure: one read
+    assert product[1] == weakest[1] == 0  # reads nothing: not this layout, try the other
+    assert weakest[2] < TWO_ROW_RETRY  # a doubtful character: the other view may read it better

@@ -24,8 +24,10 @@ CHINESE_MIN = 0.5
 # How much less likely than the unconstrained reading the best format-fitting text may be and
 # still be preferred: confusions (O/0, B/8) cost a factor of 2-10, a wrong format far more.
 FORMAT_PRIOR = 0.1
-# A plate whose one-row view reads nothing, or reads with less than this raw confidence, is read in
-# its two-row view too, and the surer view wins: confident one-row plates (most of them) cost one read.
+# A plate whose one-row view reads nothing, or whose least sure character (the end included) is under
+# this raw probability, is read in its two-row view too, and the surer view wins: plates read cleanly
+# in one row (most of them) cost one read. (Not the product of the characters: label smoothing caps
+# each near 0.9, so a clean 8-slot reading multiplies to about 0.43.)
 TWO_ROW_RETRY = 0.5
 
 Model = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
@@ -81,15 +83,19 @@ def decode_reading(
     )
 
 
-def view_confidence(char_logits: torch.Tensor) -> np.ndarray:
-    """Raw confidence of each plate's greedy reading in one view: 0 where it reads nothing (not its layout)."""
+def view_scores(char_logits: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """(raw confidence, least sure character's probability) of each plate's greedy reading in one view, both 0
+    where it reads nothing (not its layout); the end slot counts as a character."""
     probs = char_logits.softmax(-1)
     best, ids = probs.max(-1)
     ends = (ids == PAD).int().argmax(-1)  # first pad; argmax is 0 where there is none
     ends = torch.where((ids == PAD).any(-1), ends, torch.full_like(ends, ids.shape[1] - 1))
     slots = torch.arange(ids.shape[1])[None] <= ends[:, None]
     confidence = torch.where(slots, best, torch.ones_like(best)).prod(-1)
-    return torch.where(ids[:, 0] == PAD, torch.zeros_like(confidence), confidence).numpy()
+    weakest = torch.where(slots, best, torch.ones_like(best)).min(-1).values
+    empty = ids[:, 0] == PAD
+    zero = torch.zeros_like(confidence)
+    return torch.where(empty, zero, confidence).numpy(), torch.where(empty, zero, weakest).numpy()
 
 
 @torch.inference_mode()
@@ -98,11 +104,11 @@ def read_views(model: Model, crops: np.ndarray, cfg: OcrConfig) -> tuple[torch.T
     best in: the one-row view, or the two-row view where the one-row reading is empty or doubtful."""
     chars, regions = model(to_tensor(np.stack([one_row_view(c, cfg) for c in crops])))
     rows = np.ones(len(crops), dtype=int)
-    first = view_confidence(chars)
-    retry = np.flatnonzero(first < TWO_ROW_RETRY)
+    first, weakest = view_scores(chars)
+    retry = np.flatnonzero(weakest < TWO_ROW_RETRY)
     if len(retry):
         chars2, regions2 = model(to_tensor(np.stack([two_row_view(crops[i], cfg) for i in retry])))
-        better = view_confidence(chars2) > first[retry]
+        better = view_scores(chars2)[0] > first[retry]
         chosen = retry[better]
         chars, regions = chars.clone(), regions.clone()
         chars[chosen], regions[chosen] = chars2[better], regions2[better]
