@@ -133,6 +133,11 @@ def run_camera(
     """Run one camera until its source ends or `stop` is set; open tracks are flushed either way.
 
     `job`: resume a replay (the supervisor's, for a restarted worker); otherwise `camera.job` names one."""
+    if job is None and camera.job:
+        job = Job(camera.job, cfg.store.folder, camera.source, camera.id, cfg.publish.jsonl)
+    if job and job.finished:
+        log.info("camera %s: job %s has finished; nothing is left to replay", camera.id, job.name)
+        return CameraResult(camera.id, SourceStats(), PipelineStats(), False)
     detector, reader = models or build_models(cfg)
 
     def health(state: str, stats: SourceStats) -> None:
@@ -144,11 +149,6 @@ def run_camera(
         )
 
     options = grabber_options(camera)
-    if job is None and camera.job:
-        job = Job(camera.job, cfg.store.folder, camera.source, camera.id, cfg.publish.jsonl)
-    if job and job.finished:
-        log.info("camera %s: job %s has finished; nothing is left to replay", camera.id, job.name)
-        return CameraResult(camera.id, SourceStats(), PipelineStats(), False)
     if job and job.resume_from is not None:
         log.info("camera %s: job %s resumes %.1f s into the recording", camera.id, job.name, job.resume_from)
         options = replace(options, range_from=f"{job.resume_from:.3f}")

@@ -174,7 +174,6 @@ def test_a_run_keeps_its_events_in_the_store_and_search_finds_them_fuzzily(tmp_p
     assert sightings[0]["distance"] <= 1 and Path(sightings[0]["crop"]).is_file()
     exact = lpr("search", misread, "--store", str(store), "--fuzzy", "0", "--csv")
     assert exact.returncode == 0 and exact.stdout.splitlines() == [",".join(cli_search.COLUMNS)]
-    assert lpr("run", str(SAMPLE), "--no-store", "--publish", f"tcp://127.0.0.1:{free_port()}").returncode == 0
 
 
 def test_search_without_a_store_or_with_a_bad_time_says_so(tmp_path):
