@@ -199,6 +199,9 @@ def _eval_ocr(args, reader) -> dict:
         val["synthetic"] = synthetic_samples(args.synthetic, scenes, args.art, seed=2)
     report: dict = {name: evaluate_reader(reader.model, samples) for name, samples in val.items() if samples}
     report["ccpd by province"] = evaluate_by(reader.model, val["ccpd"], lambda s: s.text[0])
+    for name, samples in list(val.items()):
+        if name != "synthetic" and any(s.rows == 2 for s in samples):  # real two-row plates (Vietnamese motorbikes)
+            report[f"{name} by rows"] = evaluate_by(reader.model, samples, lambda s: f"{s.rows} row(s)")
     if "synthetic" in val:
         report["synthetic by type"] = evaluate_by(
             reader.model, val["synthetic"], lambda s: s.source.removeprefix("synth_")
