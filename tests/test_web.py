@@ -146,9 +146,10 @@ def test_a_camera_shows_reconnecting_when_its_rtsp_server_dies(browser, site, tm
     )
     worker.start()
 
-    def state(d) -> str:
-        badges = d.find_elements(By.CSS_SELECTOR, 'tr[data-camera="entrance"] .badge')
-        return badges[0].get_attribute("data-state") if badges else ""
+    def state(d) -> str:  # read in one script: the page redraws the table on every health message
+        return d.execute_script(
+            "const b = document.querySelector('tr[data-camera=\"entrance\"] .badge'); return b ? b.dataset.state : ''"
+        )
 
     try:
         wait(browser, lambda d: state(d) in ("connected", "streaming"))
