@@ -7,7 +7,7 @@ import pytest
 
 from lpr_models.formats import TABLE, best_fit, fits_format, load_formats, random_text, region_formats
 from lpr_models.ocr.reader import decode_reading
-from lpr_models.vocab import CHARSET, PAD, REGIONS, vocab_size
+from lpr_models.vocab import CHARSET, CHINESE, PAD, REGIONS, vocab_size
 
 ENTRIES = tomllib.loads(TABLE.read_text(encoding="utf-8"))["format"]
 
@@ -75,3 +75,13 @@ def test_a_plate_barely_read_as_chinese_gets_no_province():
     unsure = np.array([0.38, 0.01, 0.01, 0.01, 0.01, 0.36])  # cn first, but under CHINESE_MIN; vn second
     reading = decode_reading(log_probs, unsure / unsure.sum())
     assert reading.region == "vn" and reading.text[0] == "5"
+
+
+def test_a_plate_read_as_chinese_whose_text_fits_no_chinese_format_gets_no_chinese_character():
+    # a Spanish plate with its band painted over, read as 使111LS1 with the region 87% Chinese (seen in UC3M)
+    log_probs = _log_probs("使111LS1", confident=0.95)
+    regions = np.array([0.87, 0.13, 0.0, 0.0, 0.0, 0.0]) + 1e-6
+    reading = decode_reading(log_probs, regions / regions.sum())
+    assert reading.region == "eu" and not any(c in CHINESE for c in reading.text)
+    chinese = decode_reading(_log_probs("皖A12345", confident=0.95), regions / regions.sum())
+    assert chinese.region == "cn" and chinese.text == "皖A12345" and chinese.format_valid  # a Chinese plate keeps it

@@ -45,18 +45,26 @@ class Reading:
 
 
 def decode_reading(
-    log_probs: np.ndarray, region_probs: np.ndarray, calibration: Calibration = NO_CALIBRATION, rows: int = 1
+    log_probs: np.ndarray,
+    region_probs: np.ndarray,
+    calibration: Calibration = NO_CALIBRATION,
+    rows: int = 1,
+    not_chinese: bool = False,
 ) -> Reading:
     """One plate's reading from its (slots, classes) log-probabilities and its region probabilities.
 
     No Chinese character on a plate of another region; among the texts, the most probable one
-    that fits a format of the region unless it is far less likely than the free reading.
+    that fits a format of the region unless it is far less likely than the free reading. A plate
+    read as Chinese whose text still fits no Chinese format is read as its next likeliest region:
+    a province character appears only on a reading that is a Chinese plate (`not_chinese`: that
+    second reading).
     """
-    order = np.argsort(-region_probs)
-    region_index = int(order[0])
-    if REGIONS[region_index] == "cn" and region_probs[region_index] < CHINESE_MIN:  # not sure enough: no province
-        region_index = int(order[1])
+    order = [int(i) for i in np.argsort(-region_probs)]
+    if not_chinese or region_probs[REGIONS.index("cn")] < CHINESE_MIN:  # not sure enough: no province
+        order = [i for i in order if REGIONS[i] != "cn"]
+    region_index = order[0]
     region = REGIONS[region_index]
+    raw_log_probs = log_probs
     if region != "cn":
         log_probs = log_probs.copy()
         log_probs[:, CHINESE_CLASSES] = -np.inf
@@ -70,6 +78,8 @@ def decode_reading(
         format_valid = fit[0] == text
         if not format_valid and fit[1] >= free_score + np.log(FORMAT_PRIOR):
             text, format_valid = fit[0], True
+    if region == "cn" and format_valid is False:
+        return decode_reading(raw_log_probs, region_probs, calibration, rows, not_chinese=True)
     chosen = [INDEX[c] for c in text] + ([PAD] if len(text) < len(ids) else [])
     confs = np.exp(log_probs[np.arange(len(chosen)), chosen]).astype(float)
     return Reading(
