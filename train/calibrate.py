@@ -68,8 +68,9 @@ def char_rows(logits: np.ndarray, samples: list[PlateSample], max_chars: int) ->
     return np.array(rows), np.array(targets)
 
 
-# A region read at least this often in the fitting half gets a whole-text map of its own.
-MIN_REGION_READS = 150
+# A region whose real plates are read at least this often in the fitting half gets a whole-text map of its
+# own, fitted on them alone: rendered plates read almost perfectly and would pull it away from real ones.
+MIN_REGION_READS = 60
 
 
 def text_reads(logits, regions, rows, samples, calibration: Calibration) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -98,7 +99,9 @@ def fit(logits, regions, views, samples, max_chars: int) -> Calibration:
     temperature = fit_temperature(rows, targets)
     products, right, read_region = text_reads(logits, regions, views, samples, Calibration(temperature=temperature))
     scale, bias = fit_text_map(products, right)
-    return Calibration(temperature, scale, bias, fitted=True, regions=fit_region_maps(products, right, read_region))
+    real = np.array([not s.source.startswith("synth_") for s in samples])
+    per_region = fit_region_maps(products[real], right[real], read_region[real])
+    return Calibration(temperature, scale, bias, fitted=True, regions=per_region)
 
 
 def draw(curves: dict[str, list[tuple[float, float, int]]], path: Path, size: int = 420) -> None:
