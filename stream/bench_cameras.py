@@ -31,8 +31,9 @@ class Recorder:
         pass
 
 
-def plates(events: list[dict]) -> list[str]:
-    return sorted(e["text"] for e in events if e["readable"])
+def plates(events: list[dict], valid_only: bool = False) -> list[str]:
+    """The readable events' texts; `valid_only`: those that fit a plate format (false detections seldom do)."""
+    return sorted(e["text"] for e in events if e["readable"] and (e["format_valid"] is not False or not valid_only))
 
 
 def bench_cameras(count: int, source: str, detector: DetectorSection, realtime: bool = True) -> dict:
@@ -77,6 +78,8 @@ def bench_cameras(count: int, source: str, detector: DetectorSection, realtime: 
             "fps": round(frames / seconds, 2) if seconds > 0 else None,
             "dropped": last["dropped"],
             "events_match": plates(got["events"]) == plates(reference),
+            "valid_plates_match": plates(got["events"], True) == plates(reference, True),
+            "plates": plates(got["events"]),
             "exit_code": codes.get(cam),
         }
     return {
@@ -86,6 +89,7 @@ def bench_cameras(count: int, source: str, detector: DetectorSection, realtime: 
         "fps": round(processed, 2),
         "dropped_share": round(dropped / max(decoded, 1), 4),
         "events_match": all(r["events_match"] for r in rows.values()),
+        "valid_plates_match": all(r["valid_plates_match"] for r in rows.values()),
         "cpu_percent": round(100 * ((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)) / wall, 1),
         "largest_worker_rss_MB": round(after.ru_maxrss / 1024, 1),
         "wall_s": round(wall, 1),
