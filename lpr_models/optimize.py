@@ -18,8 +18,9 @@ from typing import Any
 
 import torch
 
+from lpr_models.backends import BACKENDS
+
 log = logging.getLogger(__name__)
-BACKENDS = ("auto", "onnx", "jit", "eager")
 
 
 def onnx_available() -> bool:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from stream import cli_bench, cli_eval, cli_search
 from stream.config import CameraSection, Config, ConfigError, check_config, load_config
-from stream.runner import EXIT_FAILED, EXIT_USAGE
+from stream.exits import EXIT_FAILED, EXIT_USAGE
 
 log = logging.getLogger("lpr")
 
@@ -236,16 +236,15 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    from lpr_models.weights import WeightsError
     from store.db import StoreError
-    from stream.sources import SourceError
+    from stream.errors import SourceError  # weights errors are ValueErrors
 
     try:
         return args.func(args)
     except ConfigError as err:
         log.error("%s", err)
         return EXIT_USAGE
-    except (SourceError, WeightsError, StoreError, ValueError, OSError) as err:
+    except (SourceError, StoreError, ValueError, OSError) as err:
         log.error("%s", err)
         return EXIT_FAILED
 

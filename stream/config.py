@@ -16,11 +16,10 @@ from pathlib import Path
 
 from integrations.mqtt import MqttSection
 from integrations.webhook import WebhookSpec
-from lpr_models.optimize import BACKENDS
+from lpr_models.backends import BACKENDS
 from store.watchlist import WatchlistSpec
 from stream.direction import CountingLine
 from stream.gating import Zone
-from stream.pipeline import EventOptions
 from stream.publish import DEFAULT_ENDPOINT
 from stream.recording_time import parse_given, zone
 from stream.security import is_loopback_endpoint
@@ -28,6 +27,16 @@ from stream.security import is_loopback_endpoint
 
 class ConfigError(ValueError):
     pass
+
+
+@dataclass(frozen=True)
+class EventOptions:
+    best_crops: int = 5  # K best crops of a track that are read
+    publish_after_s: float = 3.0  # a track confident this long is published before it ends
+    min_confidence: float = 0.3  # confidence needed to publish early (a clean read scores about 0.4)
+    min_event_confidence: float = 0.05  # tracks read less surely are still published, marked readable: false
+    min_frames: int = 2  # tracks seen fewer times are dropped as noise
+    max_reads_per_frame: int = 8  # bounds the OCR work done for one frame
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import numpy as np
 
 from lpr_models.detection import Detection
 from lpr_models.ocr.reader import Reading
+from stream.config import EventOptions
 from stream.direction import CountingLine, crossings, motion_direction
 from stream.events import SCHEMA_VERSION, utc_iso
 from stream.frames import Frame
@@ -34,16 +35,6 @@ class Reader(Protocol):
     def crop(self, image: np.ndarray, corners: np.ndarray) -> np.ndarray: ...
 
     def read(self, plates: list[np.ndarray]) -> list[Reading]: ...
-
-
-@dataclass(frozen=True)
-class EventOptions:
-    best_crops: int = 5  # K best crops of a track that are read
-    publish_after_s: float = 3.0  # a track confident this long is published before it ends
-    min_confidence: float = 0.3  # confidence needed to publish early (a clean read scores about 0.4)
-    min_event_confidence: float = 0.05  # tracks read less surely are still published, marked readable: false
-    min_frames: int = 2  # tracks seen fewer times are dropped as noise
-    max_reads_per_frame: int = 8  # bounds the OCR work done for one frame
 
 
 @dataclass

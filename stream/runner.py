@@ -31,6 +31,7 @@ from lpr_models.ocr.reader import PlateReader
 from stream.annotate import VideoAnnotator
 from stream.config import CameraSection, Config
 from stream.events import decode_event, encode_event
+from stream.exits import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL
 from stream.frames import Frame
 from stream.gating import DetectionGate
 from stream.jobs import Job, identity
@@ -48,9 +49,6 @@ class Send(Protocol):
     """(kind, camera id, payload, plate crop JPEG[, vehicle snapshot JPEG])."""
 
     def __call__(self, kind: str, camera_id: str, payload: dict, jpeg: bytes, snapshot: bytes = b"", /) -> None: ...
-
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 
 
 @dataclass

@@ -20,6 +20,7 @@ import av
 import cv2
 import numpy as np
 
+from stream.errors import SourceError, StreamStalled
 from stream.footage import FootageError, FootageFile, footage_paths, parse_position, plan
 from stream.frames import Frame
 from stream.recording_time import RecordingClock, recording_clock
@@ -27,14 +28,6 @@ from stream.recording_time import RecordingClock, recording_clock
 log = logging.getLogger(__name__)
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 NETWORK_PREFIXES = ("rtsp://", "rtsps://", "rtmp://", "http://", "https://", "udp://", "tcp://", "srt://")
-
-
-class SourceError(RuntimeError):
-    """A source that cannot be opened or read at all; the message says which and why."""
-
-
-class StreamStalled(SourceError):
-    """A live source that stays open but sends nothing for longer than the read timeout."""
 
 
 @dataclass(frozen=True)

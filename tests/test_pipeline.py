@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import zmq
 
-from stream.config import CameraSection, Config, PublishSection
+from stream.config import CameraSection, Config, EventOptions, PublishSection
 from stream.events import decode_event, validate_event
-from stream.pipeline import CameraPipeline, EventOptions
+from stream.pipeline import CameraPipeline
 from stream.runner import run_camera
 from stream.sinks import Sinks
 from stream.sources import FrameGrabber

@@ -34,7 +34,10 @@ def check_bind(bind: str, token: str) -> tuple[str, int]:
 def make_server(store: str, bind: str, endpoint: str, token: str = "", server_key: str = "", client_key: str = ""):
     host, port = check_bind(bind, token)
     app = create_app(store, endpoint, token, server_key, client_key)
-    return uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False))
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", access_log=False, timeout_graceful_shutdown=1
+    )  # open event streams never end by themselves: give them a second when the server stops
+    return uvicorn.Server(config)
 
 
 class BackgroundServer:
