@@ -89,6 +89,8 @@ def test_lpr_run_hosts_publish_through_a_curve_broker_to_curve_subscribers(tmp_p
     stranger.setsockopt(zmq.SUBSCRIBE, b"")
     config = tmp_path / "host.toml"
     config.write_text(f"""
+[detector]
+threads = 1
 [publish]
 endpoint = "{front}"
 connect = true

@@ -119,50 +119,78 @@ def test_a_set_with_an_unreadable_file_is_read_in_part_with_a_summary(tmp_path):
     shutil.rmtree(folder)
 
 
-def sample_export(folder):
-    """The shipped sample clip as an NVR export of three 1-file parts: its first 3 s (the first plate), 2 s of empty
-    road, then the rest (the second plate), each file stamped and named with its start."""
-    import av
+def plate_pass(colour, frames: int = 40) -> list[np.ndarray]:
+    """A plate of `colour` crossing the image left to right."""
+    out = []
+    for i in range(frames):
+        image = np.full((240, 320, 3), 200, np.uint8)
+        cv2.rectangle(image, (10 + i * 4, 100), (70 + i * 4, 120), colour, -1)
+        out.append(image)
+    return out
 
-    from tests.conftest import ROOT
 
-    with av.open(str(ROOT / "samples" / "sample.mp4")) as clip:
-        frames = [f.to_ndarray(format="bgr24") for f in clip.decode(video=0)]
-    empty = [np.full_like(frames[0], 90)] * 50
+def day_export(folder):
+    """A day as an NVR exports it, three dated files: a red plate passing (2 s), the empty road (2 s), then a
+    blue and a green plate (3.2 s)."""
+    road = [np.full((240, 320, 3), 200, np.uint8)] * 50
+    parts = (plate_pass((0, 0, 220)) + road[:10], road, plate_pass((220, 60, 0)) + plate_pass((0, 200, 0)))
     folder.mkdir(parents=True, exist_ok=True)
-    for start_s, part in ((0, frames[:75]), (3, empty), (5, frames[75:])):
-        moment = EIGHT_AM + dt.timedelta(seconds=start_s)
-        name = f"cam3_{moment:%Y%m%d_%H%M%S}.mp4"
-        write_video(folder / name, part, metadata={"creation_time": f"{moment:%Y-%m-%dT%H:%M:%S}Z"})
-    return folder, len(frames) + len(empty)
+    start = 0.0
+    for part in parts:
+        moment = EIGHT_AM + dt.timedelta(seconds=start)
+        write_video(
+            folder / f"cam3_{moment:%Y%m%d_%H%M%S}.mp4",
+            part,
+            metadata={"creation_time": f"{moment:%Y-%m-%dT%H:%M:%S}Z"},
+        )
+        start += len(part) / 25
+    return folder, sum(len(p) for p in parts)
 
 
 def jsonl_events(path) -> list[tuple[str, str]]:
     return sorted((e["first_seen"]["utc"], e["text"]) for e in map(json.loads, path.read_text().splitlines()))
 
 
+REPLAY = """
+import sys
+sys.path.insert(0, {root!r})
+from stream.config import CameraSection, Config, PublishSection, StoreSection
+from stream.runner import run_camera
+from stream.sinks import Sinks
+from tests.conftest import ColourPlateDetector, ColourPlateReader
+import threading
+camera = CameraSection(id="cam3", source={folder!r}, job="day", speed={speed})
+cfg = Config(cameras=(camera,), publish=PublishSection(endpoint={endpoint!r}, jsonl={jsonl!r}),
+             store=StoreSection(folder={store!r}))
+sinks = Sinks(cfg)
+result = run_camera(cfg, camera, sinks.send, threading.Event(), models=(ColourPlateDetector(), ColourPlateReader()))
+sinks.close()
+print(result.source.decoded)
+"""
+
+
 def test_a_job_killed_half_way_and_rerun_gives_the_events_of_an_uninterrupted_run_none_twice(tmp_path):
-    import signal
     import subprocess
     import sys
 
-    from tests.conftest import RUN_DIR
+    from tests.conftest import ROOT, RUN_DIR
 
-    folder, total = sample_export(tmp_path / "export")
-    bus = f"ipc://{tmp_path}/bus"
+    folder, total = day_export(tmp_path / "export")
     whole = tmp_path / "whole.jsonl"
-    assert lpr("run", str(folder), "--no-store", "--publish", bus, "--jsonl", str(whole)).returncode == 0
-    reference = jsonl_events(whole)
-    assert len(reference) >= 2
 
-    resumed = tmp_path / "resumed.jsonl"
-    command = ["run", str(folder), "--publish", bus, "--jsonl", str(resumed), "--store", str(tmp_path / "store")]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "stream.cli", *command, "--job", "day", "--realtime"],
-        cwd=RUN_DIR,
-        stderr=subprocess.DEVNULL,
-    )
-    job_file = tmp_path / "store" / "jobs" / "day.json"
+    def replay(jsonl, store, speed: float = 0.0, **popen):
+        code = REPLAY.format(
+            root=str(ROOT), folder=str(folder), speed=speed, endpoint=f"ipc://{tmp_path}/bus-{speed}-{time.time()}",
+            jsonl=str(jsonl), store=str(store),
+        )  # fmt: skip
+        return subprocess.Popen([sys.executable, "-c", code], cwd=RUN_DIR, stdout=subprocess.PIPE, text=True, **popen)
+
+    assert replay(whole, tmp_path / "whole-store").wait(timeout=120) == 0
+    reference = jsonl_events(whole)
+    assert [text for _, text in reference] == ["RED111", "BLU333", "GRN222"]
+
+    resumed, store = tmp_path / "resumed.jsonl", tmp_path / "store"
+    job_file = store / "jobs" / "day.json"
 
     def position() -> float:
         try:
@@ -170,19 +198,18 @@ def test_a_job_killed_half_way_and_rerun_gives_the_events_of_an_uninterrupted_ru
         except (OSError, ValueError):
             return 0.0
 
-    deadline = time.time() + 120
-    while time.time() < deadline and position() < 3.5:  # on the empty road, the first plate published
-        time.sleep(0.05)
-    process.send_signal(signal.SIGKILL)  # half-way: the rest of the day is not read
-    process.wait(timeout=10)
-    assert not json.loads(job_file.read_text()).get("finished") and 0 < len(jsonl_events(resumed)) < len(reference)
+    killed = replay(resumed, store, speed=1.0)  # in real time, so the kill lands on the empty road
+    deadline = time.time() + 60
+    while time.time() < deadline and position() < 2.5:  # the red plate published, the rest of the day not yet
+        time.sleep(0.02)
+    killed.kill()
+    killed.wait(timeout=10)
+    assert not json.loads(job_file.read_text()).get("finished") and jsonl_events(resumed) == reference[:1]
 
-    rerun = lpr(*command, "--job", "day")
-    assert rerun.returncode == 0, rerun.stderr
-    import re
-
-    decoded = int(re.search(r"(\d+) frames decoded", rerun.stderr)[1])
-    assert "resumes" in rerun.stderr and decoded <= total - 75  # it went on from where it stopped: not the first file
+    rerun = replay(resumed, store)
+    decoded = int(rerun.communicate(timeout=120)[0].split()[-1])
+    assert rerun.returncode == 0
     assert jsonl_events(resumed) == reference  # the same events, none twice
-    again = lpr(*command, "--job", "day")
-    assert "nothing is left" in again.stderr and jsonl_events(resumed) == reference
+    assert decoded <= total - 50  # it went on from where it stopped: the first file was not read again
+    again = lpr("run", str(folder), "--camera-id", "cam3", "--job", "day", "--store", str(store))
+    assert again.returncode == 0 and "nothing is left" in again.stderr  # a finished job, through the command line

@@ -181,11 +181,11 @@ enabled = false
 [[camera]]
 id = "a"
 source = "{sample}"
-realtime = true
+speed = 2.0
 [[camera]]
 id = "b"
 source = "{sample}"
-realtime = true
+speed = 2.0
 """)
     sub = zmq.Context.instance().socket(zmq.SUB)
     sub.connect(f"tcp://127.0.0.1:{port}")
