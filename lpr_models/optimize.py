@@ -9,11 +9,15 @@ reader's batch size).
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import importlib.util
 import io
 import logging
+import os
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -63,6 +67,48 @@ def export_onnx(module: torch.nn.Module, example: torch.Tensor) -> bytes:
     return buffer.getvalue()
 
 
+@functools.cache
+def _code_digest() -> bytes:
+    """What else an exported model depends on: this package's code and the exporter's versions."""
+    h = hashlib.sha256(
+        f"{torch.__version__}|{importlib.util.find_spec('onnx') and __import__('onnx').__version__}".encode()
+    )
+    for source in sorted(Path(__file__).parent.rglob("*.py")):
+        h.update(source.read_bytes())
+    return h.digest()
+
+
+def onnx_cache_path(module: torch.nn.Module, example: torch.Tensor) -> Path:
+    """Where the export of `module` for inputs shaped like `example` is kept: named by everything it depends on
+    (weights, input shape, code, versions), so a changed model never finds a stale file."""
+    h = hashlib.sha256(_code_digest())
+    h.update(f"{type(module).__module__}.{type(module).__qualname__}|{tuple(example.shape[1:])}".encode())
+    for name, tensor in module.state_dict().items():
+        h.update(name.encode())
+        h.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "lpr" / "onnx"
+    return root / f"{h.hexdigest()[:32]}.onnx"
+
+
+def cached_onnx(module: torch.nn.Module, example: torch.Tensor) -> bytes:
+    """`export_onnx`, kept on disk: a process that starts the same model again skips the export (about a second).
+    A cache that cannot be written is skipped."""
+    path = onnx_cache_path(module, example)
+    try:
+        return path.read_bytes()
+    except OSError:
+        pass
+    model = export_onnx(module, example)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_bytes(model)
+        os.replace(temporary, path)  # whole or absent, whoever else writes it at the same time
+    except OSError as err:
+        log.debug("ONNX cache %s not written: %s", path, err)
+    return model
+
+
 class OnnxRunner:
     """Run an ONNX model (bytes, as `export_onnx` makes them) with ONNX Runtime on the CPU."""
 
@@ -91,7 +137,7 @@ def compile_for_inference(
         return module
     try:
         if backend == "onnx":
-            return OnnxRunner(export_onnx(module, example))
+            return OnnxRunner(cached_onnx(module, example))
         with torch.inference_mode(False), torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # tracer warnings about Python scalars: shapes are fixed per trace
             return torch.jit.freeze(torch.jit.trace(module, example, check_trace=False))

@@ -52,3 +52,23 @@ def test_backend_names_are_checked():
     assert resolve("auto") in ("onnx", "jit") and resolve("eager") == "eager"
     with pytest.raises(ValueError, match="unknown backend"):
         resolve("tensorrt")
+
+
+@pytest.mark.skipif(not onnx_available(), reason="onnxruntime not installed")
+def test_an_onnx_export_is_kept_on_disk_and_a_changed_model_never_gets_a_stale_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    torch.manual_seed(0)
+    model = MaskOCR(TINY).eval()
+    x = torch.rand(2, 3, 16, 64)
+    first = compile_for_inference(model, x, "onnx")
+    cached = sorted((tmp_path / "lpr" / "onnx").glob("*.onnx"))
+    assert len(cached) == 1
+    stamp = cached[0].stat().st_mtime_ns
+    again = compile_for_inference(model, x, "onnx")  # a process starting the same model: read, not exported
+    assert cached[0].stat().st_mtime_ns == stamp
+    with torch.inference_mode():
+        torch.testing.assert_close(again(x), first(x))
+        model.head.bias.add_(1.0)  # other weights: another file, and the new model's outputs
+        changed = compile_for_inference(model, x, "onnx")
+        torch.testing.assert_close(changed(x), model(x), atol=1e-4, rtol=1e-4)
+    assert len(list((tmp_path / "lpr" / "onnx").glob("*.onnx"))) == 2

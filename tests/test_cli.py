@@ -77,7 +77,7 @@ backoff_max_s = 0.5
         seen.append(line)
         if "reconnecting" in line or not line:
             break
-    time.sleep(2)  # a few retries
+    time.sleep(0.5)  # another retry or two
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=30)
     err = "".join(seen) + err
@@ -160,9 +160,8 @@ def test_a_one_off_job_gives_up_on_an_unreachable_url_with_one_clear_line():
 
 def test_a_run_keeps_its_events_in_the_store_and_search_finds_them_fuzzily(tmp_path):
     jsonl, store = tmp_path / "events.jsonl", tmp_path / "store"
-    result = lpr(
-        "run", str(SAMPLE), "--publish", f"tcp://127.0.0.1:{free_port()}", "--jsonl", str(jsonl), "--store", str(store)
-    )
+    where = ("--publish", f"tcp://127.0.0.1:{free_port()}", "--jsonl", str(jsonl), "--store", str(store))
+    result = lpr("run", str(SAMPLE), "--stride", "2", *where)
     assert result.returncode == 0, result.stderr
     events = [json.loads(line) for line in jsonl.read_text().splitlines()]
     plate = next(e["text"] for e in events if e["readable"])
