@@ -151,3 +151,25 @@ def test_exported_weights_hold_plain_values_even_from_a_checkpoint_with_paths(tm
     assert load_checkpoint(tmp_path / "last.pt")["provenance"]["settings"]["scenes"] == [Path("a/scenes.csv")]
     shipped = export("detector", tmp_path / "last.pt", tmp_path / "detector.pt")
     assert describe_weights(shipped)["provenance"]["settings"] == {"scenes": ["a/scenes.csv"], "data": "b"}
+
+
+def test_provenance_names_every_changed_file_whole(tmp_path, monkeypatch):
+    """`git status --porcelain` starts an unstaged change with a space: stripping the output cut the first name."""
+    import subprocess
+
+    from train import provenance
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "stream").mkdir()
+    (tmp_path / "stream" / "cli.py").write_text("a\n")
+    (tmp_path / "train.py").write_text("b\n")
+    git("add", ".")
+    git("-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "x")
+    (tmp_path / "stream" / "cli.py").write_text("changed\n")  # unstaged: " M stream/cli.py", the first line
+    (tmp_path / "new.py").write_text("c\n")
+    monkeypatch.setattr(provenance, "ROOT", tmp_path)
+    commit, changed = provenance.code_state()
+    assert len(commit) == 40 and changed == ["stream/cli.py", "new.py"]

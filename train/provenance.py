@@ -19,12 +19,22 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _git(*args: str) -> str:
+    """Git's output as it prints it (`status --porcelain` lines start with a status column that may be a space)."""
     try:
-        return subprocess.run(
-            ["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10, check=True
-        ).stdout.strip()
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10, check=True).stdout
     except (OSError, subprocess.SubprocessError):
         return ""
+
+
+def code_state() -> tuple[str, list[str]]:
+    """(The commit checked out, the files changed since) now."""
+    changed = [line[3:] for line in _git("status", "--porcelain").splitlines() if not line[3:].startswith("runs/")]
+    return _git("rev-parse", "HEAD").strip(), changed
+
+
+# The code a training process runs is the code checked out when it started: taken when this module is imported
+# (with the training command), not minutes later when the data is loaded and the commit may have moved on.
+CODE_AT_START = code_state()
 
 
 def plain(value: Any) -> Any:
@@ -50,9 +60,9 @@ def provenance(module: str, argv: list[str] | None, args: argparse.Namespace, da
     `argv` is what the command parsed (None: the process's own arguments).
     """
     digest, count = data_digest(data)
-    changed = [line[3:] for line in _git("status", "--porcelain").splitlines() if not line[3:].startswith("runs/")]
+    commit, changed = CODE_AT_START
     return {
-        "commit": _git("rev-parse", "HEAD"),
+        "commit": commit,
         "uncommitted_changes": changed,
         "command": " ".join(["python", "-m", module, *(sys.argv[1:] if argv is None else argv)]),
         "settings": plain(vars(args)),
