@@ -206,6 +206,7 @@ def _check_ranges(section: object, name: str, where: str) -> None:
                     )
 
 
+NAME = re.compile(r"[\w.-]+")  # camera ids, job and webhook names: safe in topics and file names
 ENDPOINT = re.compile(r"^(tcp://[^:/\s]+:(\d+|\*)|ipc://\S+|inproc://\S+)$")
 
 
@@ -294,11 +295,11 @@ def check_config(cfg: Config, origin: str) -> Config:
             flat = [v for point in line.points for v in point]
             if not all(abs(v) < 1e7 for v in flat) or line.points[0] == line.points[1]:
                 raise ConfigError(f"{where}: points must be two different finite [x, y] pixels")
-        if cam.job and not re.fullmatch(r"[\w.-]+", cam.job):
+        if cam.job and not NAME.fullmatch(cam.job):
             raise ConfigError(
                 f"{origin}: [[camera]] {cam.id!r}: job {cam.job!r} must be letters, digits, '_', '-' or '.'"
             )
-        if not cam.id or not re.fullmatch(r"[\w.-]+", cam.id):
+        if not cam.id or not NAME.fullmatch(cam.id):
             raise ConfigError(f"{origin}: [[camera]] id {cam.id!r} must be letters, digits, '_', '-' or '.'")
         if not cam.source:
             raise ConfigError(f"{origin}: [[camera]] {cam.id!r} has an empty source")
@@ -363,7 +364,7 @@ def _check_webhooks(hooks: tuple[WebhookSpec, ...], origin: str) -> None:
     for hook in hooks:
         where = f"{origin}: [[webhook]] {hook.name!r}"
         _check_ranges(hook, "webhook", where)
-        if not re.fullmatch(r"[\w.-]+", hook.name) or names.count(hook.name) > 1:
+        if not NAME.fullmatch(hook.name) or names.count(hook.name) > 1:
             raise ConfigError(f"{where}: every webhook needs a name of its own (letters, digits, '_', '-', '.')")
         if not re.match(r"^https?://[^/\s]+", hook.url):
             raise ConfigError(f"{where}: url {hook.url!r} is not an http:// or https:// address")

@@ -9,7 +9,6 @@ pipeline starts fresh. Undated files are taken to follow each other without a ga
 
 from __future__ import annotations
 
-import datetime as dt
 import glob
 import re
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import av
 
-from stream.recording_time import RecordingClock, recording_clock
+from stream.recording_time import RecordingClock, parse_given, recording_clock
 
 VIDEO_SUFFIXES = {".mp4", ".mkv", ".mov", ".avi", ".ts", ".m4v", ".webm", ".flv", ".mpg", ".mpeg"}
 LIST_SUFFIXES = {".txt", ".lst", ".m3u"}
@@ -126,11 +125,9 @@ def parse_position(text: str, set_start: float | None, time_zone: str = "UTC") -
             seconds = seconds * 60 + float(part)
         return seconds
     try:
-        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = parse_given(text, time_zone)
     except ValueError:
         raise FootageError(f"{text!r} is neither an offset (90, 1:30, 00:01:30) nor an ISO-8601 time") from None
     if set_start is None:
         raise FootageError(f"{text!r} is a time of day, but the recording's start is unknown (give --start-time)")
-    from stream.recording_time import zone
-
-    return (moment if moment.tzinfo else moment.replace(tzinfo=zone(time_zone))).timestamp() - set_start
+    return moment - set_start

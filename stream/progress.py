@@ -6,13 +6,17 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
 from stream.footage import FootageFile
 from stream.frames import Frame
+
+if TYPE_CHECKING:  # the grabber imports PyAV; this module is imported by the runner only, but needs no more
+    from stream.sources import FrameGrabber
 
 log = logging.getLogger(__name__)
 LOG_EVERY_S = 30.0
@@ -54,10 +58,10 @@ class ReplayProgress:
             bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s of video [{elapsed}<{remaining}{postfix}]",
         )
 
-    def wrap(self, frames: Iterable[Frame], grabber) -> Iterator[Frame]:
-        """`frames` as they come, followed; `grabber` says the plan once it has made it."""
+    def wrap(self, grabber: FrameGrabber) -> Iterator[Frame]:
+        """The grabber's frames as they come, followed; it has made its plan by the first one."""
         try:
-            for frame in frames:
+            for frame in grabber:
                 if self.bar is None:
                     self.plan(grabber.footage, grabber.bounds)
                 self._update(frame)

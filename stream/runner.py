@@ -151,10 +151,9 @@ def run_camera(
         log.info("camera %s: job %s resumes %.1f s into the recording", camera.id, job.name, job.resume_from)
         options = replace(options, range_from=f"{job.resume_from:.3f}")
     grabber = FrameGrabber(camera.source, camera.id, options, on_health=health)
-    replay = grabber.spec.kind in ("file", "footage")
-    if job and not replay:
+    if job and not grabber.spec.replay:
         raise SourceError(f"--job resumes replays of files and footage sets, not a {grabber.spec.kind}")
-    progress = ReplayProgress(camera.id) if replay else None
+    progress = ReplayProgress(camera.id) if grabber.spec.replay else None
 
     def publish(event: dict, jpeg: bytes, snapshot: bytes = b"") -> None:
         if job and job.already_published(event):
@@ -195,7 +194,7 @@ def run_camera(
     watcher = threading.Thread(target=watch, name=f"stop-{camera.id}", daemon=True)
     watcher.start()
     log.info("camera %s: reading %s", camera.id, camera.source)
-    frames: Iterable[Frame] = progress.wrap(grabber, grabber) if progress else grabber
+    frames: Iterable[Frame] = progress.wrap(grabber) if progress else grabber
     if job:
         frames = job.follow(frames, lambda: [s.first.pts for s in pipeline.tracks.values() if s.first.pts is not None])
     try:
@@ -303,7 +302,7 @@ def die_with_parent(parent_pid: int) -> None:
 
 def _is_replay(source: str) -> bool:
     try:
-        return classify(source).kind in ("file", "footage")
+        return classify(source).replay
     except SourceError:
         return False  # the worker will say why
 

@@ -65,8 +65,7 @@ class Sinks:
             raise
 
     def send(self, kind: str, camera_id: str, payload: dict, jpeg: bytes, snapshot: bytes = b"") -> None:
-        self.publisher.send(kind, camera_id, payload, jpeg, snapshot)
-        self._integrations(kind, camera_id, payload, jpeg)
+        self._broadcast(kind, camera_id, payload, jpeg, snapshot)
         if kind != "plate":
             return
         if self.jsonl:
@@ -79,9 +78,7 @@ class Sinks:
             self.store.put(payload, jpeg, snapshot)
         for match in self.watchlists.matches(payload):
             log.info("camera %s: %s is on watchlist %s (%s)", camera_id, payload["text"], match.list, match.action)
-            alert = alert_message(payload, match)
-            self.publisher.send("alert", camera_id, alert, jpeg)
-            self._integrations("alert", camera_id, alert, jpeg)
+            self._broadcast("alert", camera_id, alert_message(payload, match), jpeg)
             if self.store:
                 self.store.put_alert(
                     Alert(
@@ -89,7 +86,9 @@ class Sinks:
                     )
                 )
 
-    def _integrations(self, kind: str, camera_id: str, payload: dict, jpeg: bytes) -> None:
+    def _broadcast(self, kind: str, camera_id: str, payload: dict, jpeg: bytes, snapshot: bytes = b"") -> None:
+        """A message to the bus, MQTT and the webhooks (the JSONL and the store keep plate events only)."""
+        self.publisher.send(kind, camera_id, payload, jpeg, snapshot)
         if self.mqtt:
             self.mqtt.send(kind, camera_id, payload)
         for hook in self.webhooks:

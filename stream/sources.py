@@ -42,6 +42,11 @@ class SourceSpec:
     def live(self) -> bool:
         return self.kind in ("stream", "webcam")
 
+    @property
+    def replay(self) -> bool:
+        """A recording read from its start to its end: a file or a footage set."""
+        return self.kind in ("file", "footage")
+
 
 def classify(source: str) -> SourceSpec:
     """Tell a file, URL, webcam (device path or index), image or folder apart; missing paths are errors."""
@@ -132,7 +137,6 @@ class FrameGrabber:
         self._stall_reported = False
         self.footage: list[FootageFile] = []  # a footage set's files, in recording order
         self.failed: list[str] = []  # those that could not be read
-        self.file_index = 0  # the one being read
         self.bounds = (0.0, float("inf"))  # the range to read, in seconds of the recording (set before the 1st frame)
         self._pace: tuple[float, float] | None = None  # (monotonic time, recording position) replay pacing starts at
 
@@ -272,13 +276,12 @@ class FrameGrabber:
         for name in self.failed:
             log.warning("camera %s: %s cannot be opened; it is left out", self.camera_id, name)
         self.bounds = self._range(self.footage[0].clock.start)
-        for index, entry in enumerate(self.footage):
+        for entry in self.footage:
             low, high = self.bounds
             if self._stop.is_set() or entry.offset >= high:
                 break
             if entry.duration and entry.offset + entry.duration <= low:
                 continue  # wholly before the range: not even opened
-            self.file_index = index
             try:
                 self._decode_container(entry)
             except SourceError as err:

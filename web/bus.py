@@ -12,7 +12,8 @@ import time
 
 import zmq
 
-from stream.events import decode_event
+from store.db import event_key
+from stream.events import decode_event, validate_event
 from stream.security import make_curve_client
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ class BusListener:
         self.socket.close(0)
 
     def _message(self, frames: list[bytes]) -> dict:
-        """A page's view of a bus message: {kind, data[, crop]}; camera states updated on the way."""
+        """A page's view of a bus message: {kind, data[, key, crop]}; camera states updated on the way."""
         if len(frames) < 2:
             raise ValueError("too few frames")
         kind = frames[0].split(b".", 1)[0].decode()
@@ -87,6 +88,8 @@ class BusListener:
             previous = self.cameras.get(camera, {})
             self.cameras[camera] = {**previous, **data, "received": time.time()}
             message["data"] = self.cameras[camera]
+        if kind in ("plate", "alert"):  # named as the store names it, so the page matches one to the other
+            message["key"] = event_key(data if kind == "plate" else validate_event(data["event"]))
         if kind in ("plate", "alert") and len(frames) > 2 and frames[2]:
             message["crop"] = "data:image/jpeg;base64," + base64.b64encode(frames[2]).decode("ascii")
         return message

@@ -100,9 +100,8 @@ def view_scores(char_logits: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
     best, ids = probs.max(-1)
     ends = (ids == PAD).int().argmax(-1)  # first pad; argmax is 0 where there is none
     ends = torch.where((ids == PAD).any(-1), ends, torch.full_like(ends, ids.shape[1] - 1))
-    slots = torch.arange(ids.shape[1])[None] <= ends[:, None]
-    confidence = torch.where(slots, best, torch.ones_like(best)).prod(-1)
-    weakest = torch.where(slots, best, torch.ones_like(best)).min(-1).values
+    read = torch.where(torch.arange(ids.shape[1])[None] <= ends[:, None], best, torch.ones_like(best))
+    confidence, weakest = read.prod(-1), read.min(-1).values
     empty = ids[:, 0] == PAD
     zero = torch.zeros_like(confidence)
     return torch.where(empty, zero, confidence).numpy(), torch.where(empty, zero, weakest).numpy()

@@ -18,8 +18,6 @@ function localTime(seconds) {
   return new Date(seconds * 1000).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" });
 }
 
-function eventKey(e) { return `${e.camera_id}/${e.first_seen.utc}/${e.track_id}`; }
-
 function plateText(text, confidences) {
   const node = el("div", { class: "plate" });
   [...text].forEach((c, i) => {
@@ -49,7 +47,7 @@ function card(item) {
 
 function fromBus(message) {
   const e = message.data;
-  return { key: eventKey(e), text: e.text, char_confidences: e.char_confidences, confidence: e.confidence,
+  return { key: message.key, text: e.text, char_confidences: e.char_confidences, confidence: e.confidence,
            camera: e.camera_id, utc: Date.parse(e.last_seen.utc) / 1000, region: e.region, direction: e.direction,
            readable: e.readable, crop: message.crop, alerts: [] };
 }
