@@ -12,23 +12,25 @@ import zmq
 from tests.conftest import RUN_DIR, free_port, moving_plates_frames, write_video
 
 
-def two_cameras(tmp_path, port: int):
-    """A config of two cameras replaying a 19 s clip in real time, publishing on `port`."""
-    video = write_video(tmp_path / "long.mp4", moving_plates_frames(60) * 8)  # 19 s at 25 fps
+def two_cameras(tmp_path, port: int, video=None, pace: str = "realtime = true", store: bool = True):
+    """A config of two cameras replaying `video` (default: a 19 s clip) at `pace`, publishing on `port`."""
+    video = video or write_video(tmp_path / "long.mp4", moving_plates_frames(60) * 8)  # 19 s at 25 fps
     config = tmp_path / "two.toml"
     config.write_text(f"""
 [detector]
 threads = 1
 [publish]
 endpoint = "tcp://127.0.0.1:{port}"
+[store]
+enabled = {str(store).lower()}
 [[camera]]
 id = "a"
 source = "{video}"
-realtime = true
+{pace}
 [[camera]]
 id = "b"
 source = "{video}"
-realtime = true
+{pace}
 """)
     return config
 
@@ -169,24 +171,7 @@ def test_a_restarted_replay_worker_goes_on_where_it_stopped_without_publishing_t
     from tests.conftest import ROOT
 
     port = free_port()
-    sample = ROOT / "samples" / "sample.mp4"
-    config = tmp_path / "two.toml"
-    config.write_text(f"""
-[detector]
-threads = 1
-[publish]
-endpoint = "tcp://127.0.0.1:{port}"
-[store]
-enabled = false
-[[camera]]
-id = "a"
-source = "{sample}"
-speed = 2.0
-[[camera]]
-id = "b"
-source = "{sample}"
-speed = 2.0
-""")
+    config = two_cameras(tmp_path, port, ROOT / "samples" / "sample.mp4", pace="speed = 2.0", store=False)
     sub = zmq.Context.instance().socket(zmq.SUB)
     sub.connect(f"tcp://127.0.0.1:{port}")
     sub.setsockopt(zmq.SUBSCRIBE, b"")
