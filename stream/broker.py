@@ -14,11 +14,12 @@ import threading
 
 import zmq
 
+from stream.publish import DEFAULT_ENDPOINT
 from stream.security import is_loopback_endpoint, make_curve_server
 
 log = logging.getLogger(__name__)
 DEFAULT_FRONTEND = "tcp://127.0.0.1:5557"  # publishers connect here
-DEFAULT_BACKEND = "tcp://127.0.0.1:5556"  # subscribers connect here (where a single `lpr run` would bind)
+DEFAULT_BACKEND = DEFAULT_ENDPOINT  # subscribers connect here: where a single `lpr run` binds, so they need no change
 
 
 def check_endpoints(frontend: str, backend: str, allow_remote: bool) -> None:

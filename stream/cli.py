@@ -9,8 +9,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from stream import cli_bench, cli_eval, cli_search
-from stream.config import CameraSection, Config, ConfigError, check_config, load_config
+from stream.broker import DEFAULT_BACKEND, DEFAULT_FRONTEND
+from stream.config import CameraSection, Config, ConfigError, StoreSection, check_config, load_config
 from stream.exits import EXIT_FAILED, EXIT_USAGE
+from stream.publish import DEFAULT_ENDPOINT
 
 log = logging.getLogger("lpr")
 
@@ -175,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=_run)
 
     subp = sub.add_parser("subscribe", help="print the events a running `lpr run` publishes")
-    subp.add_argument("endpoint", nargs="?", default="tcp://127.0.0.1:5556")
+    subp.add_argument("endpoint", nargs="?", default=DEFAULT_ENDPOINT)
     subp.add_argument("--camera", help="only this camera's events")
     subp.add_argument("--save-crops", type=Path, help="save each event's plate crop here")
     subp.add_argument("--health", action="store_true", help="print health messages too")
@@ -194,9 +196,11 @@ def build_parser() -> argparse.ArgumentParser:
     subp.set_defaults(func=_subscribe)
 
     serve = sub.add_parser("serve", help="a web page: live plates, search, camera health (read-only)")
-    serve.add_argument("--store", type=Path, default=Path("lpr-data"), help="the event store folder (default lpr-data)")
+    serve.add_argument(
+        "--store", type=Path, default=Path(StoreSection.folder), help="the event store folder (default lpr-data)"
+    )
     serve.add_argument("--bind", default="127.0.0.1:8080", help="HOST:PORT (default 127.0.0.1:8080)")
-    serve.add_argument("--bus", default="tcp://127.0.0.1:5556", help="the bus to follow for live plates and health")
+    serve.add_argument("--bus", default=DEFAULT_ENDPOINT, help="the bus to follow for live plates and health")
     serve.add_argument("--token", default="", help="required in every request; needed to bind beyond loopback")
     serve.add_argument("--server-key", help="the publisher's public .key file, for a CURVE bus")
     serve.add_argument("--client-key", help="this page's .key_secret file, where the publisher admits only known keys")
@@ -205,8 +209,8 @@ def build_parser() -> argparse.ArgumentParser:
     broker = sub.add_parser(
         "broker", help="one bus for many hosts: lpr run instances publish in (connect = true), subscribers read out"
     )
-    broker.add_argument("--frontend", default="tcp://127.0.0.1:5557", help="where publishers connect")
-    broker.add_argument("--backend", default="tcp://127.0.0.1:5556", help="where subscribers connect")
+    broker.add_argument("--frontend", default=DEFAULT_FRONTEND, help="where publishers connect")
+    broker.add_argument("--backend", default=DEFAULT_BACKEND, help="where subscribers connect")
     broker.add_argument("--allow-remote", action="store_true", help="listen beyond loopback")
     broker.add_argument("--curve-secret-key", help="the broker's .key_secret file: encrypt both sides with CURVE")
     broker.add_argument("--curve-clients-dir", help="admit only the public keys in this folder, on both sides")

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from store.db import EventStore, Sighting
+from stream.config import StoreSection
 
 DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$")
 SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
@@ -86,7 +87,9 @@ def add_parser(sub) -> None:
     parser.add_argument("--until", help="before this time (same forms)")
     parser.add_argument("--camera", help="only this camera's sightings")
     parser.add_argument("--limit", type=int, default=50, help="at most this many, best match first (default 50)")
-    parser.add_argument("--store", type=Path, default=Path("lpr-data"), help="the store folder (default lpr-data)")
+    parser.add_argument(
+        "--store", type=Path, default=Path(StoreSection.folder), help="the store folder (default lpr-data)"
+    )
     out = parser.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="one JSON object per line, with the whole event")
     out.add_argument("--csv", action="store_true")
