@@ -72,4 +72,6 @@ def _stop_when(stop: threading.Event, context: zmq.Context, address: str) -> Non
     signal = context.socket(zmq.PAIR)
     signal.connect(address)
     signal.send(b"TERMINATE")
-    signal.close()
+    if signal.poll(1000):  # libzmq 4.3.5 answers each command on a PAIR; closing before the answer can
+        signal.recv()  # leave the proxy blocked on it, never stopping
+    signal.close(0)

@@ -5,7 +5,8 @@ loses its own messages, and the others go on receiving: an XPUB with XPUB_NODROP
 one stuck subscriber's full queue fail the send for every subscriber. A PUB also keeps
 no queue of subscription messages for us to read (an XPUB that is never read grows by
 each subscribe/unsubscribe a peer sends). With a CURVE secret key it encrypts and
-authenticates (see stream.security).
+authenticates (see stream.security). Each message carries a sequence number per topic
+(stream.delivery), so every subscriber can count what it lost.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import zmq
 
+from stream.delivery import Sequencer
 from stream.events import encode_event, topic
 from stream.security import make_curve_client, make_curve_server
 
@@ -57,6 +59,7 @@ class ZmqPublisher:
         self.socket.setsockopt(zmq.LINGER, linger_ms)
         self.endpoint = endpoint
         self.sent = self.dropped = 0
+        self.sequencer = Sequencer()
         self._lock = threading.Lock()  # the grabber's health callbacks come from another thread
         try:
             (self.socket.connect if connect else self.socket.bind)(endpoint)
@@ -68,7 +71,9 @@ class ZmqPublisher:
         """Send without blocking. A PUB drops per subscriber on its own; zmq.Again is kept as a counted drop for safety."""
         with self._lock:
             try:
-                frames = [topic(kind, camera_id), encode_event(payload), jpeg] + ([snapshot] if snapshot else [])
+                message_topic = topic(kind, camera_id)
+                stamped = self.sequencer.stamp(message_topic, payload)
+                frames = [message_topic, encode_event(stamped), jpeg] + ([snapshot] if snapshot else [])
                 self.socket.send_multipart(frames, flags=zmq.NOBLOCK)
                 self.sent += 1
                 return True

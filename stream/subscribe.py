@@ -1,7 +1,8 @@
 """`lpr subscribe`: print the events a publisher sends, one JSON object a line.
 
 Whatever a publisher sends, a malformed message (not three frames, not JSON) is skipped and
-counted, and a saved crop's file name is built from sanitised fields, so it lands in the
+counted, messages lost because this subscriber read too slowly are counted from the bus's
+sequence numbers (stream.delivery), and a saved crop's file name is built from sanitised fields, so it lands in the
 crops folder whatever the event's camera id or text says.
 """
 
@@ -18,6 +19,7 @@ from typing import TextIO
 import zmq
 from zmq.utils.monitor import recv_monitor_message
 
+from stream.delivery import LossCounter
 from stream.events import topic
 from stream.publish import DEFAULT_ENDPOINT
 from stream.security import make_curve_client
@@ -68,6 +70,7 @@ def subscribe(
     if save_crops:
         save_crops.mkdir(parents=True, exist_ok=True)
     plates = malformed = 0
+    losses = LossCounter()
     poller = zmq.Poller()
     poller.register(socket, zmq.POLLIN)
     if handshakes is not None:
@@ -104,6 +107,14 @@ def subscribe(
                 malformed += 1
                 log.warning("skipped a malformed message (%s); %d so far", err, malformed)
                 continue
+            lost = losses.observe(message_topic, event)
+            if lost:
+                log.warning(
+                    "lost %d messages before this one (this subscriber's queue was full: it reads more slowly than "
+                    "the publisher sends); %d so far",
+                    lost,
+                    losses.missed,
+                )
             if message_topic.startswith(b"health"):
                 if health:
                     out.write(json.dumps(event, ensure_ascii=False) + "\n")
@@ -123,6 +134,8 @@ def subscribe(
     except KeyboardInterrupt:
         pass
     finally:
+        if losses.missed:
+            log.warning("%d messages lost by this subscriber in all", losses.missed)
         if handshakes is not None:
             socket.disable_monitor()
             handshakes.close(0)

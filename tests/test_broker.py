@@ -9,6 +9,7 @@ import time
 import zmq
 
 from stream.broker import run_broker
+from stream.delivery import LossCounter
 from stream.publish import ZmqPublisher
 from stream.security import generate_keys, make_curve_client
 from tests.conftest import ROOT, RUN_DIR, free_port
@@ -44,10 +45,14 @@ def test_three_publishers_reach_two_subscribers_through_the_broker_with_nothing_
                 assert publisher.send("plate", f"cam{n}", {"camera_id": f"cam{n}", "i": i}, b"")
             publisher.send("health", f"cam{n}", {"camera_id": f"cam{n}", "state": "stopped"}, b"")  # not asked for
         for sub in subs:
-            got = [json.loads(m[1]) for m in drain(sub)]
+            messages = drain(sub)
+            got = [json.loads(m[1]) for m in messages]
             assert len(got) == 600 and {(m["camera_id"], m["i"]) for m in got} == {
                 (f"cam{n}", i) for n in range(3) for i in range(200)
             }
+            losses = LossCounter()
+            assert not any(losses.observe(m[0], event) for m, event in zip(messages, got))
+            assert len({event["bus"]["publisher"] for event in got}) == 3  # each host numbers its own messages
     finally:
         for publisher in publishers:
             publisher.close()
@@ -133,7 +138,9 @@ enabled = false
         published = sorted(line for n in range(3) for line in (tmp_path / f"host{n}.jsonl").read_text().splitlines())
         assert len(published) >= 6
         for got in received:  # every event each host wrote to its JSONL reached both subscribers
-            assert sorted(json.dumps(json.loads(m[1]), ensure_ascii=False) for m in got) == sorted(
+            on_the_bus = [json.loads(m[1]) for m in got]
+            assert all(event.pop("bus")["seq"] >= 1 for event in on_the_bus)  # stamped for loss counting
+            assert sorted(json.dumps(event, ensure_ascii=False) for event in on_the_bus) == sorted(
                 json.dumps(json.loads(line), ensure_ascii=False) for line in published
             )
         assert not stranger.poll(500)  # a key the broker does not know gets nothing

@@ -1,3 +1,4 @@
+import io
 import json
 import threading
 import time
@@ -5,8 +6,10 @@ import time
 import pytest
 import zmq
 
+from stream.delivery import LossCounter
 from stream.publish import JsonlSink, ZmqPublisher
 from stream.subscribe import subscribe
+from tests.conftest import free_port
 
 EVENT = {"camera_id": "c", "text": "AB123"}
 
@@ -62,6 +65,20 @@ def test_a_stuck_subscriber_loses_only_its_own_messages(endpoint):
         _in_thread(send_all, 60)
         reader.join(10)
         assert len(received) == 20_000  # XPUB_NODROP cut this one off at the stuck one's high-water mark
+        stuck_received = []
+        while stuck.poll(500):
+            stuck_received.append(stuck.recv_multipart())
+        assert 0 < len(stuck_received) < 20_000
+        publisher.send("plate", "c", EVENT)  # the next message after the losses reveals them
+        assert stuck.poll(2000) and healthy.poll(2000)
+        stuck_received.append(stuck.recv_multipart())
+        received.append(healthy.recv_multipart())
+        for name, messages, lost in (("stuck", stuck_received, 20_001 - len(stuck_received)), ("healthy", received, 0)):
+            losses = LossCounter()
+            for message in messages:
+                losses.observe(message[0], json.loads(message[1]))
+            assert json.loads(messages[0][1])["bus"]["seq"] == 1
+            assert losses.missed == lost, name  # each subscriber counts its own losses exactly
     finally:
         stuck.close(0)
         healthy.close(0)
@@ -214,7 +231,9 @@ def test_a_publisher_that_connects_reaches_subscribers_through_a_broker(tmp_path
             if sub.poll(100):
                 got = sub.recv_multipart()
                 break
-        assert got is not None and got[0] == b"plate.gate/" and json.loads(got[1]) == EVENT
+        assert (
+            got is not None and got[0] == b"plate.gate/" and json.loads(got[1]) | {"bus": None} == EVENT | {"bus": None}
+        )
     finally:
         publisher.close()
         sub.close(0)
@@ -250,3 +269,51 @@ def test_subscribe_prints_health_and_exits_when_the_camera_stops(endpoint, tmp_p
     publisher.close()
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert count == 1 and [m.get("state") or m["track_id"] for m in lines] == ["connected", 1, "stopped"]
+
+
+def test_losses_are_counted_per_topic_and_publisher():
+    losses = LossCounter()
+
+    def seen(topic: bytes, publisher: str, seq: int) -> int:
+        return losses.observe(topic, {"bus": {"publisher": publisher, "seq": seq}})
+
+    assert seen(b"plate.a/", "p1", 5) == 0  # joined late: nothing lost yet
+    assert seen(b"plate.b/", "p1", 1) == 0
+    assert seen(b"plate.a/", "p1", 6) == 0
+    assert seen(b"plate.a/", "p1", 9) == 2  # 7 and 8
+    assert seen(b"plate.b/", "p1", 2) == 0  # another camera's numbers run on their own
+    assert seen(b"plate.a/", "p2", 1) == 0  # a restarted publisher has a new id
+    assert seen(b"plate.a/", "p2", 4) == 2
+    assert losses.observe(b"plate.a/", {"text": "no stamp"}) == 0
+    assert losses.missed == 4 and losses.missed_by_publisher == {"p1": 2, "p2": 2}
+
+
+def test_lpr_subscribe_reports_what_it_lost(endpoint, caplog):
+    """A subscriber that reads too slowly says how many messages it lost (numbers skipped on the bus)."""
+    publisher = ZmqPublisher(endpoint)
+    sub = zmq.Context.instance().socket(zmq.SUB)  # stands in for the wire: drop messages 3 and 4 of 6 on the way
+    try:
+        time.sleep(0.2)
+        relay = zmq.Context.instance().socket(zmq.PUB)
+        relay_endpoint = f"tcp://127.0.0.1:{free_port()}"
+        relay.bind(relay_endpoint)
+        sub.connect(endpoint)
+        sub.setsockopt(zmq.SUBSCRIBE, b"")
+        out = []
+        listener = threading.Thread(
+            target=lambda: out.append(subscribe(relay_endpoint, count=4, timeout_s=5, out=io.StringIO())), daemon=True
+        )
+        listener.start()
+        time.sleep(0.5)
+        for i in range(6):
+            publisher.send("plate", "gate", {**EVENT, "i": i})
+            frames = sub.recv_multipart()
+            if i not in (2, 3):
+                relay.send_multipart(frames)
+        listener.join(10)
+        assert out == [4]
+        assert "lost 2 messages" in caplog.text
+    finally:
+        sub.close(0)
+        relay.close(0)
+        publisher.close()

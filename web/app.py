@@ -172,7 +172,9 @@ def create_app(store_folder: str | Path, endpoint: str, token: str = "", server_
                 store.close()
 
     def cameras(_request: Request) -> Response:
-        return JSONResponse({"cameras": sorted(state["bus"].cameras.values(), key=lambda c: c["camera_id"])})
+        bus = state["bus"]
+        cameras = sorted(bus.cameras.values(), key=lambda c: c["camera_id"])
+        return JSONResponse({"cameras": cameras, "missed_messages": bus.losses.missed})
 
     def media(request: Request) -> Response:
         relative = Path(request.path_params["path"])

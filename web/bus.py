@@ -13,6 +13,7 @@ import time
 import zmq
 
 from store.db import event_key
+from stream.delivery import LossCounter
 from stream.events import decode_event, validate_event
 from stream.security import make_curve_client
 
@@ -29,6 +30,7 @@ class BusListener:
         self._pages: set[tuple[asyncio.AbstractEventLoop, asyncio.Queue]] = set()
         self._lock = threading.Lock()
         self.page_queue = page_queue
+        self.losses = LossCounter()  # messages this listener lost on the bus (its queue was full)
         self.socket: zmq.Socket = zmq.Context.instance().socket(zmq.SUB)
         self.socket.setsockopt(zmq.LINGER, 0)
         if server_key:
@@ -77,6 +79,8 @@ class BusListener:
         data = json.loads(frames[1].decode("utf-8"))
         if not isinstance(data, dict):
             raise ValueError("not a JSON object")
+        if self.losses.observe(frames[0], data):
+            log.warning("web: %d bus messages lost so far (the listener fell behind)", self.losses.missed)
         message: dict = {"kind": kind, "data": data}
         if kind == "plate":
             decode_event(frames[1])  # the schema's checks
