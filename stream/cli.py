@@ -10,7 +10,15 @@ from pathlib import Path
 
 from stream import cli_bench, cli_eval, cli_search
 from stream.broker import DEFAULT_BACKEND, DEFAULT_FRONTEND
-from stream.config import CameraSection, Config, ConfigError, StoreSection, check_config, load_config
+from stream.config import (
+    CameraSection,
+    Config,
+    ConfigError,
+    StoreSection,
+    cameras_of_host,
+    check_config,
+    load_config,
+)
 from stream.exits import EXIT_FAILED, EXIT_USAGE
 from stream.publish import DEFAULT_ENDPOINT
 
@@ -19,6 +27,10 @@ log = logging.getLogger("lpr")
 
 def _run(args: argparse.Namespace) -> int:
     cfg = load_config(args.config) if args.config else Config()
+    if args.host and (args.source or not args.config):
+        raise ConfigError("--host picks a host's cameras from --config; it does not go with SOURCE")
+    if args.config and not args.source:
+        cfg = cameras_of_host(cfg, args.host, str(args.config))
     if args.source:
         camera = CameraSection(
             id=args.camera_id,
@@ -133,6 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--config", type=Path, help="TOML config (several cameras, model and event options)")
     run.add_argument("--publish", metavar="ENDPOINT", help="ZeroMQ endpoint to bind (default tcp://127.0.0.1:5556)")
     run.add_argument("--camera-id", default="cam0")
+    run.add_argument(
+        "--host", metavar="NAME", default="", help="run the cameras of --config whose host = NAME (a site-wide config)"
+    )
     run.add_argument("--stride", type=int, default=1, help="process every Nth frame")
     run.add_argument("--realtime", action="store_true", help="replay files at their own frame rate")
     run.add_argument("--speed", type=float, default=0.0, metavar="X", help="replay files at X times real time")

@@ -11,7 +11,7 @@ import re
 import tomllib
 import types
 import typing
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 
 from integrations.mqtt import MqttSection
@@ -120,6 +120,7 @@ class CameraSection:
     snapshot: bool = False  # a JPEG of the whole frame at the best crop's moment with each event
     snapshot_width: int = 640  # its width in pixels (the height keeps the frame's aspect)
     snapshot_annotate: bool = True  # draw the plate's box and text on it
+    host: str = ""  # a site-wide config: the machine that runs this camera (`lpr run --host NAME`)
 
 
 @dataclass(frozen=True)
@@ -295,6 +296,10 @@ def check_config(cfg: Config, origin: str) -> Config:
             flat = [v for point in line.points for v in point]
             if not all(abs(v) < 1e7 for v in flat) or line.points[0] == line.points[1]:
                 raise ConfigError(f"{where}: points must be two different finite [x, y] pixels")
+        if cam.host and not NAME.fullmatch(cam.host):
+            raise ConfigError(
+                f"{origin}: [[camera]] {cam.id!r}: host {cam.host!r} must be letters, digits, '_', '-' or '.'"
+            )
         if cam.job and not NAME.fullmatch(cam.job):
             raise ConfigError(
                 f"{origin}: [[camera]] {cam.id!r}: job {cam.job!r} must be letters, digits, '_', '-' or '.'"
@@ -342,6 +347,20 @@ def check_config(cfg: Config, origin: str) -> Config:
     if publish.video:
         _check_video_out(publish.video, len(cfg.cameras), origin)
     return cfg
+
+
+def cameras_of_host(cfg: Config, host: str, origin: str) -> Config:
+    """The config one host runs: its own cameras of a site-wide file. A file whose cameras name hosts is
+    refused without `host`, so that one machine never starts a whole site's cameras by mistake."""
+    hosts = sorted({cam.host for cam in cfg.cameras if cam.host})
+    if not host:
+        if hosts:
+            raise ConfigError(f"{origin}: cameras name their hosts ({', '.join(hosts)}); pass --host NAME")
+        return cfg
+    mine = tuple(cam for cam in cfg.cameras if cam.host == host)
+    if not mine:
+        raise ConfigError(f"{origin}: no camera has host = {host!r} (hosts: {', '.join(hosts) or 'none named'})")
+    return replace(cfg, cameras=mine)
 
 
 def _check_watchlists(lists: tuple[WatchlistSpec, ...], origin: str) -> None:

@@ -200,3 +200,21 @@ def test_video_out_writes_an_annotated_copy_of_every_processed_frame(tmp_path):
     assert (
         frames_out == len(range(0, frames_in, 4)) and (first_out.width, first_out.height) == size_in
     )  # each processed
+
+
+def test_a_site_config_runs_only_the_cameras_of_the_host_named(tmp_path):
+    site = tmp_path / "site.toml"
+    site.write_text(
+        f"[publish]\nendpoint = 'tcp://127.0.0.1:{free_port()}'\njsonl = '{tmp_path / 'events.jsonl'}'\n"
+        "[store]\nenabled = false\n"
+        "[[camera]]\nid = 'north'\nhost = 'box1'\nsource = 'missing.mp4'\n"  # would fail the run if started here
+        f"[[camera]]\nid = 'south'\nhost = 'box2'\nsource = '{SAMPLE}'\nstride = 3\n"
+    )
+    unnamed = lpr("run", "--config", str(site))
+    assert unnamed.returncode == 2 and "box1, box2" in unnamed.stderr and "--host" in unnamed.stderr
+    unknown = lpr("run", "--config", str(site), "--host", "box3")
+    assert unknown.returncode == 2 and "box3" in unknown.stderr
+    result = lpr("run", "--config", str(site), "--host", "box2")
+    assert result.returncode == 0, result.stderr
+    cameras = {json.loads(line)["camera_id"] for line in (tmp_path / "events.jsonl").read_text().splitlines()}
+    assert cameras == {"south"}

@@ -62,6 +62,7 @@ stride = 2
         ("[publish]\nvideo = 'o.mp4'\n[[camera]]\nid='a'\nsource='x'\n[[camera]]\nid='b'\nsource='y'\n", "one camera"),
         ("[[camera]]\nid = 'a'\n", "missing key 'source'"),
         ("[[camera]]\nid = 'a'\nsource = ''\n", "empty source"),
+        ("[[camera]]\nid = 'a'\nsource = 'x'\nhost = 'box/1'\n", "host 'box/1' must be letters"),
         ("[[camera]]\nid='a'\nsource='x'\n[[camera]]\nid='a'\nsource='y'\n", "duplicate camera id 'a'"),
         ("[publish]\nendpoint = 'localhost:5556'\n", "not a ZeroMQ endpoint"),
         ("[events]\nmin_frames = true\n", "expected int"),
