@@ -146,7 +146,9 @@ class CameraPipeline:
         """Publish the tracks in view long enough and read surely enough, without waiting for them to end."""
         now = _time_of(frame)
         for state in self.tracks.values():
-            if not state.published and now - _time_of(state.first) >= self.options.publish_after_s:
+            if state.published or state.frames_seen < self.options.min_frames:
+                continue  # not yet a track: _publish would count it as noise
+            if now - _time_of(state.first) >= self.options.publish_after_s:
                 result = state.vote()
                 if result and result.confidence >= self.options.min_confidence:
                     self._publish(state, "confident")
@@ -161,11 +163,13 @@ class CameraPipeline:
 
     def _read_pending(self, limit: int | None = -1) -> None:
         limit = self.options.max_reads_per_frame if limit == -1 else limit
-        pending = [c for s in self.tracks.values() for c in s.unread()]
-        pending.sort(key=lambda c: -c.quality)
+        # a track's first reading before another's next one, then the better crops
+        pending = [(s.readings_made, -c.quality, n, c) for s in self.tracks.values() for n, c in enumerate(s.unread())]
+        pending.sort(key=lambda p: p[:3])
         pending = pending[:limit] if limit is not None else pending
         if pending:
-            for crop, reading in zip(pending, self.reader.read([c.plate for c in pending])):
+            crops = [c for *_, c in pending]
+            for crop, reading in zip(crops, self.reader.read([c.plate for c in crops])):
                 crop.reading = reading
             for state in self.tracks.values():
                 state.readings_made = sum(c.reading is not None for c in state.crops)

@@ -32,7 +32,6 @@ def corner_distances(candidates: np.ndarray, objects: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class TrackUpdate:
     seen: list[tuple[int, Detection, Any]]  # (track id, detection, payload) for tracks seen in this frame
-    new_ids: list[int]  # tracks that became active with this frame
     ended_ids: list[int]  # tracks active at the previous update and gone now
 
 
@@ -59,15 +58,12 @@ class PlateTracker:
     def update(self, detections: list[Detection], data: list | None = None) -> TrackUpdate:
         """Feed one frame's detections (with optional per-detection payloads for later retrieval)."""
         data = data if data is not None else [None] * len(detections)
-        wrapped = [
-            NorfairDetection(points=d.corners.astype(np.float64), scores=np.full(4, d.score), data=(d, p))
-            for d, p in zip(detections, data)
-        ]
-        objects = [o for o in self.tracker.update(detections=wrapped) if o.id is not None]  # initialised ones have ids
-        current = {int(o.id or 0) for o in objects}
-        new_ids = sorted(current - self.active)
+        wrapped = [NorfairDetection(points=d.corners.astype(np.float64), data=(d, p)) for d, p in zip(detections, data)]
+        # initialised tracks have ids; the others are not tracks yet
+        objects = [(o.id, o) for o in self.tracker.update(detections=wrapped) if o.id is not None]
+        current = {track_id for track_id, _ in objects}
         ended = sorted(self.active - current)
         this_frame = {id(w) for w in wrapped}
-        seen = [(int(o.id or 0), *o.last_detection.data) for o in objects if id(o.last_detection) in this_frame]
+        seen = [(track_id, *o.last_detection.data) for track_id, o in objects if id(o.last_detection) in this_frame]
         self.active = current
-        return TrackUpdate(seen, new_ids, ended)
+        return TrackUpdate(seen, ended)

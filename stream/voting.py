@@ -42,19 +42,20 @@ def vote(readings: list[Reading]) -> Vote | None:
     for r in readings:
         by_region[r.region] += max(r.confidence, 1e-6)
     region = max(by_region, key=lambda name: by_region[name])
-    fit_factor = {id(r): FORMAT_MISS_WEIGHT if fits_format(region, r.text) is False else 1.0 for r in readings}
-    weight = {id(r): max(r.confidence, 1e-6) * fit_factor[id(r)] for r in readings}
-    total = sum(weight.values())
+    # by position in `readings`, not by object: one Reading object may stand for several crops
+    fit_factor = [FORMAT_MISS_WEIGHT if fits_format(region, r.text) is False else 1.0 for r in readings]
+    weight = [max(r.confidence, 1e-6) * factor for r, factor in zip(readings, fit_factor)]
+    total = sum(weight)
     by_length: dict[int, float] = defaultdict(float)
-    for r in readings:
-        by_length[len(r.text)] += weight[id(r)]
+    for r, w in zip(readings, weight):
+        by_length[len(r.text)] += w
     length = max(by_length, key=lambda n: (by_length[n], n))
-    same_length = [r for r in readings if len(r.text) == length]
+    same_length = [(r, factor) for r, factor in zip(readings, fit_factor) if len(r.text) == length]
     chars, shares = [], []
     for pos in range(length):
         tally: dict[str, float] = defaultdict(float)
-        for r in same_length:
-            tally[r.text[pos]] += max(r.char_confidences[pos], 1e-6) * fit_factor[id(r)]
+        for r, factor in same_length:
+            tally[r.text[pos]] += max(r.char_confidences[pos], 1e-6) * factor
         best = max(tally, key=lambda c: tally[c])
         chars.append(best)
         shares.append(tally[best] / sum(tally.values()))
@@ -63,19 +64,19 @@ def vote(readings: list[Reading]) -> Vote | None:
     # confidence of the best reading of exactly this text (or, for a text no single reading
     # gave, the best confidence at each position).
     agreement = by_length[length] / total * float(np.prod(shares))
-    agreeing = [r for r in same_length if r.text == text]
+    agreeing = [r for r, _ in same_length if r.text == text]
     if agreeing:
         anchor = max(agreeing, key=lambda r: r.confidence)
         base, base_chars = anchor.confidence, anchor.char_confidences
     else:
         base_chars = tuple(
-            max(r.char_confidences[p] for r in same_length if r.text[p] == c) for p, c in enumerate(text)
+            max(r.char_confidences[p] for r, _ in same_length if r.text[p] == c) for p, c in enumerate(text)
         )
         base = float(np.prod(base_chars))
     confidence = base * agreement
     char_conf = tuple(round(c * s, 4) for c, s in zip(base_chars, shares))
     by_text: dict[str, float] = defaultdict(float)
-    for r in readings:
-        by_text[r.text] += weight[id(r)] / total
+    for r, w in zip(readings, weight):
+        by_text[r.text] += w / total
     candidates = tuple(sorted(((t, round(s, 4)) for t, s in by_text.items() if t != text), key=lambda c: -c[1]))
     return Vote(text, round(confidence, 4), char_conf, candidates[:5], region, fits_format(region, text))

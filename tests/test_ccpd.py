@@ -22,20 +22,45 @@ def test_reads_eight_character_green_plates():
 
 
 @pytest.mark.parametrize(
-    "name",
+    "name,why",
     [
-        "plate.jpg",
-        "a-b-c-d-e-f-g.jpg",
-        NAME.replace("154&383_386", "154&383_100"),
-        NAME.replace("0_0_22", "99_0_22"),
-        NAME.replace("386&473_177&454_", ""),
-        NAME.replace("154&383_386", "154&383_154"),  # zero-width box
-        NAME.replace("154&383_386&473", "154&383_386&383"),
+        ("plate.jpg", "expected 7 '-' fields"),
+        ("a-b-c-d-e-f-g.jpg", "bad numbers"),
+        (NAME.replace("154&383_386", "154&383_100"), "empty box"),
+        (NAME.replace("0_0_22", "99_0_22"), "character index out of range"),
+        (NAME.replace("386&473_177&454_", ""), "need 4 corners and 7\\+ characters"),
+        (NAME.replace("386&473_177&454", "386&473&1_177&454"), "need 4 corners"),  # a corner of 3 numbers
+        (NAME.replace("0_0_22_27_27_33_16", "0_0_22_27_27_33"), "7\\+ characters"),
+        (NAME.replace("154&383_386", "154&383_154"), "empty box"),  # zero width
+        (NAME.replace("154&383_386&473", "154&383_386&383"), "empty box"),  # zero height
     ],
-)  # zero-height box
-def test_rejects_names_that_are_not_ccpd(name):
-    with pytest.raises(ValueError):
+)
+def test_rejects_names_that_are_not_ccpd_and_says_why(name, why):
+    with pytest.raises(ValueError, match=why) as err:
         parse_ccpd_name(name)
+    assert name in str(err.value)
+
+
+def test_the_no_character_index_is_left_out_of_the_text():
+    """CCPD's last index of each alphabet ('O') means 'no character here'."""
+    name = NAME.replace("0_0_22_27_27_33_16", f"0_0_22_27_27_33_{len(ALNUM) - 1}")
+    assert parse_ccpd_name(name).text == "皖AY339"
+
+
+def test_labels_are_float32_arrays():
+    label = parse_ccpd_name(NAME)
+    assert label.box.dtype == np.float32 and label.corners.dtype == np.float32
+
+
+def test_lists_ccpd_images_in_subfolders_sorted_whatever_the_suffix_case(tmp_path):
+    from train.ccpd import list_ccpd_images
+
+    (tmp_path / "ccpd_base").mkdir()
+    for name in ("ccpd_base/b.jpg", "a.JPG", "c.png", "notes.txt", "d.jpeg.json"):
+        (tmp_path / name).write_bytes(b"")
+    assert list_ccpd_images(tmp_path) == [tmp_path / "a.JPG", tmp_path / "c.png", tmp_path / "ccpd_base" / "b.jpg"]
+    with pytest.raises(FileNotFoundError, match="missing"):
+        list_ccpd_images(tmp_path / "missing")
 
 
 corner = st.tuples(st.integers(0, 2000), st.integers(0, 2000))

@@ -2,7 +2,16 @@ import cv2
 import numpy as np
 import pytest
 
-from lpr_models.geometry import box_iou, expand_quad, letterbox, order_corners, quad_to_rect, rectify, transform_points
+from lpr_models.geometry import (
+    Letterbox,
+    box_iou,
+    expand_quad,
+    letterbox,
+    order_corners,
+    quad_to_rect,
+    rectify,
+    transform_points,
+)
 
 
 @pytest.mark.parametrize(
@@ -64,3 +73,85 @@ def test_quad_to_rect_and_transform_points_round_trip():
     np.testing.assert_allclose(transform_points(matrix, quad), [[0, 0], [90, 0], [90, 30], [0, 30]], atol=1e-3)
     back = transform_points(np.linalg.inv(matrix), np.array([[45, 15]], np.float32))
     assert cv2.pointPolygonTest(quad, tuple(map(float, back[0])), False) > 0
+
+
+def _box_iou_by_hand(a, b) -> float:
+    """The textbook definition, one pair at a time."""
+    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = iw * ih
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def test_box_iou_matches_the_textbook_definition_on_random_boxes():
+    rng = np.random.default_rng(0)
+    corners = rng.uniform(0, 50, (2, 7, 2, 2))
+    a, b = (np.concatenate([c.min(axis=1), c.max(axis=1)], axis=1) for c in corners)  # x1 y1 x2 y2, unequal sides
+    expected = [[_box_iou_by_hand(x, y) for y in b] for x in a]
+    got = box_iou(a, b)
+    assert got.shape == (7, 7) and got.dtype.kind == "f"
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-7)
+
+
+def test_box_iou_of_tiny_and_empty_boxes():
+    tiny = np.array([[0, 0, 0.5, 0.25]])
+    assert box_iou(tiny, tiny)[0, 0] == pytest.approx(1.0)  # areas under one pixel still compare
+    empty = np.array([[3, 3, 3, 3]])
+    assert box_iou(empty, empty)[0, 0] == 0.0
+    assert box_iou(empty, empty).dtype.kind == "f"
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_order_corners_of_any_plate_in_any_order(seed):
+    rng = np.random.default_rng(seed)
+    w, h, angle = rng.uniform(40, 300), rng.uniform(12, 90), np.deg2rad(rng.uniform(-30, 30))
+    centre = rng.uniform(100, 2000, 2)
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    plate = np.array([[-w, -h], [w, -h], [w, h], [-w, h]]) / 2 @ rotation.T + centre  # TL, TR, BR, BL
+    shuffled = plate[rng.permutation(4)]
+    ordered = order_corners(shuffled)
+    assert ordered.dtype == np.float32
+    np.testing.assert_allclose(ordered, plate, rtol=1e-5)
+
+
+def test_order_corners_returns_floats_for_integer_points():
+    ordered = order_corners(np.array([[100, 40], [10, 10], [10, 40], [100, 10]]))
+    assert ordered.dtype == np.float32 and ordered.tolist() == [[10, 10], [100, 10], [100, 40], [10, 40]]
+
+
+def test_letterbox_centres_a_tall_image_and_keeps_bytes():
+    boxed, lb = letterbox(np.full((200, 50, 3), 255, np.uint8), (100, 100))
+    assert boxed.dtype == np.uint8 and lb.scale == 0.5 and (lb.pad_x, lb.pad_y) == (37, 0)  # (100 - 25) // 2
+    assert boxed[50, 36].tolist() == [114] * 3 and boxed[50, 37].tolist() == [255] * 3
+    assert boxed[50, 61].tolist() == [255] * 3 and boxed[50, 62].tolist() == [114] * 3
+
+
+def test_letterbox_of_a_one_pixel_line_keeps_it_one_pixel():
+    boxed, lb = letterbox(np.full((1000, 1, 3), 255, np.uint8), (100, 100))
+    assert (boxed[:, :, 0] == 255).sum(axis=1).max() == 1
+
+
+def test_letterbox_averages_when_shrinking_and_interpolates_when_growing():
+    stripes = np.zeros((8, 64, 3), np.uint8)
+    stripes[:, ::4] = 255  # one bright column in four
+    small, _ = letterbox(stripes, (2, 16))
+    assert np.allclose(small[..., 0], 255 / 4, atol=1)  # the area average, not a sample that misses the stripes
+    step = np.zeros((2, 2, 3), np.uint8)
+    step[:, 1] = 200
+    big, _ = letterbox(step, (3, 3))  # scale 1.5
+    assert 0 < big[1, 1, 0] < 200  # bilinear: a value between the two
+
+
+def test_points_map_as_floats_whatever_their_type():
+    lb = Letterbox(scale=0.5, pad_x=3, pad_y=1)
+    np.testing.assert_allclose(lb.to_frame(np.array([[4, 2]])), [[2.0, 2.0]])  # (4 - 3) / 0.5, (2 - 1) / 0.5
+    np.testing.assert_allclose(lb.to_input(np.array([[3, 3]])), [[4.5, 2.5]])
+    matrix = np.array([[2, 0, 1], [0, 2, 0], [0, 0, 1]], np.float64)
+    np.testing.assert_allclose(transform_points(matrix, np.array([[1, 1], [2, 3]])), [[3, 2], [5, 6]])
+
+
+def test_rectify_repeats_the_image_edge_beyond_the_frame():
+    image = np.full((20, 20, 3), 200, np.uint8)
+    plate = rectify(image, np.array([[10, 0], [30, 0], [30, 10], [10, 10]]), (10, 20))  # half outside on the right
+    assert plate.min() == 200  # the edge repeated, not black

@@ -1,6 +1,7 @@
 import json
 import threading
 import time
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -229,3 +230,123 @@ def test_a_snapshot_of_the_vehicle_comes_only_when_enabled(plates_video, endpoin
     assert len(messages) == 2 and all(len(m) == 4 and m[3][:2] == b"\xff\xd8" for m in messages)
     names = [json.loads(line)["snapshot"] for line in (tmp_path / "events.jsonl").read_text().splitlines()]
     assert all((tmp_path / "snapshots" / name).read_bytes()[:2] == b"\xff\xd8" for name in names)
+
+
+def _frames(images, fps=25.0, start=1_800_000_000.0):
+    from stream.frames import Frame
+
+    return [Frame("cam", i, i / fps, start + i / fps, image) for i, image in enumerate(images)]
+
+
+class OffGridDetector(ColourPlateDetector):
+    """The test detector, with coordinates off the pixel grid and an unround score."""
+
+    def detect(self, frame):
+        from lpr_models.detection import Detection
+
+        return [Detection(0.912345, d.box + 0.26, d.corners + 0.26) for d in super().detect(frame)]
+
+
+def test_every_field_of_an_event_the_frame_callback_and_the_run_s_counts():
+    events, calls = [], []
+    pipeline = CameraPipeline(
+        "cam",
+        OffGridDetector(),
+        ColourPlateReader(),
+        lambda e, j: events.append((e, j)),
+        options=EventOptions(publish_after_s=100),
+        on_frame=lambda frame, tracks: calls.append((frame, tracks)),
+    )
+    frames = _frames(moving_plates_frames(60))
+    stats = pipeline.run(frames)
+    # red plate on frames 0-39, blue on 20-59: every frame looked at, each plate found in each of its frames
+    assert (stats.frames, stats.skipped, stats.detections, stats.events, stats.dropped_tracks) == (60, 0, 80, 2, 0)
+    assert {stage: len(laps) for stage, laps in stats.stage_ms.items()} == dict.fromkeys(
+        ("detect", "rectify", "track", "ocr", "publish"), 60
+    )
+    assert [frame for frame, _ in calls] == frames
+    assert [label for _, label in ((t, t[2]) for t in calls[5][1])] == ["RED111"]  # read in its first frame
+    assert sorted(label for _, _, label in calls[30][1]) == ["BLU333", "RED111"]
+    assert [label for _, _, label in calls[45][1]] == ["BLU333"]
+    red = next(e for e, _ in events if e["text"] == "RED111")
+    assert red["type"] == "plate" and red["readable"] is True and red["candidates"] == []
+    assert red["confidence"] == 0.9 and red["detection_score"] == 0.9123
+    x1, y1, x2, y2 = red["box"]
+    assert all(round(v * 10) == v * 10 and round(v % 1, 1) == 0.3 for v in (x1, y1, x2, y2))  # 0.26 off, 1 decimal
+    assert [[round(x % 1, 1), round(y % 1, 1)] for x, y in red["corners"]] == [[0.3, 0.3]] * 4
+    assert red["corners"][0] == [x1, y1] and red["corners"][2] == [x2, y2]
+    crop = cv2.imdecode(np.frombuffer(next(j for e, j in events if e is red), np.uint8), cv2.IMREAD_COLOR)
+    assert crop.shape == (48, 192, 3) and crop[..., 2].mean() > 150  # the red plate's rectified crop
+
+
+class AlternatingReader(ColourPlateReader):
+    """Reads every third crop of a plate with its last character wrong."""
+
+    calls = 0
+
+    def read(self, plates):
+        from lpr_models.ocr.reader import Reading
+
+        out = []
+        for r in super().read(plates):
+            self.calls += 1
+            out.append(Reading(r.text[:-1] + "9", 0.9, (0.99,) * 6) if self.calls % 3 == 0 else r)
+        return out
+
+
+def test_runner_up_readings_travel_with_their_shares():
+    events, _ = collect(_frames(moving_plates_frames(60)), reader=AlternatingReader())
+    red = next(e for e, _ in events if e["text"] == "RED111")
+    assert [set(c) for c in red["candidates"]] == [{"text", "share"}]
+    assert red["candidates"][0]["text"] == "RED119" and 0 < red["candidates"][0]["share"] < 0.5
+
+
+def test_publishing_at_exactly_the_thresholds():
+    """`publish_after_s` 0 and `min_confidence` equal to the vote's confidence: published as soon as the track
+    has `min_frames` frames; `min_event_confidence` equal to it: readable."""
+    options = EventOptions(publish_after_s=0, min_confidence=0.9, min_event_confidence=0.9, min_frames=2)
+    events, stats = collect(_frames(moving_plates_frames(60)), options)
+    red = next(e for e, _ in events if e["text"] == "RED111")
+    assert red["reason"] == "confident" and red["last_seen"]["frame"] == 1 and red["readable"] is True
+    assert stats.dropped_tracks == 0  # a track too young to publish is not counted as noise
+    events, _ = collect(_frames(moving_plates_frames(60)), replace(options, min_frames=1))
+    assert next(e for e, _ in events if e["text"] == "RED111")["last_seen"]["frame"] == 0
+
+
+def test_the_best_crops_are_read_first_when_reads_per_frame_are_limited():
+    image = np.full((240, 320, 3), 200, np.uint8)
+    cv2.rectangle(image, (10, 40), (150, 80), (0, 0, 220), -1)  # a large red plate
+    cv2.rectangle(image, (200, 150), (260, 165), (220, 60, 0), -1)  # a small blue one
+    calls = []
+    pipeline = CameraPipeline(
+        "cam",
+        ColourPlateDetector(),
+        ColourPlateReader(),
+        lambda e, j: None,
+        options=EventOptions(publish_after_s=100, max_reads_per_frame=1),
+        on_frame=lambda frame, tracks: calls.append(sorted(label for _, _, label in tracks)),
+    )
+    for frame in _frames([image] * 3):
+        pipeline.process(frame)  # not run(): its flush at the end reads everything left
+    # one read a frame: the larger, sharper plate first, then the other's first read before its second
+    assert calls == [["", "RED111"], ["BLU333", "RED111"], ["BLU333", "RED111"]]
+    made = {s.vote().text: s.readings_made for s in pipeline.tracks.values()}
+    assert made == {"RED111": 2, "BLU333": 1}
+
+
+def test_frames_the_gate_skips_are_counted_and_still_reach_the_frame_callback():
+    from stream.gating import DetectionGate
+
+    still = np.full((240, 320, 3), 200, np.uint8)
+    calls = []
+    pipeline = CameraPipeline(
+        "cam",
+        ColourPlateDetector(),
+        ColourPlateReader(),
+        lambda e, j: None,
+        gate=DetectionGate(motion_gate=True),
+        on_frame=lambda frame, tracks: calls.append((frame.index, tracks)),
+    )
+    stats = pipeline.run(_frames([still] * 5))
+    assert (stats.frames, stats.skipped) == (5, 4)  # the first frame is looked at, the still ones after it not
+    assert calls == [(i, []) for i in range(5)]

@@ -43,3 +43,13 @@ def test_the_split_depends_on_the_text_alone_and_separates_similar_plates():
     neighbours = [t[:-1] + ("1" if t[-1] != "1" else "2") for t in texts]
     agree = sum(a == is_validation(n) for a, n in zip(first, neighbours)) / len(texts)
     assert 0.70 < agree < 0.80  # independent sides agree (1-s)^2 + s^2 = 74.5% of the time at s = 0.15
+
+
+def test_the_split_never_changes():
+    """Pinned: every figure of the shipped weights rests on which plates were held out, so a change
+    to the assignment would silently let validation plates into the next training."""
+    validation = {"BRA2E19", "浙A1B2C3", "AB12CDE"}
+    training = {"皖A12345", "京N8P8F8", "粤B12345", "ABC1234", "LS15EBC", "54V39264", "7ABC123", "苏E99999"}
+    training |= {"沪A00001", "WOB-ZK-295", "B123XYZ", "ZG1234AB"}
+    assert {t for t in validation | training if is_validation(t)} == validation
+    assert not is_validation("AB07328")  # on the boundary: its checksum is 1500 of 10,000, the first one out

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from lpr_models.detection import Detection
 from stream.tracking import PlateTracker, corner_distances
@@ -57,3 +58,76 @@ def test_a_track_keeps_its_k_best_crops_and_drops_the_worst():
         )
     assert sorted(c.frame_index for c in state.crops) == [1, 3]  # scores 0.9 and 0.7 kept, 0.5 and 0.2 dropped
     assert state.best_crop().frame_index == 1
+
+
+def _observe(state, index, score, plate_image, x=0):
+    from stream.frames import Frame
+
+    corners = np.array([[x, 0], [x + 100, 0], [x + 100, 30], [x, 30]], np.float32)
+    detection = Detection(score, np.array([x, 0, x + 100, 30], np.float32), corners)
+    image = np.full((10, 10, 3), index + 1, np.uint8)
+    state.observe(Frame("cam", index, 0.0, 0.0, image), detection, plate_image)
+
+
+def _step_edge_plate():
+    """8 x 4 px, dark left half, grey 100 right half: Laplacian +100 and -100 on the two edge columns."""
+    image = np.zeros((4, 8, 3), np.uint8)
+    image[:, 4:] = 100
+    return image
+
+
+def test_crop_quality_is_score_times_root_width_times_log_sharpness():
+    from stream.track_state import crop_quality
+
+    corners = np.array([[0, 0], [60, 80], [60, 110], [0, 30]], np.float32)  # top edge 100 px long, slanted
+    detection = Detection(0.5, np.array([0, 0, 60, 110], np.float32), corners)
+    # Laplacian variance by hand: 4 pixels of +100, 4 of -100, 24 of 0 -> mean 0, variance 80000 / 32 = 2500
+    assert crop_quality(_step_edge_plate(), detection) == pytest.approx(0.5 * 10 * np.log1p(2500), rel=1e-5)
+    assert crop_quality(np.zeros((4, 8, 3), np.uint8), detection) == 0  # a flat crop has no sharpness
+    tiny = Detection(0.5, np.zeros(4, np.float32), np.zeros((4, 2), np.float32))
+    assert crop_quality(_step_edge_plate(), tiny) == pytest.approx(0.5 * 1 * np.log1p(2500), rel=1e-5)
+
+
+def test_a_track_remembers_where_it_was_first_and_last_seen_and_its_best_frame():
+    from stream.frames import Frame
+    from stream.track_state import TrackState
+
+    first = Frame("cam", 0, 0.0, 0.0, np.zeros((10, 10, 3), np.uint8))
+    state = TrackState(1, first, first, max_crops=3, keep_frame=True)
+    for index, (score, x) in enumerate([(0.5, 0), (0.9, 10), (0.9, 20), (0.5, 30), (0.2, 40)]):
+        _observe(state, index, score, _step_edge_plate(), x)
+    assert state.first_box.tolist() == [0, 0, 100, 30] and state.last_box.tolist() == [40, 0, 140, 30]
+    assert state.best_frame[0, 0, 0] == 2  # frame 1's: the first of the two best crops, kept through the tie
+    assert sorted(c.frame_index for c in state.crops) == [0, 1, 2]  # a tie does not push out a crop kept earlier
+    assert state.frames_seen == 5 and state.last.index == 4
+    plain = TrackState(2, first, first, max_crops=2)
+    _observe(plain, 0, 0.9, _step_edge_plate())
+    assert plain.best_frame is None  # frames are kept only for snapshots
+
+
+def test_the_tracker_s_defaults_are_the_config_s():
+    import inspect
+
+    from stream.config import TrackingSection
+
+    parameters = inspect.signature(PlateTracker).parameters
+    defaults = TrackingSection()
+    assert {name: p.default for name, p in parameters.items()} == {name: getattr(defaults, name) for name in parameters}
+
+
+def _updates_until_ended(tracker) -> int:
+    for _ in range(3):
+        tracker.update([plate(10, 10)])
+    for n in range(1, 100):
+        if tracker.update([]).ended_ids:
+            return n
+    raise AssertionError("the track never ended")
+
+
+def test_a_reset_forgets_tracks_but_keeps_the_settings():
+    tracker = PlateTracker(hit_counter_max=2)
+    before = _updates_until_ended(tracker)
+    tracker.update([plate(10, 10)])
+    tracker.reset()
+    assert tracker.update([]).ended_ids == []  # forgotten: nothing to end
+    assert _updates_until_ended(tracker) == before < 5  # still 2 frames of grace, not norfair's default 15
