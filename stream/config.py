@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-import types
 import typing
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
@@ -229,11 +228,6 @@ def _check_value(value, kind, where: str):
         if not isinstance(value, list) or len(value) != len(args):
             raise ConfigError(f"{where}: expected a list of {len(args)} values, got {value!r}")
         return tuple(_check_value(v, a, f"{where}[{i}]") for i, (v, a) in enumerate(zip(value, args)))
-    if origin in (typing.Union, types.UnionType):
-        for option in typing.get_args(kind):
-            if option is type(None) and value is None:
-                return None
-        kind = next(a for a in typing.get_args(kind) if a is not type(None))
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):

@@ -183,8 +183,8 @@ class CameraPipeline:
         readable = bool(result.text) and result.confidence >= self.options.min_event_confidence
         state.published = True
         best = state.best_crop()
-        first_box = state.first_box if state.first_box is not None else best.detection.box
-        last_box = state.last_box if state.last_box is not None else best.detection.box
+        first_box, last_box = state.first_box, state.last_box
+        assert first_box is not None and last_box is not None  # set by the track's first observation
         event = {
             "schema_version": SCHEMA_VERSION,
             "type": "plate",

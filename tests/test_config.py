@@ -171,3 +171,95 @@ def test_every_ranged_key_accepts_exactly_its_range(key, value):
     arrays = {"camera": cfg.cameras, "watchlist": cfg.watchlist, "webhook": cfg.webhook}
     got = arrays[section][0] if section in arrays else getattr(cfg, section)
     assert getattr(got, name) == (tuple(value) if isinstance(value, list) else value)  # kept as given
+
+
+CAMERA = "[[camera]]\nid = 'a'\nsource = 'x'\n"
+EXACT_MESSAGES = [
+    ("[detecter]\n", "{p}: unknown section 'detecter' (known: camera, watchlist, webhook, detector, ocr, tracking, "
+     "events, publish, store, mqtt, serve)"),
+    ("[serve]\nport = 1\n", "{p}: [serve]: unknown key 'port' (known: bind, enabled, token)"),
+    ("[[camera]]\nid = 'a'\n", "{p}: [[camera]] #1: missing key 'source'"),
+    (CAMERA + "[[camera]]\nid = 'b'\nsource = 3\n", "{p}: [[camera]] #2.source: expected str, got int 3"),
+    ("[[watchlist]]\nname = 'w'\nplates = ['A', 1]\n", "{p}: [[watchlist]] #1.plates[1]: expected str, got int 1"),
+    ("[[watchlist]]\nname = 'w'\nplates = 'A'\n", "{p}: [[watchlist]] #1.plates: expected a list, got 'A'"),
+    ("[[webhook]]\nname = 'h'\nurl = 'http://x'\nheaders = 3\n", "{p}: [[webhook]] #1.headers: expected a table, got 3"),
+    ("[[webhook]]\nname = 'h'\nurl = 'http://x'\nheaders = {A = 1}\n",
+     "{p}: [[webhook]] #1.headers.A: expected str, got int 1"),
+    ("[detector]\ninput_size = [640]\n", "{p}: [detector].input_size: expected a list of 2 values, got [640]"),
+    ("[detector]\ninput_size = [640, 'x']\n", "{p}: [detector].input_size[1]: expected int, got str 'x'"),
+    ("[[camera]]\nid = 'a'\nsource = 'x'\nzone = [3]\n", "{p}: [[camera]] #1.zone[0]: expected a table"),
+    (CAMERA + "stride = 0\n", "{p}: [[camera]] 'a'.stride: 0 is outside 1..100000"),
+    (CAMERA + "read_timeout_s = 0.0\n", "{p}: [[camera]] 'a'.read_timeout_s: 0.0 is outside 0.01..3600 "
+     "(0 or less would retry in a busy loop)"),
+    ("[detector]\ninput_size = [0, 640]\n", "{p}: [detector].input_size: 0 is outside 32..4096 "
+     "(larger inputs need gigabytes of feature maps per frame)"),
+    (CAMERA + "time_zone = 'Mars/Olympus'\n", "{p}: [[camera]] 'a': unknown time zone 'Mars/Olympus' (an IANA "
+     "name such as UTC or Europe/Madrid)"),
+    (CAMERA + "[[camera.zone]]\nname = 'z'\npoints = [[0, 0], [1, 1]]\n",
+     "{p}: [[camera.zone]] 'z' of camera 'a': points must be three or more finite [x, y] pixels"),
+    (CAMERA + "[[camera.zone]]\nname = 'z'\npoints = [[0, 0], [1, 1], [1e7, 0]]\n",
+     "{p}: [[camera.zone]] 'z' of camera 'a': points must be three or more finite [x, y] pixels"),
+    (CAMERA + "[[camera.line]]\nname = 'l'\npoints = [[0, 0], [1e7, 0]]\n",
+     "{p}: [[camera.line]] 'l' of camera 'a': points must be two different finite [x, y] pixels"),
+    (CAMERA + "[[camera.line]]\nname = 'l'\npoints = [[0, 0], [0, 0]]\n",
+     "{p}: [[camera.line]] 'l' of camera 'a': points must be two different finite [x, y] pixels"),
+    (CAMERA + "[[camera.line]]\nname = 'l'\npoints = [[0, 0], [1, 0]]\n[[camera.line]]\nname = 'l'\n"
+     "points = [[0, 1], [1, 1]]\n", "{p}: [[camera.line]] 'l' of camera 'a': every line needs a name of its own"),
+    (CAMERA + "job = 'a b'\n", "{p}: [[camera]] 'a': job 'a b' must be letters, digits, '_', '-' or '.'"),
+    ("[[camera]]\nid = ''\nsource = 'x'\n", "{p}: [[camera]] id '' must be letters, digits, '_', '-' or '.'"),
+    ("[ocr]\nbackend = 'gpu'\n", "{p}: [ocr].backend 'gpu' is not one of auto, onnx, jit, eager"),
+    ("[detector]\nbackend = 'gpu'\n", "{p}: [detector].backend 'gpu' is not one of auto, onnx, jit, eager"),
+    ("[publish]\nendpoint = 'tcp://0.0.0.0:5556'\n", "{p}: [publish].endpoint 'tcp://0.0.0.0:5556' is not on "
+     "loopback; set [publish].allow_remote = true to expose the bus (and consider curve_secret_key)"),
+    ("[serve]\nenabled = true\nbind = '0.0.0.0:8080'\n", "{p}: [serve] serving on 0.0.0.0 (beyond loopback) needs a "
+     "token: --token or [serve] token (docs/security.md)"),
+    ("[serve]\nenabled = true\n[publish]\ncurve_secret_key = 'k'\n", "{p}: [serve] in lpr run reads the bus it binds; "
+     "with [publish] connect or CURVE, run `lpr serve --bus ENDPOINT` (with --server-key/--client-key) beside it"),
+    ("[serve]\nenabled = true\n[publish]\ncurve_server_key = 'k'\nconnect = true\n", "{p}: [serve] in lpr run reads "
+     "the bus it binds; with [publish] connect or CURVE, run `lpr serve --bus ENDPOINT` (with --server-key/"
+     "--client-key) beside it"),
+    ("[publish]\ncurve_server_key = 'k'\n", "{p}: [publish].curve_server_key is the broker's key: it needs connect = true"),
+    ("[publish]\ncurve_clients_dir = 'd'\n", "{p}: [publish].curve_clients_dir needs curve_secret_key"),
+    ("[detector]\ninput_size = [640, 100]\n", "{p}: [detector].input_size [640, 100] must be positive multiples of 32"),
+    ("[publish]\nvideo = 'out.xyz'\n", "{p}: [publish].video 'out.xyz': unknown video type '.xyz' (use .mp4, .mkv, "
+     ".mov, .avi)"),
+    ("[publish]\nvideo = '/nonexistent-dir/o.mp4'\n", "{p}: [publish].video '/nonexistent-dir/o.mp4': folder "
+     "'/nonexistent-dir' does not exist or is not writable"),
+    ("[[watchlist]]\nname = 'w'\n", "{p}: [[watchlist]] 'w': give plates = [...] or file = \"plates.csv\""),
+    ("[[watchlist]]\nname = 'w'\nplates = ['A']\nfuzzy = 6.0\n", "{p}: [[watchlist]] 'w'.fuzzy: 6.0 is outside 0..5 "
+     "(a distance of 5 or more matches nearly any plate)"),
+    ("[[webhook]]\nname = 'h'\nurl = 'ftp://x'\n", "{p}: [[webhook]] 'h': url 'ftp://x' is not an http:// or https:// "
+     "address"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("text,message", EXACT_MESSAGES)
+def test_each_refusal_is_one_exact_line_naming_the_file_and_key(tmp_path, text, message):
+    """The messages are the interface of a refused config: every word is pinned."""
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert str(err.value) == message.format(p=path)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[publish]\nendpoint = 'tcp://192.0.2.1:5556'\nconnect = true\n",  # connecting out is no exposure
+        "[publish]\nendpoint = 'tcp://0.0.0.0:5556'\nallow_remote = true\n",
+        CAMERA + "[[camera.zone]]\nname = 'z'\npoints = [[0, 0], [9999999, 0], [0, 9999999]]\n",
+        CAMERA + "[[camera.line]]\nname = 'l'\npoints = [[0, 0], [9999999, 0]]\n",
+        CAMERA + "job = 'night-2026.11.25'\n",
+        "[detector]\ninput_size = [32, 4096]\n",
+    ],
+)
+def test_configs_at_the_edges_of_the_rules_are_accepted(tmp_path, text):
+    load_config(write(tmp_path, text))
+
+
+def test_a_config_file_is_read_as_utf8_whatever_the_locale(tmp_path, monkeypatch):
+    monkeypatch.setenv("LC_ALL", "C")
+    cfg = load_config(
+        write(tmp_path, "[[camera]]\nid = 'gate'\nsource = 'x'\n[[watchlist]]\nname = 'w'\nplates = ['皖A12345']\n")
+    )
+    assert cfg.watchlist[0].plates == ("皖A12345",)

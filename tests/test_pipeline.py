@@ -350,3 +350,13 @@ def test_frames_the_gate_skips_are_counted_and_still_reach_the_frame_callback():
     stats = pipeline.run(_frames([still] * 5))
     assert (stats.frames, stats.skipped) == (5, 4)  # the first frame is looked at, the still ones after it not
     assert calls == [(i, []) for i in range(5)]
+
+
+def test_a_cut_in_the_recording_ends_every_open_track_as_a_gap():
+    frames = _frames(moving_plates_frames(60))
+    frames[30] = replace(frames[30], cut=True)  # both plates in view: the red one since 0, the blue since 20
+    events, _ = collect(frames)
+    before = sorted((e["text"], e["reason"]) for e, _ in events if e["last_seen"]["frame"] < 30)
+    after = sorted((e["text"], e["reason"]) for e, _ in events if e["first_seen"]["frame"] >= 30)
+    assert before == [("BLU333", "gap"), ("RED111", "gap")]
+    assert after == [("BLU333", "flush"), ("RED111", "ended")]  # tracks start afresh after the cut
