@@ -1,6 +1,6 @@
 """`lpr bench cameras N SOURCE`: N cameras replaying SOURCE at its own frame rate on this host, as live
-cameras (a frame the pipeline cannot keep up with is dropped), with today's design of one worker
-process per camera. Reports the aggregate frame rate processed, the share of frames dropped, CPU,
+cameras (a frame the pipeline cannot keep up with is dropped), in the worker-per-camera design, the
+shared-inference one (stream.inference), or both in one run. Reports the aggregate frame rate processed, the share of frames dropped, CPU,
 the largest worker's memory, and whether each camera published the same plates as one offline run.
 """
 
@@ -13,7 +13,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from stream.config import CameraSection, Config, DetectorSection, PublishSection, StoreSection
+from stream.config import CameraSection, Config, DetectorSection, InferenceSection, PublishSection, StoreSection
 
 
 class Recorder:
@@ -36,31 +36,66 @@ def plates(events: list[dict], valid_only: bool = False) -> list[str]:
     return sorted(e["text"] for e in events if e["readable"] and (e["format_valid"] is not False or not valid_only))
 
 
-def bench_cameras(count: int, source: str, detector: DetectorSection, realtime: bool = True) -> dict:
-    from stream.runner import Supervisor, build_models, run_camera
+def bench_cameras(
+    count: int,
+    source: str,
+    detector: DetectorSection,
+    realtime: bool = True,
+    designs: tuple[str, ...] = ("process",),
+    shared_threads: int = 1,
+) -> dict:
+    """Each design's figures (`process`: a worker process per camera, `detector.threads` torch threads each;
+    `shared`: one process and inference service, `shared_threads` threads), measured in this run against one
+    offline reference, and the shared design's frame rate as a ratio of the other's where both ran."""
+    from stream.runner import build_models, run_camera
 
     base = Config(store=StoreSection(enabled=False), detector=detector)
     offline = CameraSection(id="offline", source=source)
     reference: list[dict] = []
+    models = build_models(replace(base, detector=replace(detector, threads=shared_threads)))  # this process's
     run_camera(
         replace(base, cameras=(offline,)),
         offline,
         lambda kind, _cam, payload, *_: reference.append(payload) if kind == "plate" else None,
         threading.Event(),
-        models=build_models(base),
+        models=models,
     )
+    report: dict = {"cameras": count, "source": str(Path(source).name), "realtime": realtime}
+    for design in designs:
+        report[design] = _bench_design(design, count, source, base, realtime, reference, models)
+        report[design]["threads"] = shared_threads if design == "shared" else detector.threads
+    if "process" in report and "shared" in report and report["process"]["fps"]:
+        report["fps_ratio_shared_to_process"] = round(report["shared"]["fps"] / report["process"]["fps"], 2)
+    return report
+
+
+def _bench_design(
+    design: str, count: int, source: str, base: Config, realtime: bool, reference: list[dict], models: tuple
+) -> dict:
+    from stream.runner import Supervisor, run_cameras_shared
+
+    who = resource.RUSAGE_SELF if design == "shared" else resource.RUSAGE_CHILDREN
     with tempfile.TemporaryDirectory() as tmp:
         cameras = tuple(
             CameraSection(id=f"cam{i}", source=source, realtime=realtime, drop_when_behind=realtime)
             for i in range(count)
         )
-        cfg = replace(base, cameras=cameras, publish=PublishSection(endpoint=f"ipc://{tmp}/bus.ipc"))
+        cfg = replace(
+            base,
+            cameras=cameras,
+            publish=PublishSection(endpoint=f"ipc://{tmp}/bus.ipc"),
+            inference=InferenceSection(shared=design == "shared"),
+        )
         recorder = Recorder()
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        before = resource.getrusage(who)
         started = time.monotonic()
-        codes = Supervisor(cfg, recorder).run(threading.Event())  # type: ignore[arg-type]
+        if design == "shared":
+            results = run_cameras_shared(cfg, recorder.send, threading.Event(), models)
+            codes = {r.camera_id: r.exit_code for r in results}
+        else:
+            codes = Supervisor(cfg, recorder).run(threading.Event())  # type: ignore[arg-type]
         wall = time.monotonic() - started
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        after = resource.getrusage(who)
     by_camera: dict[str, dict] = {c.id: {"events": [], "health": []} for c in cameras}
     for kind, cam, payload in recorder.messages:
         if cam in by_camera:
@@ -83,15 +118,13 @@ def bench_cameras(count: int, source: str, detector: DetectorSection, realtime: 
             "exit_code": codes.get(cam),
         }
     return {
-        "cameras": count,
-        "source": str(Path(source).name),
-        "realtime": realtime,
         "fps": round(processed, 2),
         "dropped_share": round(dropped / max(decoded, 1), 4),
         "events_match": all(r["events_match"] for r in rows.values()),
         "valid_plates_match": all(r["valid_plates_match"] for r in rows.values()),
         "cpu_percent": round(100 * ((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)) / wall, 1),
-        "largest_worker_rss_MB": round(after.ru_maxrss / 1024, 1),
+        # a worker's peak, or the shared process's (the offline reference's models included: the same ones)
+        "largest_process_rss_MB": round(after.ru_maxrss / 1024, 1),
         "wall_s": round(wall, 1),
         "reference_plates": plates(reference),
         "per_camera": rows,

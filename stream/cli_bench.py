@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import tempfile
@@ -62,7 +63,15 @@ def add_parser(sub) -> None:
     cameras.add_argument("--seconds", type=float, default=20.0, help="loop the clip to this long (with --height)")
     cameras.add_argument("--offline", action="store_true", help="replay as fast as possible instead of in real time")
     cameras.add_argument("--gated", action="store_true", help="detector every 3rd frame and the motion gate")
-    cameras.add_argument("--threads", type=int, default=1, help="torch threads per camera process")
+    cameras.add_argument(
+        "--threads", type=int, help="torch threads per camera process (default 1), or of the shared process (all cores)"
+    )
+    cameras.add_argument(
+        "--design",
+        choices=("process", "shared", "both"),
+        default="both",
+        help="a worker process per camera, one shared inference service, or both in this run (with their ratio)",
+    )
     cameras.add_argument("--json", type=Path)
     parser.set_defaults(func=run_bench)
 
@@ -88,12 +97,14 @@ def _bench_cameras(args: argparse.Namespace) -> dict:
     from stream.bench_cameras import bench_cameras
     from stream.config import DetectorSection
 
-    detector = DetectorSection(threads=args.threads, every_n_frames=3 if args.gated else 1, motion_gate=args.gated)
+    designs = ("process", "shared") if args.design == "both" else (args.design,)
+    detector = DetectorSection(threads=args.threads or 1, every_n_frames=3 if args.gated else 1, motion_gate=args.gated)
     with tempfile.TemporaryDirectory() as tmp:
         video = args.video
         if args.height:  # written at 25 fps
             video = loop_clip(args.video, args.height, int(args.seconds * 25), Path(tmp) / "clip.mp4")
-        return bench_cameras(args.count, str(video), detector, realtime=not args.offline)
+        shared_threads = args.threads or os.cpu_count() or 1
+        return bench_cameras(args.count, str(video), detector, not args.offline, designs, shared_threads)
 
 
 def median_ms(fn, repeats: int, warmup: int = 3) -> float:

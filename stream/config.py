@@ -88,6 +88,12 @@ class StoreSection:
 
 
 @dataclass(frozen=True)
+class InferenceSection:
+    shared: bool = False  # several cameras: one process, one detector and reader batching every camera's frames
+    max_batch: int = 8  # requests (a camera's frame, or its plate crops) answered together
+
+
+@dataclass(frozen=True)
 class ServeSection:
     enabled: bool = False  # true: `lpr run` also serves the web page (lpr serve does it on its own)
     bind: str = "127.0.0.1:8080"  # HOST:PORT; beyond loopback a token is required
@@ -133,6 +139,7 @@ class Config:
     store: StoreSection = field(default_factory=StoreSection)
     mqtt: MqttSection = field(default_factory=MqttSection)
     serve: ServeSection = field(default_factory=ServeSection)
+    inference: InferenceSection = field(default_factory=InferenceSection)
     watchlist: tuple[WatchlistSpec, ...] = ()
     webhook: tuple[WebhookSpec, ...] = ()
 
@@ -146,6 +153,7 @@ SECTIONS = {
     "store": StoreSection,
     "mqtt": MqttSection,
     "serve": ServeSection,
+    "inference": InferenceSection,
 }
 ARRAYS = ("camera", "watchlist", "webhook")  # arrays of tables: [[camera]], [[watchlist]], [[webhook]]
 
@@ -167,6 +175,7 @@ RANGES: dict[str, tuple[float, float, str]] = {
     "events.min_event_confidence": (0, 1, "a probability"),
     "events.min_frames": (1, 1_000_000, ""),
     "events.max_reads_per_frame": (1, 1_000, ""),
+    "inference.max_batch": (1, 64, ""),
     "publish.high_water_mark": (1, 10_000_000, "0 would mean an unbounded queue in ZeroMQ"),
     "camera.stride": (1, 100_000, ""),
     "camera.speed": (0, 1000, "0 means as fast as possible"),

@@ -2,7 +2,9 @@
 
 One camera runs in this process. Several cameras run one worker process each, so a dead
 or slow camera never stalls the others; workers push their messages to this process,
-which owns the publisher and the JSONL file, and a worker that dies is restarted.
+which owns the publisher and the JSONL file, and a worker that dies is restarted. With
+`[inference] shared = true` they run as threads of this process instead, around one
+detector and reader (stream.inference).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from stream.exits import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL
 from stream.frames import Frame
 from stream.gating import DetectionGate
 from stream.jobs import Job, identity
-from stream.pipeline import CameraPipeline, PipelineStats
+from stream.pipeline import CameraPipeline, Detector, PipelineStats, Reader
 from stream.progress import ReplayProgress, summary_table
 from stream.sinks import Sinks
 from stream.snapshot import SnapshotOptions
@@ -125,7 +127,7 @@ def run_camera(
     camera: CameraSection,
     send: Send,
     stop: threading.Event,
-    models: tuple[PlateDetector, PlateReader] | None = None,
+    models: tuple[Detector, Reader] | None = None,
     job: Job | None = None,
 ) -> CameraResult:
     """Run one camera until its source ends or `stop` is set; open tracks are flushed either way.
@@ -257,20 +259,66 @@ def run(cfg: Config, summary: Path | None = None) -> dict[str, int]:
                 make_server(cfg.store.folder, cfg.serve.bind, cfg.publish.endpoint, cfg.serve.token)
             )
             log.info("web page on http://%s/", cfg.serve.bind)
-        if len(cfg.cameras) == 1:
-            result = run_camera(cfg, cfg.cameras[0], sinks.send, stop)
-            log.info("camera %s: %s", result.camera_id, result.summary())
+        if len(cfg.cameras) > 1 and not cfg.inference.shared:
+            codes = Supervisor(cfg, sinks).run(stop)
             if summary:
-                write_summary(summary, [result])
-            return {result.camera_id: result.exit_code}
-        codes = Supervisor(cfg, sinks).run(stop)
+                cameras = [{"camera_id": c, "exit_code": x} for c, x in codes.items()]
+                summary.write_text(json.dumps({"cameras": cameras}))
+            return codes
+        if len(cfg.cameras) > 1:
+            results = run_cameras_shared(cfg, sinks.send, stop)
+        else:
+            results = [run_camera(cfg, cfg.cameras[0], sinks.send, stop)]
+            log.info("camera %s: %s", results[0].camera_id, results[0].summary())
         if summary:
-            summary.write_text(json.dumps({"cameras": [{"camera_id": c, "exit_code": x} for c, x in codes.items()]}))
-        return codes
+            write_summary(summary, results)
+        return {result.camera_id: result.exit_code for result in results}
     finally:
         if page:
             page.close()
         sinks.close()
+
+
+def run_cameras_shared(
+    cfg: Config, send: Send, stop: threading.Event, models: tuple | None = None
+) -> list[CameraResult]:
+    """Every camera of `cfg` in a thread of this process, their detection and reading batched by one
+    inference service (stream.inference). `models`: (detector, reader) to share instead of loading them."""
+    from stream.inference import InferenceService
+
+    detector, reader = models or build_models(cfg)
+    service = InferenceService(detector, reader, cfg.inference.max_batch)
+    lock = threading.Lock()  # the sinks are written from every camera's thread
+    results: dict[str, CameraResult] = {}
+
+    def locked_send(kind: str, camera_id: str, payload: dict, jpeg: bytes, snapshot: bytes = b"") -> None:
+        with lock:
+            send(kind, camera_id, payload, jpeg, snapshot)
+
+    def camera_thread(camera: CameraSection) -> None:
+        client = service.client(camera.id)
+        try:
+            result = run_camera(cfg, camera, locked_send, stop, models=(client, client))
+        except Exception as err:  # this camera's failure; the others go on
+            log.exception("camera %s failed", camera.id)
+            result = CameraResult(camera.id, SourceStats(error=str(err)), PipelineStats(), stop.is_set())
+        log.info("camera %s: %s", camera.id, result.summary())
+        results[camera.id] = result
+
+    threads = [threading.Thread(target=camera_thread, args=(c,), name=f"camera-{c.id}") for c in cfg.cameras]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    service.close()
+    stats = service.stats
+    log.info(
+        "shared inference: %d batches for %d requests (largest %d)",
+        stats.batches,
+        sum(stats.requests.values()),
+        stats.largest_batch,
+    )
+    return [results[c.id] for c in cfg.cameras]
 
 
 # -- several cameras: one worker process each ----------------------------------------------

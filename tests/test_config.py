@@ -176,7 +176,7 @@ def test_every_ranged_key_accepts_exactly_its_range(key, value):
 CAMERA = "[[camera]]\nid = 'a'\nsource = 'x'\n"
 EXACT_MESSAGES = [
     ("[detecter]\n", "{p}: unknown section 'detecter' (known: camera, watchlist, webhook, detector, ocr, tracking, "
-     "events, publish, store, mqtt, serve)"),
+     "events, publish, store, mqtt, serve, inference)"),
     ("[serve]\nport = 1\n", "{p}: [serve]: unknown key 'port' (known: bind, enabled, token)"),
     ("[[camera]]\nid = 'a'\n", "{p}: [[camera]] #1: missing key 'source'"),
     (CAMERA + "[[camera]]\nid = 'b'\nsource = 3\n", "{p}: [[camera]] #2.source: expected str, got int 3"),

@@ -213,3 +213,21 @@ def test_the_sample_clip_reads_the_same_plates_with_a_lower_detection_rate_and_t
     score = score_video_events(events, truth)
     assert score["found_correct"] == 2 and score["duplicates"] == 0, events
     assert result.pipeline.skipped > result.pipeline.frames / 3  # the detector saw well under every frame
+
+
+def test_a_batch_of_frames_of_different_sizes_gives_each_frame_s_own_detections(models):
+    """What the shared inference service relies on: batching changes no detection."""
+    import av
+
+    with av.open(str(ROOT / "samples" / "sample.mp4")) as clip:
+        frames = [f.to_ndarray(format="bgr24") for _, f in zip(range(40), clip.decode(video=0))][::13]
+    frames[1] = cv2.resize(frames[1], (1280, 720))
+    detector, _ = models
+    alone = [detector.detect(f) for f in frames]
+    together = detector.detect_batch(frames)
+    assert sum(map(len, alone)) >= 2
+    for one, batched in zip(alone, together):
+        assert len(one) == len(batched)
+        for a, b in zip(one, batched):
+            np.testing.assert_allclose(a.corners, b.corners, atol=0.05)
+            assert a.score == pytest.approx(b.score, abs=1e-4)
