@@ -64,7 +64,11 @@ def _run(args: argparse.Namespace) -> int:
     )
     from stream.runner import run  # imported here: torch is slow to import and `subscribe` needs none of it
 
-    codes = run(cfg, args.summary)
+    if not 1 <= args.jobs <= 64:
+        raise ConfigError(f"--jobs {args.jobs}: give 1 to 64 parts")
+    if args.jobs > 1 and len(cfg.cameras) > 1:
+        raise ConfigError("--jobs reads one camera's recording in parts; this config has several cameras")
+    codes = run(cfg, args.summary, args.jobs)
     return max(codes.values(), default=0)
 
 
@@ -165,6 +169,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="files: record progress as job NAME (in the store folder); rerun the same command after a kill to go on "
         "where it stopped, with no event twice",
+    )
+    run.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="files: read the recording as N parts at once, one shared model (a vehicle crossing a cut between "
+        "parts gives two events)",
     )
     run.add_argument(
         "--give-up-after",

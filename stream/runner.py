@@ -243,10 +243,11 @@ def stop_on_signals(stop: threading.Event) -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
-def run(cfg: Config, summary: Path | None = None) -> dict[str, int]:
+def run(cfg: Config, summary: Path | None = None, parts: int = 1) -> dict[str, int]:
     """Run every camera of `cfg` until their sources end or a signal stops them; exit code per camera.
 
-    `summary`: write the run's figures there as JSON (one camera: each replayed file's too)."""
+    `summary`: write the run's figures there as JSON (one camera: each replayed file's too); `parts`: read
+    the one camera's recording as that many parts at once (stream.parts)."""
     stop = threading.Event()
     stop_on_signals(stop)
     sinks = Sinks(cfg)
@@ -267,6 +268,11 @@ def run(cfg: Config, summary: Path | None = None) -> dict[str, int]:
             return codes
         if len(cfg.cameras) > 1:
             results = run_cameras_shared(cfg, sinks.send, stop)
+        elif parts > 1:
+            from stream.parts import run_parts
+
+            results = [run_parts(cfg, cfg.cameras[0], sinks.send, stop, parts)]
+            log.info("camera %s: %s (%d parts)", results[0].camera_id, results[0].summary(), parts)
         else:
             results = [run_camera(cfg, cfg.cameras[0], sinks.send, stop)]
             log.info("camera %s: %s", results[0].camera_id, results[0].summary())
@@ -284,18 +290,25 @@ def run_cameras_shared(
 ) -> list[CameraResult]:
     """Every camera of `cfg` in a thread of this process, their detection and reading batched by one
     inference service (stream.inference). `models`: (detector, reader) to share instead of loading them."""
+    return run_shared(cfg, [(camera, send) for camera in cfg.cameras], stop, models)
+
+
+def run_shared(
+    cfg: Config, runs: list[tuple[CameraSection, Send]], stop: threading.Event, models: tuple | None = None
+) -> list[CameraResult]:
+    """Each (camera, where its messages go) in a thread of its own, around one inference service."""
     from stream.inference import InferenceService
 
     detector, reader = models or build_models(cfg)
     service = InferenceService(detector, reader, cfg.inference.max_batch)
     lock = threading.Lock()  # the sinks are written from every camera's thread
-    results: dict[str, CameraResult] = {}
+    results: list[CameraResult | None] = [None] * len(runs)
 
-    def locked_send(kind: str, camera_id: str, payload: dict, jpeg: bytes, snapshot: bytes = b"") -> None:
-        with lock:
-            send(kind, camera_id, payload, jpeg, snapshot)
+    def camera_thread(n: int, camera: CameraSection, send: Send) -> None:
+        def locked_send(kind: str, camera_id: str, payload: dict, jpeg: bytes, snapshot: bytes = b"") -> None:
+            with lock:
+                send(kind, camera_id, payload, jpeg, snapshot)
 
-    def camera_thread(camera: CameraSection) -> None:
         client = service.client(camera.id)
         try:
             result = run_camera(cfg, camera, locked_send, stop, models=(client, client))
@@ -303,9 +316,12 @@ def run_cameras_shared(
             log.exception("camera %s failed", camera.id)
             result = CameraResult(camera.id, SourceStats(error=str(err)), PipelineStats(), stop.is_set())
         log.info("camera %s: %s", camera.id, result.summary())
-        results[camera.id] = result
+        results[n] = result
 
-    threads = [threading.Thread(target=camera_thread, args=(c,), name=f"camera-{c.id}") for c in cfg.cameras]
+    threads = [
+        threading.Thread(target=camera_thread, args=(n, camera, send), name=f"camera-{camera.id}")
+        for n, (camera, send) in enumerate(runs)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -318,7 +334,7 @@ def run_cameras_shared(
         sum(stats.requests.values()),
         stats.largest_batch,
     )
-    return [results[c.id] for c in cfg.cameras]
+    return [result for result in results if result is not None]
 
 
 # -- several cameras: one worker process each ----------------------------------------------

@@ -218,3 +218,12 @@ def test_a_site_config_runs_only_the_cameras_of_the_host_named(tmp_path):
     assert result.returncode == 0, result.stderr
     cameras = {json.loads(line)["camera_id"] for line in (tmp_path / "events.jsonl").read_text().splitlines()}
     assert cameras == {"south"}
+
+
+def test_jobs_must_be_a_sensible_number_of_parts_of_one_recording(tmp_path):
+    refused = lpr("run", str(SAMPLE), "--jobs", "0")
+    assert refused.returncode == 2 and "--jobs 0: give 1 to 64 parts" in refused.stderr
+    site = tmp_path / "two.toml"
+    site.write_text(f"[[camera]]\nid = 'a'\nsource = '{SAMPLE}'\n[[camera]]\nid = 'b'\nsource = '{SAMPLE}'\n")
+    several = lpr("run", "--config", str(site), "--jobs", "2")
+    assert several.returncode == 2 and "several cameras" in several.stderr
