@@ -62,12 +62,12 @@ def _run(args: argparse.Namespace) -> int:
     cfg = check_config(
         replace(cfg, publish=publish, store=store), "command line" + (f" and {args.config}" if args.config else "")
     )
-    from stream.runner import run  # imported here: torch is slow to import and `subscribe` needs none of it
-
     if not 1 <= args.jobs <= 64:
         raise ConfigError(f"--jobs {args.jobs}: give 1 to 64 parts")
     if args.jobs > 1 and len(cfg.cameras) > 1:
         raise ConfigError("--jobs reads one camera's recording in parts; this config has several cameras")
+    from stream.runner import run  # imported here: torch is slow to import and `subscribe` needs none of it
+
     codes = run(cfg, args.summary, args.jobs)
     return max(codes.values(), default=0)
 
