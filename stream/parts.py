@@ -11,6 +11,7 @@ on each side of it: N - 1 cuts in all. With --job NAME each part is a resumable 
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import fields, replace
 from pathlib import Path
@@ -44,13 +45,15 @@ def recording_span(camera: CameraSection) -> tuple[float, float]:
             files, _unreadable = plan(paths, camera.start_time, camera.time_pattern, camera.time_zone)
         start = files[0].clock.start
         low = parse_position(camera.replay_from, start, camera.time_zone) if camera.replay_from else 0.0
-        end = files[-1].offset + files[-1].duration
-        high = parse_position(camera.replay_to, start, camera.time_zone) if camera.replay_to else end
+        end = files[-1].offset + files[-1].duration if files[-1].duration else math.inf
+        high = min(end, parse_position(camera.replay_to, start, camera.time_zone) if camera.replay_to else end)
     except FootageError as err:
         raise SourceError(str(err)) from None
-    if not files[-1].duration and not camera.replay_to:
+    if math.isinf(high):
         raise SourceError(f"{camera.source}: its length is unknown (no duration in the container): give --to")
-    return low, min(high, end)
+    if high <= low:
+        raise SourceError(f"the range ends ({high:.1f} s) before it starts ({low:.1f} s)")
+    return low, high
 
 
 def run_parts(
