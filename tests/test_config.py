@@ -263,3 +263,22 @@ def test_a_config_file_is_read_as_utf8_whatever_the_locale(tmp_path, monkeypatch
         write(tmp_path, "[[camera]]\nid = 'gate'\nsource = 'x'\n[[watchlist]]\nname = 'w'\nplates = ['皖A12345']\n")
     )
     assert cfg.watchlist[0].plates == ("皖A12345",)
+
+
+def test_a_host_runs_its_own_cameras_of_a_site_wide_config():
+    from stream.config import cameras_of_host
+
+    site = parse_config(
+        {"camera": [{"id": "n", "source": "x", "host": "box1"}, {"id": "s", "source": "y", "host": "box2"}]}, "site"
+    )
+    assert [c.id for c in cameras_of_host(site, "box2", "site").cameras] == ["s"]
+    with pytest.raises(ConfigError) as unnamed:
+        cameras_of_host(site, "", "site")
+    assert str(unnamed.value) == "site: cameras name their hosts (box1, box2); pass --host NAME"
+    with pytest.raises(ConfigError) as unknown:
+        cameras_of_host(site, "box3", "site")
+    assert str(unknown.value) == "site: no camera has host = 'box3' (hosts: box1, box2)"
+    plain = parse_config({"camera": [{"id": "n", "source": "x"}]}, "one")
+    assert cameras_of_host(plain, "", "one") == plain
+    with pytest.raises(ConfigError, match=r"hosts: none named"):
+        cameras_of_host(plain, "box1", "one")
