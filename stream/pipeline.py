@@ -164,11 +164,10 @@ class CameraPipeline:
     def _read_pending(self, limit: int | None = -1) -> None:
         limit = self.options.max_reads_per_frame if limit == -1 else limit
         # a track's first reading before another's next one, then the better crops
-        pending = [(s.readings_made, -c.quality, n, c) for s in self.tracks.values() for n, c in enumerate(s.unread())]
-        pending.sort(key=lambda p: p[:3])
-        pending = pending[:limit] if limit is not None else pending
-        if pending:
-            crops = [c for *_, c in pending]
+        pending = [(s.readings_made, -c.quality, c) for s in self.tracks.values() for c in s.unread()]
+        pending.sort(key=lambda p: p[:2])
+        crops = [c for *_, c in pending][:limit]
+        if crops:
             for crop, reading in zip(crops, self.reader.read([c.plate for c in crops])):
                 crop.reading = reading
             for state in self.tracks.values():

@@ -106,17 +106,20 @@ def test_a_track_remembers_where_it_was_first_and_last_seen_and_its_best_frame()
 
 
 def test_the_tracker_s_defaults_are_the_config_s():
-    import inspect
+    from dataclasses import asdict
 
     from stream.config import TrackingSection
 
-    parameters = inspect.signature(PlateTracker).parameters
-    defaults = TrackingSection()
-    assert {name: p.default for name, p in parameters.items()} == {name: getattr(defaults, name) for name in parameters}
+    configured = PlateTracker(**asdict(TrackingSection()))
+    assert _updates_until_ended(PlateTracker()) == _updates_until_ended(configured) == 16  # hit_counter_max 15
+    for tracker in (PlateTracker(), PlateTracker(**asdict(TrackingSection()))):
+        first = tracker.update([plate(0, 0)]).seen[0][0]
+        moved = tracker.update([plate(150, 0)]).seen[0][0]  # 1.5 plate widths away: past distance_threshold 1.0
+        assert moved != first, "a jump that far is a new plate, not the same track"
 
 
 def _updates_until_ended(tracker) -> int:
-    for _ in range(3):
+    for _ in range(30):  # long enough for the hit counter to reach its cap
         tracker.update([plate(10, 10)])
     for n in range(1, 100):
         if tracker.update([]).ended_ids:
@@ -130,4 +133,15 @@ def test_a_reset_forgets_tracks_but_keeps_the_settings():
     tracker.update([plate(10, 10)])
     tracker.reset()
     assert tracker.update([]).ended_ids == []  # forgotten: nothing to end
-    assert _updates_until_ended(tracker) == before < 5  # still 2 frames of grace, not norfair's default 15
+    assert _updates_until_ended(tracker) == before == 3  # still 2 frames of grace, not norfair's default 15
+
+
+def test_a_better_crop_replaces_the_worst_one_wherever_it_is():
+    from stream.frames import Frame
+    from stream.track_state import TrackState
+
+    first = Frame("cam", 0, 0.0, 0.0, np.zeros((10, 10, 3), np.uint8))
+    state = TrackState(1, first, first, max_crops=3)
+    for index, score in enumerate([0.9, 0.5, 0.8, 0.7]):  # the worst kept crop is the middle one
+        _observe(state, index, score, _step_edge_plate())
+    assert [c.frame_index for c in state.crops] == [0, 3, 2]
