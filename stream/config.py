@@ -223,11 +223,11 @@ def _check_value(value, kind, where: str):
     origin = typing.get_origin(kind)
     if is_dataclass(kind):  # a nested table ([[camera.line]])
         return _section(kind, value, where)
-    if origin is dict:  # a table of one kind of value (webhook headers)
-        key_kind, value_kind = typing.get_args(kind)
+    if origin is dict:  # a table of one kind of value (webhook headers); TOML keys are strings
+        value_kind = typing.get_args(kind)[1]
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: expected a table, got {value!r}")
-        return {_check_value(k, key_kind, where): _check_value(v, value_kind, f"{where}.{k}") for k, v in value.items()}
+        return {k: _check_value(v, value_kind, f"{where}.{k}") for k, v in value.items()}
     if origin is tuple and typing.get_args(kind)[1:] == (Ellipsis,):  # any number of one kind
         if not isinstance(value, list):
             raise ConfigError(f"{where}: expected a list, got {value!r}")
@@ -345,7 +345,7 @@ def check_config(cfg: Config, origin: str) -> Config:
     if publish.curve_clients_dir and not publish.curve_secret_key:
         raise ConfigError(f"{origin}: [publish].curve_clients_dir needs curve_secret_key")
     size = cfg.detector.input_size
-    if any(s <= 0 or s % 32 for s in size):
+    if any(s % 32 for s in size):  # 32 or more: RANGES
         raise ConfigError(f"{origin}: [detector].input_size {list(size)} must be positive multiples of 32")
     if publish.video:
         _check_video_out(publish.video, len(cfg.cameras), origin)
@@ -414,7 +414,7 @@ def _check_video_out(video: str, cameras: int, origin: str) -> None:
         raise ConfigError(
             f"{origin}: [publish].video {video!r}: unknown video type {path.suffix!r} (use {', '.join(VIDEO_SUFFIXES)})"
         )
-    folder = path.parent if str(path.parent) else Path(".")
+    folder = path.parent  # "." for a bare file name
     if not folder.is_dir() or not os.access(folder, os.W_OK):
         raise ConfigError(
             f"{origin}: [publish].video {video!r}: folder {str(folder)!r} does not exist or is not writable"

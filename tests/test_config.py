@@ -230,16 +230,35 @@ EXACT_MESSAGES = [
      "(a distance of 5 or more matches nearly any plate)"),
     ("[[webhook]]\nname = 'h'\nurl = 'ftp://x'\n", "{p}: [[webhook]] 'h': url 'ftp://x' is not an http:// or https:// "
      "address"),
+    ("[[webhook]]\nname = 'h'\nurl = 'http://x'\ntimeout_s = 0.0\n", "{p}: [[webhook]] 'h'.timeout_s: 0.0 is outside "
+     "0.1..600"),
+    ("[[webhook]]\nname = 'h/1'\nurl = 'http://x'\n", "{p}: [[webhook]] 'h/1': every webhook needs a name of its own "
+     "(letters, digits, '_', '-', '.')"),
+    ("[[webhook]]\nname = 'h'\nurl = 'http://x'\n[[webhook]]\nname = 'h'\nurl = 'http://y'\n", "{p}: [[webhook]] 'h': "
+     "every webhook needs a name of its own (letters, digits, '_', '-', '.')"),
+    ("[[watchlist]]\nname = 'w'\nplates = ['A']\n[[watchlist]]\nname = 'w'\nplates = ['B']\n", "{p}: [[watchlist]] "
+     "'w': every watchlist needs a name of its own"),
+    ("[[watchlist]]\nname = 'w'\nfile = 'missing.csv'\n", "{p}: [[watchlist]] 'w': file 'missing.csv' not found"),
+    ("[[watchlist]]\nname = 'w'\nplates = ['A']\naction = ''\n", "{p}: [[watchlist]] 'w': action must name what the "
+     "alert is for (alert, allow, ...)"),
+    (CAMERA + "start_time = 'yesterday'\n", "{p}: [[camera]] 'a': start time 'yesterday' is not ISO-8601 (e.g. "
+     "2026-11-25T08:00:00+01:00)"),
+    (CAMERA + "time_pattern = 'cam3_Y'\n", "{p}: [[camera]] 'a': time_pattern 'cam3_Y' has no strptime field (%Y, "
+     "%m, %d, ...)"),
+    ("[[camera]]\nid = 'a/b'\nsource = 'x'\n", "{p}: [[camera]] id 'a/b' must be letters, digits, '_', '-' or '.'"),
+    ("[publish]\nvideo = '<dir>/notes.txt/o.mp4'\n", "{p}: [publish].video '<dir>/notes.txt/o.mp4': folder "
+     "'<dir>/notes.txt' does not exist or is not writable"),  # a file where the folder should be
 ]  # fmt: skip
 
 
 @pytest.mark.parametrize("text,message", EXACT_MESSAGES)
 def test_each_refusal_is_one_exact_line_naming_the_file_and_key(tmp_path, text, message):
     """The messages are the interface of a refused config: every word is pinned."""
-    path = write(tmp_path, text)
+    (tmp_path / "notes.txt").write_text("a file, not a folder")
+    path = write(tmp_path, text.replace("<dir>", str(tmp_path)))
     with pytest.raises(ConfigError) as err:
         load_config(path)
-    assert str(err.value) == message.format(p=path)
+    assert str(err.value) == message.format(p=path).replace("<dir>", str(tmp_path))
 
 
 @pytest.mark.parametrize(
@@ -251,10 +270,20 @@ def test_each_refusal_is_one_exact_line_naming_the_file_and_key(tmp_path, text, 
         CAMERA + "[[camera.line]]\nname = 'l'\npoints = [[0, 0], [9999999, 0]]\n",
         CAMERA + "job = 'night-2026.11.25'\n",
         "[detector]\ninput_size = [32, 4096]\n",
+        CAMERA + "[publish]\nvideo = 'annotated.mp4'\n",  # one camera, a writable folder
+        CAMERA + "start_time = '2026-11-25T08:00:00+01:00'\ntime_zone = 'Europe/Madrid'\n",
+        "[serve]\nenabled = true\nbind = '0.0.0.0:8080'\ntoken = 'secret'\n",
+        "[[webhook]]\nname = 'h.1'\nurl = 'https://x'\nheaders = {Authorization = 'Bearer t'}\n",
     ],
 )
 def test_configs_at_the_edges_of_the_rules_are_accepted(tmp_path, text):
     load_config(write(tmp_path, text))
+
+
+def test_a_config_given_as_data_is_named_as_such():
+    with pytest.raises(ConfigError) as err:
+        parse_config({"detecter": {}})
+    assert str(err.value).startswith("<config>: unknown section 'detecter'")
 
 
 def test_a_config_file_is_read_as_utf8_whatever_the_locale(tmp_path, monkeypatch):
