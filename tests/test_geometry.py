@@ -43,6 +43,11 @@ def test_rectify_warps_the_quadrilateral_to_the_plate_size():
     assert plate[12, 10].tolist() == [255, 0, 0] and plate[12, 90].tolist() == [0, 0, 255]
 
 
+def test_quads_of_integer_pixels_come_back_as_float32_for_opencv():
+    quad = np.array([[10, 10], [110, 10], [110, 30], [10, 30]])
+    assert expand_quad(quad, 0.1, 0.1).dtype == np.float32  # cv2.getPerspectiveTransform takes float32 only
+
+
 def test_expand_quad_grows_along_the_plate_axes():
     quad = np.array([[10, 10], [110, 10], [110, 30], [10, 30]], np.float32)
     np.testing.assert_allclose(expand_quad(quad, 0.1, 0.25), [[0, 5], [120, 5], [120, 35], [0, 35]])
@@ -128,8 +133,10 @@ def test_letterbox_centres_a_tall_image_and_keeps_bytes():
 
 
 def test_letterbox_of_a_one_pixel_line_keeps_it_one_pixel():
-    boxed, lb = letterbox(np.full((1000, 1, 3), 255, np.uint8), (100, 100))
+    boxed, _ = letterbox(np.full((1000, 1, 3), 255, np.uint8), (100, 100))
     assert (boxed[:, :, 0] == 255).sum(axis=1).max() == 1
+    boxed, _ = letterbox(np.full((1, 1000, 3), 255, np.uint8), (100, 100))
+    assert (boxed[:, :, 0] == 255).sum(axis=0).max() == 1
 
 
 def test_letterbox_averages_when_shrinking_and_interpolates_when_growing():
@@ -139,14 +146,14 @@ def test_letterbox_averages_when_shrinking_and_interpolates_when_growing():
     assert np.allclose(small[..., 0], 255 / 4, atol=1)  # the area average, not a sample that misses the stripes
     step = np.zeros((2, 2, 3), np.uint8)
     step[:, 1] = 200
-    big, _ = letterbox(step, (3, 3))  # scale 1.5
-    assert 0 < big[1, 1, 0] < 200  # bilinear: a value between the two
+    big, _ = letterbox(step, (4, 4))  # scale 2
+    assert 0 < big[1, 1, 0] < 200  # bilinear: a value between the two (area sampling would repeat pixels)
 
 
 def test_points_map_as_floats_whatever_their_type():
-    lb = Letterbox(scale=0.5, pad_x=3, pad_y=1)
-    np.testing.assert_allclose(lb.to_frame(np.array([[4, 2]])), [[2.0, 2.0]])  # (4 - 3) / 0.5, (2 - 1) / 0.5
-    np.testing.assert_allclose(lb.to_input(np.array([[3, 3]])), [[4.5, 2.5]])
+    lb = Letterbox(scale=0.4, pad_x=3, pad_y=1)
+    np.testing.assert_allclose(lb.to_frame(np.array([[4, 2]])), [[2.5, 2.5]])  # (4 - 3) / 0.4, (2 - 1) / 0.4
+    np.testing.assert_allclose(lb.to_input(np.array([[3, 3]])), [[4.2, 2.2]])
     matrix = np.array([[2, 0, 1], [0, 2, 0], [0, 0, 1]], np.float64)
     np.testing.assert_allclose(transform_points(matrix, np.array([[1, 1], [2, 3]])), [[3, 2], [5, 6]])
 
