@@ -272,6 +272,7 @@ def test_each_refusal_is_one_exact_line_naming_the_file_and_key(tmp_path, text, 
         "[detector]\ninput_size = [32, 4096]\n",
         CAMERA + "[publish]\nvideo = 'annotated.mp4'\n",  # one camera, a writable folder
         CAMERA + "start_time = '2026-11-25T08:00:00+01:00'\ntime_zone = 'Europe/Madrid'\n",
+        CAMERA + "time_pattern = 'cam3_%Y%m%d_%H%M%S'\n",
         "[serve]\nenabled = true\nbind = '0.0.0.0:8080'\ntoken = 'secret'\n",
         "[[webhook]]\nname = 'h.1'\nurl = 'https://x'\nheaders = {Authorization = 'Bearer t'}\n",
     ],
