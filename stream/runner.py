@@ -138,7 +138,6 @@ def run_camera(
     if job and job.finished:
         log.info("camera %s: job %s has finished; nothing is left to replay", camera.id, job.name)
         return CameraResult(camera.id, SourceStats(), PipelineStats(), False)
-    detector, reader = models or build_models(cfg)
 
     def health(state: str, stats: SourceStats) -> None:
         send(
@@ -155,6 +154,7 @@ def run_camera(
     grabber = FrameGrabber(camera.source, camera.id, options, on_health=health)
     if job and not grabber.spec.replay:
         raise SourceError(f"--job resumes replays of files and footage sets, not a {grabber.spec.kind}")
+    detector, reader = models or build_models(cfg)  # after the source is known to exist: a typo fails at once
     progress = ReplayProgress(camera.id) if grabber.spec.replay else None
 
     def publish(event: dict, jpeg: bytes, snapshot: bytes = b"") -> None:
