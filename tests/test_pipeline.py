@@ -372,10 +372,13 @@ class SlowDetector(ColourPlateDetector):
 
 
 def test_each_stage_s_time_is_measured_in_milliseconds():
-    events, stats = collect(_frames(moving_plates_frames(5)), detector=SlowDetector())
+    started = time.perf_counter()
+    _, stats = collect(_frames(moving_plates_frames(5)), detector=SlowDetector())
+    elapsed_ms = (time.perf_counter() - started) * 1000
     detect = list(stats.stage_ms["detect"])
-    assert len(detect) == 5 and all(20 <= ms < 1000 for ms in detect)  # the 20 ms sleep, in ms
-    assert all(0 <= ms < 1000 for laps in stats.stage_ms.values() for ms in laps)
+    assert len(detect) == 5 and all(ms >= 20 for ms in detect)  # at least the 20 ms sleep, in ms
+    laps = [ms for stage in stats.stage_ms.values() for ms in stage]
+    assert all(ms >= 0 for ms in laps) and sum(laps) <= elapsed_ms  # parts of the run, not more than it
 
 
 def test_young_tracks_are_detected_on_every_frame_whatever_the_rate():
