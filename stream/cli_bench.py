@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import statistics
 import tempfile
@@ -64,7 +63,9 @@ def add_parser(sub) -> None:
     cameras.add_argument("--offline", action="store_true", help="replay as fast as possible instead of in real time")
     cameras.add_argument("--gated", action="store_true", help="detector every 3rd frame and the motion gate")
     cameras.add_argument(
-        "--threads", type=int, help="torch threads per camera process (default 1), or of the shared process (all cores)"
+        "--threads",
+        type=int,
+        help="torch threads of each camera process, or of each shared inference worker (default 1)",
     )
     cameras.add_argument(
         "--design",
@@ -79,7 +80,8 @@ def add_parser(sub) -> None:
 def run_bench(args: argparse.Namespace) -> int:
     import torch
 
-    torch.set_num_threads(args.threads)
+    if args.threads:  # cameras: each design sets its own (see _bench_cameras)
+        torch.set_num_threads(args.threads)
     if args.kind == "cameras":
         report = _bench_cameras(args)
     else:
@@ -103,7 +105,7 @@ def _bench_cameras(args: argparse.Namespace) -> dict:
         video = args.video
         if args.height:  # written at 25 fps
             video = loop_clip(args.video, args.height, int(args.seconds * 25), Path(tmp) / "clip.mp4")
-        shared_threads = args.threads or os.cpu_count() or 1
+        shared_threads = args.threads or 1  # a core for each of the service's workers
         return bench_cameras(args.count, str(video), detector, not args.offline, designs, shared_threads)
 
 

@@ -91,6 +91,7 @@ class StoreSection:
 class InferenceSection:
     shared: bool = False  # several cameras: one process, one detector and reader batching every camera's frames
     max_batch: int = 8  # requests (a camera's frame, or its plate crops) answered together
+    workers: int = 2  # inference threads, each running whole batches (with [detector] threads = 1: one a core)
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,7 @@ RANGES: dict[str, tuple[float, float, str]] = {
     "events.min_frames": (1, 1_000_000, ""),
     "events.max_reads_per_frame": (1, 1_000, ""),
     "inference.max_batch": (1, 64, ""),
+    "inference.workers": (1, 64, ""),
     "publish.high_water_mark": (1, 10_000_000, "0 would mean an unbounded queue in ZeroMQ"),
     "camera.stride": (1, 100_000, ""),
     "camera.speed": (0, 1000, "0 means as fast as possible"),

@@ -1,8 +1,8 @@
 """One detector and one reader for every camera of a host (`[inference] shared = true`).
 
 Each camera keeps its own thread for decoding, tracking and voting; its detector and reader calls
-go to one inference thread, which answers them in batches across cameras. N cameras hold one copy
-of the models instead of N, and share the cores through one set of inference threads instead of N
+go to the inference service, whose threads answer them in batches across cameras. N cameras hold one copy
+of the models instead of N, and share the cores through a few inference threads instead of N
 processes fighting over them.
 
 Fair by construction: a camera waits for its answer before it asks again, so a batch holds at most
@@ -46,14 +46,20 @@ class ServiceStats:
 
 
 class InferenceService:
-    """Runs `detector.detect_batch` and `reader.read` for every camera's requests, in one thread."""
+    """Runs `detector.detect_batch` and `reader.read` for every camera's requests, in `workers` threads that each
+    take whole batches (ONNX Runtime and torch run concurrent calls on one model; small models use a core better
+    as one batch a thread than as one batch over several threads)."""
 
-    def __init__(self, detector, reader, max_batch: int = 8) -> None:
+    def __init__(self, detector, reader, max_batch: int = 8, workers: int = 1) -> None:
         self.detector, self.reader, self.max_batch = detector, reader, max_batch
         self.stats = ServiceStats()
+        self._stats_lock = threading.Lock()
         self._requests: queue.Queue[_Request | None] = queue.Queue()
-        self._thread = threading.Thread(target=self._serve, name="inference", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._serve, name=f"inference-{n}", daemon=True) for n in range(workers)
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def client(self, camera_id: str) -> SharedModels:
         return SharedModels(self, camera_id)
@@ -64,8 +70,10 @@ class InferenceService:
         return request.answer.result()
 
     def close(self) -> None:
-        self._requests.put(None)
-        self._thread.join()
+        for _ in self._threads:
+            self._requests.put(None)
+        for thread in self._threads:
+            thread.join()
 
     def _serve(self) -> None:
         closing = False
@@ -83,9 +91,10 @@ class InferenceService:
                     closing = True  # answer this batch, then stop
                     break
                 batch.append(request)
-            self.stats.batches += 1
-            self.stats.largest_batch = max(self.stats.largest_batch, len(batch))
-            self.stats.requests.update(r.camera_id for r in batch)
+            with self._stats_lock:
+                self.stats.batches += 1
+                self.stats.largest_batch = max(self.stats.largest_batch, len(batch))
+                self.stats.requests.update(r.camera_id for r in batch)
             for kind in ("detect", "read"):
                 group = [r for r in batch if r.kind == kind]
                 if group:

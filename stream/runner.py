@@ -300,7 +300,7 @@ def run_shared(
     from stream.inference import InferenceService
 
     detector, reader = models or build_models(cfg)
-    service = InferenceService(detector, reader, cfg.inference.max_batch)
+    service = InferenceService(detector, reader, cfg.inference.max_batch, cfg.inference.workers)
     lock = threading.Lock()  # the sinks are written from every camera's thread
     results: list[CameraResult | None] = [None] * len(runs)
 

@@ -24,9 +24,10 @@ class CountingDetector:
         return [[float(f.mean())] for f in frames]
 
 
-def test_every_camera_gets_its_own_answers_from_shared_batches():
+@pytest.mark.parametrize("workers", [1, 2])
+def test_every_camera_gets_its_own_answers_from_shared_batches(workers):
     detector = CountingDetector()
-    service = InferenceService(detector, ColourPlateReader(), max_batch=8)
+    service = InferenceService(detector, ColourPlateReader(), max_batch=8, workers=workers)
     answers: dict[int, list] = {}
 
     def camera(n: int) -> None:
@@ -40,7 +41,8 @@ def test_every_camera_gets_its_own_answers_from_shared_batches():
         thread.join(30)
     service.close()
     assert answers == {n: [float(n * 10 + i) for i in range(20)] for n in range(4)}
-    assert max(detector.batches) > 1 and max(detector.batches) <= 4  # batched, and one request a camera at most
+    assert max(detector.batches) <= 4  # one request a camera at most
+    assert max(detector.batches) > 1 or workers > 1  # batched (two workers may each find one request waiting)
     assert service.stats.requests == {f"cam{n}": 20 for n in range(4)}  # fair: no camera served more often
 
 
