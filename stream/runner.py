@@ -211,9 +211,13 @@ def run_camera(
     if job and not stop.is_set() and not grabber.stats.error:
         job.finish()
     files = progress.summary(grabber.failed) if progress else []
-    if len(files) > 1:
-        log.info("%s", summary_table(camera.id, files))
     return CameraResult(camera.id, grabber.stats, pipeline.stats, stop.is_set(), files)
+
+
+def log_files(result: CameraResult) -> None:
+    """A footage set's table of files, once the camera (all its parts) has ended."""
+    if len(result.files) > 1:
+        log.info("%s", summary_table(result.camera_id, result.files))
 
 
 def write_summary(path: Path, results: list[CameraResult]) -> None:
@@ -278,6 +282,8 @@ def run(cfg: Config, summary: Path | None = None, parts: int = 1) -> dict[str, i
             log.info("camera %s: %s", results[0].camera_id, results[0].summary())
         if summary:
             write_summary(summary, results)
+        for result in results:
+            log_files(result)
         return {result.camera_id: result.exit_code for result in results}
     finally:
         if page:
@@ -398,7 +404,9 @@ def _worker(
         folder, received = resume
         job = Job(f"worker-{camera.id}", folder, camera.source, camera.id, published=received)
     try:
-        code = run_camera(cfg, camera, send, stop, job=job).exit_code
+        result = run_camera(cfg, camera, send, stop, job=job)
+        log_files(result)
+        code = result.exit_code
     finally:
         socket.close()
     sys.exit(WORKER_EXIT_BASE + code)
