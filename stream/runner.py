@@ -154,7 +154,8 @@ def run_camera(
     grabber = FrameGrabber(camera.source, camera.id, options, on_health=health)
     if job and not grabber.spec.replay:
         raise SourceError(f"--job resumes replays of files and footage sets, not a {grabber.spec.kind}")
-    detector, reader = models or build_models(cfg)  # after the source is known to exist: a typo fails at once
+    grabber.check()
+    detector, reader = models or build_models(cfg)  # after the source is known to be readable: a typo fails at once
     progress = ReplayProgress(camera.id) if grabber.spec.replay else None
 
     def publish(event: dict, jpeg: bytes, snapshot: bytes = b"") -> None:

@@ -236,6 +236,12 @@ class FrameGrabber:
             backoff = min(backoff * 2, self.options.backoff_max_s)
             self.stats.reconnects += 1
 
+    def check(self) -> None:
+        """Open a file source once and close it: SourceError now, before anything slow starts, if it cannot be read.
+        (Streams and webcams are opened, and retried, by the reading thread.)"""
+        if self.spec.kind == "file":
+            self._open(self.spec.url).close()
+
     def _open(self, url: str) -> av.container.InputContainer:
         options: dict[str, str] = {}
         kwargs: dict = {"timeout": (self.options.open_timeout_s, self.options.read_timeout_s)}

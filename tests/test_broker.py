@@ -119,6 +119,8 @@ enabled = false
                 f"host{n}",
                 "--jsonl",
                 str(tmp_path / f"host{n}.jsonl"),
+                "--stride",
+                "2",  # the bus is under test, not the detector
             ],
             cwd=RUN_DIR,
             stderr=subprocess.PIPE,

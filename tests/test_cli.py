@@ -152,7 +152,7 @@ def test_command_line_values_are_checked_like_config_values(tmp_path, extra, key
 def test_a_one_off_job_gives_up_on_an_unreachable_url_with_one_clear_line():
     started = time.monotonic()
     result = lpr(
-        "run", "rtsp://127.0.0.1:9/none", "--give-up-after", "2", "--publish", f"tcp://127.0.0.1:{free_port()}"
+        "run", "rtsp://127.0.0.1:9/none", "--give-up-after", "1", "--publish", f"tcp://127.0.0.1:{free_port()}"
     )
     assert result.returncode == 1 and time.monotonic() - started < 60
     assert "gave up after" in result.stderr and "give_up_after_s" in result.stderr and "Traceback" not in result.stderr

@@ -71,7 +71,7 @@ def test_three_cameras_one_dead_share_one_model_and_give_the_offline_events(plat
     alone: list[dict] = []
     camera = CameraSection(id="a", source=str(plates_video))
     run_camera(base, camera, lambda k, c, p, *_: alone.append(p) if k == "plate" else None, threading.Event(), models)
-    dead = CameraSection(id="dead", source=f"rtsp://127.0.0.1:{free_port()}/x", give_up_after_s=2, open_timeout_s=1)
+    dead = CameraSection(id="dead", source=f"rtsp://127.0.0.1:{free_port()}/x", give_up_after_s=1, open_timeout_s=0.5)
     cameras = (camera, CameraSection(id="b", source=str(plates_video)), dead)
     got: dict[str, list] = {"a": [], "b": [], "dead": []}
     states: list[str] = []

@@ -105,7 +105,7 @@ def test_kill_9_of_the_supervisor_takes_its_workers_with_it_and_a_clean_exit_lea
         time.sleep(0.2)
     workers = _children(process.pid)
     assert len(workers) >= 2
-    time.sleep(3)
+    time.sleep(1.5)  # running or still starting: either way they must not outlive it (stream.runner.die_with_parent)
     process.kill()
     process.wait(timeout=10)
     deadline = time.time() + 20
