@@ -239,6 +239,13 @@ def _frames(images, fps=25.0, start=1_800_000_000.0):
     return [Frame("cam", i, i / fps, start + i / fps, image) for i, image in enumerate(images)]
 
 
+def _watched_pipeline(on_frame, **options) -> CameraPipeline:
+    """The test detector and reader, events thrown away, each frame's tracks given to `on_frame`."""
+    return CameraPipeline(
+        "cam", ColourPlateDetector(), ColourPlateReader(), lambda e, j: None, on_frame=on_frame, **options
+    )
+
+
 class OffGridDetector(ColourPlateDetector):
     """The test detector, with coordinates off the pixel grid and an unround score."""
 
@@ -321,11 +328,7 @@ def test_the_best_crops_are_read_first_when_reads_per_frame_are_limited():
     cv2.rectangle(image, (10, 40), (150, 80), (0, 0, 220), -1)  # a large red plate
     cv2.rectangle(image, (200, 150), (260, 165), (220, 60, 0), -1)  # a small blue one
     calls = []
-    pipeline = CameraPipeline(
-        "cam",
-        ColourPlateDetector(),
-        ColourPlateReader(),
-        lambda e, j: None,
+    pipeline = _watched_pipeline(
         options=EventOptions(publish_after_s=100, max_reads_per_frame=1),
         on_frame=lambda frame, tracks: calls.append(sorted(label for _, _, label in tracks)),
     )
@@ -342,13 +345,8 @@ def test_frames_the_gate_skips_are_counted_and_still_reach_the_frame_callback():
 
     still = np.full((240, 320, 3), 200, np.uint8)
     calls = []
-    pipeline = CameraPipeline(
-        "cam",
-        ColourPlateDetector(),
-        ColourPlateReader(),
-        lambda e, j: None,
-        gate=DetectionGate(motion_gate=True),
-        on_frame=lambda frame, tracks: calls.append((frame.index, tracks)),
+    pipeline = _watched_pipeline(
+        gate=DetectionGate(motion_gate=True), on_frame=lambda frame, tracks: calls.append((frame.index, tracks))
     )
     stats = pipeline.run(_frames([still] * 5))
     assert (stats.frames, stats.skipped) == (5, 4)  # the first frame is looked at, the still ones after it not
@@ -387,13 +385,8 @@ def test_young_tracks_are_detected_on_every_frame_whatever_the_rate():
     image = np.full((240, 320, 3), 200, np.uint8)
     cv2.rectangle(image, (10, 40), (150, 80), (0, 0, 220), -1)
     seen = []
-    pipeline = CameraPipeline(
-        "cam",
-        ColourPlateDetector(),
-        ColourPlateReader(),
-        lambda e, j: None,
-        gate=DetectionGate(every_n_frames=3),
-        on_frame=lambda frame, tracks: seen.append(bool(tracks)),
+    pipeline = _watched_pipeline(
+        gate=DetectionGate(every_n_frames=3), on_frame=lambda frame, tracks: seen.append(bool(tracks))
     )
     stats = pipeline.run(_frames([image] * 12))
     assert seen[:STEADY_AFTER] == [True] * STEADY_AFTER  # a young track: every frame
