@@ -50,3 +50,15 @@ def test_only_recordings_are_split(tmp_path):
     live = CameraSection(id="cam", source="rtsp://127.0.0.1:9/x")
     with pytest.raises(SourceError, match="--jobs splits recordings"):
         recording_span(live)
+
+
+def test_each_part_is_a_job_of_its_own_and_a_rerun_finds_nothing_left(tmp_path):
+    store = StoreSection(enabled=False, folder=str(tmp_path / "store"))
+    camera = CameraSection(id="cam", source=str(_recording(tmp_path)), job="day")
+    cfg = Config(cameras=(camera,), store=store, events=EventOptions(publish_after_s=100))
+    models = (ColourPlateDetector(), ColourPlateReader())
+    first, _ = _events(run_parts, cfg, camera, threading.Event(), 2, models)
+    assert len(first) == 4
+    assert sorted(p.name for p in (tmp_path / "store" / "jobs").iterdir()) == ["day.part1.json", "day.part2.json"]
+    again, result = _events(run_parts, cfg, camera, threading.Event(), 2, models)
+    assert again == [] and result.pipeline.frames == 0  # both parts finished: nothing is read twice
