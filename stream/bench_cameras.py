@@ -42,17 +42,16 @@ def bench_cameras(
     detector: DetectorSection,
     realtime: bool = True,
     designs: tuple[str, ...] = ("process",),
-    shared_threads: int = 1,
 ) -> dict:
-    """Each design's figures (`process`: a worker process per camera, `detector.threads` torch threads each;
-    `shared`: one process and inference service, `shared_threads` threads), measured in this run against one
-    offline reference, and the shared design's frame rate as a ratio of the other's where both ran."""
+    """Each design's figures (`process`: a worker process per camera; `shared`: one process and inference service;
+    `detector.threads` torch threads a process or a shared worker), measured in this run against one offline
+    reference, and the shared design's frame rate as a ratio of the other's where both ran."""
     from stream.runner import build_models, run_camera
 
     base = Config(store=StoreSection(enabled=False), detector=detector)
     offline = CameraSection(id="offline", source=source)
     reference: list[dict] = []
-    models = build_models(replace(base, detector=replace(detector, threads=shared_threads)))  # this process's
+    models = build_models(base)  # the reference's, then the shared design's
     run_camera(
         replace(base, cameras=(offline,)),
         offline,
@@ -63,7 +62,7 @@ def bench_cameras(
     report: dict = {"cameras": count, "source": str(Path(source).name), "realtime": realtime}
     for design in designs:
         report[design] = _bench_design(design, count, source, base, realtime, reference, models)
-        report[design]["threads"] = shared_threads if design == "shared" else detector.threads
+        report[design]["threads"] = detector.threads
     if "process" in report and "shared" in report and report["process"]["fps"]:
         report["fps_ratio_shared_to_process"] = round(report["shared"]["fps"] / report["process"]["fps"], 2)
     return report

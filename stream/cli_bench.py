@@ -105,8 +105,7 @@ def _bench_cameras(args: argparse.Namespace) -> dict:
         video = args.video
         if args.height:  # written at 25 fps
             video = loop_clip(args.video, args.height, int(args.seconds * 25), Path(tmp) / "clip.mp4")
-        shared_threads = args.threads or 1  # a core for each of the service's workers
-        return bench_cameras(args.count, str(video), detector, not args.offline, designs, shared_threads)
+        return bench_cameras(args.count, str(video), detector, not args.offline, designs)
 
 
 def median_ms(fn, repeats: int, warmup: int = 3) -> float:

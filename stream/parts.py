@@ -87,13 +87,8 @@ def merge_results(camera_id: str, results: list[CameraResult]) -> CameraResult:
     """The parts' figures added up; each file's frames and events over the parts that read it."""
     source, pipeline = SourceStats(), PipelineStats()
     for result in results:
-        for f in fields(SourceStats):
-            if f.name in ("gaps", "error"):
-                continue
-            setattr(source, f.name, getattr(source, f.name) + getattr(result.source, f.name))
-        source.gaps += result.source.gaps
-        for name in ("frames", "detections", "events", "dropped_tracks", "skipped"):
-            setattr(pipeline, name, getattr(pipeline, name) + getattr(result.pipeline, name))
+        _add_counts(source, result.source)
+        _add_counts(pipeline, result.pipeline)
     errors = [r.source.error for r in results if r.source.error]
     source.error = "; ".join(dict.fromkeys(errors)) if errors else None
     files: dict[str, dict] = {}
@@ -104,3 +99,11 @@ def merge_results(camera_id: str, results: list[CameraResult]) -> CameraResult:
             merged["events"] += figures["events"]
             merged["error"] = merged["error"] or figures["error"]
     return CameraResult(camera_id, source, pipeline, any(r.interrupted for r in results), list(files.values()))
+
+
+def _add_counts(total, part) -> None:
+    """Add a part's counters (its int fields) and lists (gaps) to the total's; the rest is not additive."""
+    for f in fields(total):
+        value = getattr(part, f.name)
+        if isinstance(value, (int, list)) and not isinstance(value, bool):
+            setattr(total, f.name, getattr(total, f.name) + value)

@@ -35,18 +35,29 @@ source = "{video}"
     return config
 
 
-def test_a_killed_camera_worker_is_restarted_and_the_other_camera_is_unaffected(tmp_path):
-    port = free_port()
-    config = two_cameras(tmp_path, port)
-    sub = zmq.Context.instance().socket(zmq.SUB)
-    sub.connect(f"tcp://127.0.0.1:{port}")
-    sub.setsockopt(zmq.SUBSCRIBE, b"health")
-    process = subprocess.Popen(
+def run_config(config, **popen) -> subprocess.Popen:
+    """`lpr run --config CONFIG` in a process of its own, its stderr kept for the test."""
+    return subprocess.Popen(
         [sys.executable, "-m", "stream.cli", "run", "--config", str(config)],
         cwd=RUN_DIR,
         stderr=subprocess.PIPE,
         text=True,
+        **popen,
     )
+
+
+def subscriber(port: int, prefix: bytes) -> zmq.Socket:
+    sub = zmq.Context.instance().socket(zmq.SUB)
+    sub.connect(f"tcp://127.0.0.1:{port}")
+    sub.setsockopt(zmq.SUBSCRIBE, prefix)
+    return sub
+
+
+def test_a_killed_camera_worker_is_restarted_and_the_other_camera_is_unaffected(tmp_path):
+    port = free_port()
+    config = two_cameras(tmp_path, port)
+    sub = subscriber(port, b"health")
+    process = run_config(config)
     messages = []
 
     def wait_for(predicate, timeout=90):
@@ -93,13 +104,7 @@ def test_kill_9_of_the_supervisor_takes_its_workers_with_it_and_a_clean_exit_lea
     config = two_cameras(tmp_path, free_port())
     video = tmp_path / "long.mp4"
     env = {**os.environ, "TMPDIR": str(tmp_path)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "stream.cli", "run", "--config", str(config)],
-        cwd=RUN_DIR,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    process = run_config(config, env=env)
     deadline = time.time() + 60
     while len(_children(process.pid)) < 3 and time.time() < deadline:  # the spawn helper and two workers
         time.sleep(0.2)
@@ -172,15 +177,8 @@ def test_a_restarted_replay_worker_goes_on_where_it_stopped_without_publishing_t
 
     port = free_port()
     config = two_cameras(tmp_path, port, ROOT / "samples" / "sample.mp4", pace="speed = 2.0", store=False)
-    sub = zmq.Context.instance().socket(zmq.SUB)
-    sub.connect(f"tcp://127.0.0.1:{port}")
-    sub.setsockopt(zmq.SUBSCRIBE, b"")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "stream.cli", "run", "--config", str(config)],
-        cwd=RUN_DIR,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    sub = subscriber(port, b"")
+    process = run_config(config)
     plates: dict[str, list] = {"a": [], "b": []}
     killed = False
     deadline = time.time() + 120
