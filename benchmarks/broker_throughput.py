@@ -11,21 +11,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
 import threading
 import time
 from pathlib import Path
 
 import zmq
+from loopback import free_port
 
 from stream.broker import run_broker
 from stream.events import encode_event, example_event, topic
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def main() -> None:

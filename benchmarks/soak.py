@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,22 +24,14 @@ import time
 from pathlib import Path
 
 import zmq
+from loopback import free_port
 
+from store.db import event_key
 from stream.cli_bench import loop_clip
 from stream.delivery import LossCounter
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVER = ROOT / "tests" / "rtsp_server.py"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def event_key(event: dict) -> tuple:
-    return event["camera_id"], event["track_id"], event["first_seen"]["utc"]
 
 
 def process_sample(pid: int, started: float) -> dict:
