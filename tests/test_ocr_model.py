@@ -1,10 +1,14 @@
+import argparse
+
 import numpy as np
+import pytest
 import torch
 
 from lpr_models.ocr.model import MaskOCR, OcrConfig, patches_of
 from lpr_models.ocr.reader import read_batch
 from lpr_models.vocab import REGIONS, encode, vocab_size
-from train.ocr_data import PlateDataset, PlateSample, full_corners, jitter_corners
+from train.ocr_data import PlateDataset, PlateSample, full_corners, jitter_corners, repeat_regions
+from train.ocr_train import region_repeat
 
 TINY = OcrConfig(
     height=16,
@@ -205,3 +209,16 @@ def test_a_clean_reading_capped_by_label_smoothing_is_not_read_twice():
     assert product[0] < TWO_ROW_RETRY < weakest[0]  # 0.85 ** 6 = 0.38, yet every character is sure: one read
     assert product[1] == weakest[1] == 0  # reads nothing: not this layout, try the other
     assert weakest[2] < TWO_ROW_RETRY  # a doubtful character: the other view may read it better
+
+
+def test_repeating_a_region_adds_copies_of_its_plates_only():
+    image = np.zeros((8, 16, 3), np.uint8)
+    samples = [
+        PlateSample(image, full_corners(image), t, "x", r) for t, r in [("A1", "us"), ("B2", "br"), ("C3", "cn")]
+    ]
+    repeated = repeat_regions(samples, {"us": 3, "br": 1})
+    assert [s.text for s in repeated] == ["A1", "B2", "C3", "A1", "A1"]
+    assert region_repeat("us=3") == ("us", 3)
+    for bad in ("mars=2", "us=0", "us", "us=x"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            region_repeat(bad)

@@ -154,6 +154,13 @@ def load_splits(data_root: Path, limit: int | None = None) -> tuple[list[PlateSa
     return train, val
 
 
+def repeat_regions(samples: list[PlateSample], repeats: dict[str, int]) -> list[PlateSample]:
+    """`samples` with those of each region in `repeats` shown that many times in all: the few real plates
+    of a region (US, Brazil) would otherwise be a percent or two of an epoch beside CCPD and rendered ones."""
+    extra = [s for s in samples for _ in range(repeats.get(s.region, 1) - 1)]
+    return samples + extra
+
+
 def encode_target(text: str, max_len: int) -> list[int]:
     """Class indices for training, IGNORE at unreadable positions."""
     ids = encode(text.replace(UNREADABLE, "0"), max_len)

@@ -14,8 +14,9 @@ from pathlib import Path
 import torch
 
 from lpr_models.ocr.model import MaskOCR, OcrConfig
+from lpr_models.vocab import REGIONS
 from train.loop import load_checkpoint, load_trained, run_epochs
-from train.ocr_data import CORNER_JITTER, IGNORE, WRONG_VIEW_SHARE, PlateDataset, load_splits
+from train.ocr_data import CORNER_JITTER, IGNORE, WRONG_VIEW_SHARE, PlateDataset, load_splits, repeat_regions
 from train.ocr_eval import evaluate_reader
 from train.provenance import provenance
 
@@ -39,6 +40,14 @@ def transfer_weights(model: torch.nn.Module, source: dict) -> str:
             skipped.append(name)
     model.load_state_dict(own)
     return f"transferred {len(copied)} tensors; kept {len(skipped)} as they were: {', '.join(skipped) or 'none'}"
+
+
+def region_repeat(value: str) -> tuple[str, int]:
+    """`REGION=N` from the command line, refused unless REGION is a known plate family and N at least 1."""
+    region, _, count = value.partition("=")
+    if region not in REGIONS or not count.isdigit() or int(count) < 1:
+        raise argparse.ArgumentTypeError(f"expected REGION=N with REGION one of {', '.join(REGIONS)} and N >= 1")
+    return region, int(count)
 
 
 def build_config(args: argparse.Namespace) -> OcrConfig:
@@ -98,6 +107,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--region-weight", type=float, default=0.5, help="weight of the region loss beside the characters'"
     )
+    parser.add_argument(
+        "--repeat",
+        type=region_repeat,
+        nargs="*",
+        default=[],
+        metavar="REGION=N",
+        help="show the real plates of REGION N times an epoch (e.g. br=3 us=4)",
+    )
+    parser.add_argument(
+        "--synthetic-seed", type=int, default=1, help="seed of the rendered training plates (a new seed, new plates)"
+    )
     parser.add_argument("--limit", type=int, help="read at most this many images per folder (for quick tests)")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--resume", action="store_true")
@@ -108,12 +128,17 @@ def main(argv: list[str] | None = None) -> None:
     torch.manual_seed(0)
 
     train, val = load_splits(args.data, args.limit)
+    if args.repeat:
+        train = repeat_regions(train, dict(args.repeat))
+        print(f"real plates repeated ({', '.join(f'{r}={n}' for r, n in args.repeat)}): {len(train)} training plates")
     if args.synthetic or args.synthetic_val:
         from train.synth.plates import scene_plates, synthetic_samples
 
         photos = args.data / "ccpd" / "images"
         if args.synthetic:
-            train += synthetic_samples(args.synthetic, scene_plates(photos, args.limit), args.art, seed=1)
+            train += synthetic_samples(
+                args.synthetic, scene_plates(photos, args.limit), args.art, seed=args.synthetic_seed
+            )
             print(f"{args.synthetic} synthetic plates added: {len(train)} training plates")
         if args.synthetic_val:
             val["synthetic"] = synthetic_samples(
