@@ -1,15 +1,20 @@
 """Calibrated confidence: the fit recovers a known miscalibration, and the calibration travels with the weights."""
 
+import shutil
+
 import numpy as np
 import torch
 
 from lpr_models.ocr.calibration import Calibration, expected_calibration_error, fit_temperature, fit_text_map
 from lpr_models.ocr.model import MaskOCR
 from lpr_models.ocr.reader import PlateReader, read_batch
+from lpr_models.weights import DIGESTS_FILE
 from stream.voting import vote
 from tests.test_ocr_model import TINY
+from train import calibrate
 from train.calibrate import write_calibration
 from train.loop import save_checkpoint
+from train.ocr_data import load_splits
 
 
 def test_temperature_scaling_undoes_overconfidence():
@@ -87,3 +92,15 @@ def test_the_vote_gives_each_character_its_own_confidence():
 
     result = vote([Reading("AB12", 0.8, (0.99, 0.95, 0.7, 0.9)), Reading("AB12", 0.6, (0.9, 0.9, 0.6, 0.8))])
     assert result.char_confidences == (0.99, 0.95, 0.7, 0.9) and result.confidence == 0.8
+
+
+def test_the_calibration_command_scores_every_plate_cross_fitted_and_writes_the_fit_on_all(data_root, tmp_path):
+    weights = tmp_path / "ocr.pt"
+    shutil.copy(DIGESTS_FILE.parent / "ocr.pt", weights)
+    report = calibrate.main(["--ocr", str(weights), "--data", str(data_root), "--limit", "24", "--write"])
+    _, val = load_splits(data_root, 24)
+    assert {name: figures["plates"] for name, figures in report["sets"].items()} == {
+        name: len(samples) for name, samples in val.items() if samples
+    }
+    assert report["folds"][0] != report["folds"][1] != report["calibration"]  # each fold fitted on its own half
+    assert torch.load(weights, weights_only=True)["calibration"] == report["calibration"]

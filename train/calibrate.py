@@ -3,9 +3,10 @@
     python -m train.calibrate --ocr lpr_models/weights/ocr.pt --data ../shared/data --synthetic 1500 \
         --plot docs/calibration.png --write
 
-Every validation set is split in two by plate text: the calibration is fitted on one half and
-its expected calibration error (ECE) reported on the other, before and after, per set. `--write`
-stores it in the weights file (its `calibration` entry) and updates the shipped digests.
+Every validation set is split in two by plate text, and each half's expected calibration error (ECE)
+is measured under the calibration fitted on the other half (cross-fitting: every plate counts, none
+is scored by a fit that saw it), before and after, per set. The calibration stored by `--write` (in
+the weights file's `calibration` entry, with the shipped digests updated) is fitted on both halves.
 """
 
 from __future__ import annotations
@@ -163,36 +164,51 @@ def main(argv: list[str] | None = None) -> dict:
     sets = {name: samples for name, samples in val.items() if samples}
     out = {name: outputs(reader, samples) for name, samples in sets.items()}
     halves = {name: np.array([fit_half(s.text) for s in samples]) for name, samples in sets.items()}
+    max_chars = reader.model.cfg.max_chars
 
-    def pick(name: str, half: bool):
-        mask = halves[name] == half
+    def pick(name: str, half: bool | None = None):
+        mask = np.ones(len(sets[name]), bool) if half is None else halves[name] == half
         return (*(array[mask] for array in out[name]), [s for s, m in zip(sets[name], mask) if m])
 
-    parts = [pick(name, True) for name in sets]
-    max_chars = reader.model.cfg.max_chars
-    calibration = fit(
-        *(np.concatenate([p[i] for p in parts]) for i in (0, 1, 2)), [s for p in parts for s in p[3]], max_chars
-    )
-    report: dict = {"calibration": calibration.to_dict(), "sets": {}}
-    curves = {}
+    def fit_on(half: bool | None) -> Calibration:
+        parts = [pick(name, half) for name in sets]
+        return fit(
+            *(np.concatenate([p[i] for p in parts]) for i in (0, 1, 2)), [s for p in parts for s in p[3]], max_chars
+        )
+
+    # Cross-fitted figures: each half is scored by the calibration fitted on the other, so every plate of a set
+    # counts and none is scored by a fit that saw it. The calibration shipped is fitted on both halves.
+    folds = {half: fit_on(not half) for half in (True, False)}
+    calibration = fit_on(None)
+    report: dict = {"calibration": calibration.to_dict(), "folds": [folds[True].to_dict(), folds[False].to_dict()]}
+    report["sets"], curves = {}, {}
     for name in sets:
-        logits, regions, views, samples = pick(name, False)
-        before = text_reads(logits, regions, views, samples, Calibration())[:2]
-        after = text_reads(logits, regions, views, samples, calibration)[:2]
-        rows, targets = char_rows(logits, samples, max_chars)
-        char_before = torch.from_numpy(rows).softmax(-1).numpy()
-        char_after = torch.from_numpy(rows / calibration.temperature).softmax(-1).numpy()
-        report["sets"][name] = {
-            "plates": len(samples),
-            "text_ece_before": expected_calibration_error(*before),
-            "text_ece": expected_calibration_error(*after),
-            "char_ece_before": expected_calibration_error(
-                char_before.max(axis=1), char_before.argmax(axis=1) == targets
-            ),
-            "char_ece": expected_calibration_error(char_after.max(axis=1), char_after.argmax(axis=1) == targets),
-            "exact": float(after[1].mean()),
+        text_before, text_after, char_before, char_after = [], [], [], []
+        for half, fold in folds.items():
+            logits, regions, views, samples = pick(name, half)
+            if not samples:
+                continue
+            text_before.append(text_reads(logits, regions, views, samples, Calibration())[:2])
+            text_after.append(text_reads(logits, regions, views, samples, fold)[:2])
+            rows, targets = char_rows(logits, samples, max_chars)
+            for scores, temperature in ((char_before, 1.0), (char_after, fold.temperature)):
+                probabilities = torch.from_numpy(rows / temperature).softmax(-1).numpy()
+                scores.append((probabilities.max(axis=1), probabilities.argmax(axis=1) == targets))
+        pooled = {
+            key: tuple(np.concatenate(parts) for parts in zip(*folds_of))
+            for key, folds_of in (
+                ("text_before", text_before),
+                ("text", text_after),
+                ("char_before", char_before),
+                ("char", char_after),
+            )
         }
-        curves[name] = reliability(*after)
+        report["sets"][name] = {
+            "plates": len(sets[name]),
+            **{f"{key}_ece": expected_calibration_error(*pair) for key, pair in pooled.items()},
+            "exact": float(pooled["text"][1].mean()),
+        }
+        curves[name] = reliability(*pooled["text"])
     print(json.dumps(report, indent=1))
     if args.plot:
         draw(curves, args.plot)
