@@ -292,6 +292,19 @@ def run(cfg: Config, summary: Path | None = None, parts: int = 1) -> dict[str, i
         sinks.close()
 
 
+RESTART_BACKOFF_MAX_S = 30.0  # the longest wait before a failed camera starts again
+
+
+def restart_delay(restarts: int, most: float) -> float:
+    """Seconds before a camera's `restarts`-th start after a failure: 0.5 s, doubling, at most `most`."""
+    return min(most, 0.5 * 2 ** (restarts - 1))
+
+
+def restart_health(camera_id: str, restarts: int) -> dict:
+    """The health message saying a failed camera starts again (its worker process, or its thread)."""
+    return {"camera_id": camera_id, "state": "worker_restart", "restarts": restarts, "time": time.time()}
+
+
 def run_cameras_shared(
     cfg: Config, send: Send, stop: threading.Event, models: tuple | None = None
 ) -> list[CameraResult]:
@@ -317,11 +330,22 @@ def run_shared(
                 send(kind, camera_id, payload, jpeg, snapshot)
 
         client = service.client(camera.id)
-        try:
-            result = run_camera(cfg, camera, locked_send, stop, models=(client, client))
-        except Exception as err:  # this camera's failure; the others go on
-            log.exception("camera %s failed", camera.id)
-            result = CameraResult(camera.id, SourceStats(error=str(err)), PipelineStats(), stop.is_set())
+        restarts = 0
+        while True:
+            try:
+                result = run_camera(cfg, camera, locked_send, stop, models=(client, client))
+                break
+            except Exception as err:  # this camera's failure; the others go on
+                log.exception("camera %s failed", camera.id)
+                result = CameraResult(camera.id, SourceStats(error=str(err)), PipelineStats(), stop.is_set())
+                if stop.is_set() or _is_replay(camera.source):
+                    break  # a replay started over would publish its events twice
+                restarts += 1  # a live camera starts again, as the process design restarts its worker
+                delay = restart_delay(restarts, RESTART_BACKOFF_MAX_S)
+                log.error("camera %s: restarting in %.1fs", camera.id, delay)
+                locked_send("health", camera.id, restart_health(camera.id, restarts), b"")
+                if stop.wait(delay):
+                    break
         log.info("camera %s: %s", camera.id, result.summary())
         results[n] = result
 
@@ -416,7 +440,7 @@ def _worker(
 class Supervisor:
     """Starts a worker per camera, forwards their messages to the sinks, restarts the ones that die."""
 
-    def __init__(self, cfg: Config, sinks: Sinks, restart_backoff_max_s: float = 30.0) -> None:
+    def __init__(self, cfg: Config, sinks: Sinks, restart_backoff_max_s: float = RESTART_BACKOFF_MAX_S) -> None:
         self.cfg, self.sinks, self.backoff_max = cfg, sinks, restart_backoff_max_s
         self.socket_dir = tempfile.mkdtemp(prefix="lpr-")  # private (mode 700), removed when run() ends
         self.endpoint = f"ipc://{self.socket_dir}/workers.ipc"
@@ -464,19 +488,9 @@ class Supervisor:
                         finished[cam] = EXIT_OK
                     elif cam not in restart_at:
                         self.restarts[cam] += 1
-                        delay = min(self.backoff_max, 0.5 * 2 ** (self.restarts[cam] - 1))
+                        delay = restart_delay(self.restarts[cam], self.backoff_max)
                         log.error("camera %s: worker died (exit %s); restarting in %.1fs", cam, process.exitcode, delay)
-                        self.sinks.send(
-                            "health",
-                            cam,
-                            {
-                                "camera_id": cam,
-                                "state": "worker_restart",
-                                "restarts": self.restarts[cam],
-                                "time": time.time(),
-                            },
-                            b"",
-                        )
+                        self.sinks.send("health", cam, restart_health(cam, self.restarts[cam]), b"")
                         restart_at[cam] = time.monotonic() + delay
                     elif time.monotonic() >= restart_at[cam]:
                         del restart_at[cam]

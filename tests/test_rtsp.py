@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from stream.config import CameraSection, Config
-from stream.runner import run_camera
+from stream.runner import run_camera, run_cameras_shared
 from tests.conftest import ColourPlateDetector, ColourPlateReader, free_port, write_video
 
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -153,3 +153,43 @@ def test_a_stalled_server_is_detected_by_the_read_timeout_and_the_stream_resumes
     # said within the read timeout of the last frame (frames already in transit arrive up to a second after the
     # freeze, and the watchdog looks every 0.375 s)
     assert stalled_at - frozen_at <= camera.read_timeout_s + 2.0
+
+
+def test_with_shared_inference_a_live_camera_whose_run_fails_starts_again_and_reads_its_plate(tmp_path):
+    class FailsFirstBatch(ColourPlateDetector):
+        failed = False
+
+        def detect_batch(self, frames):
+            if not self.failed:
+                self.failed = True
+                raise RuntimeError("inference failed")
+            return super().detect_batch(frames)
+
+    port = free_port()
+    video = clip(tmp_path / "red.mp4", (0, 0, 220), plate_frames=50, total=75)
+    camera = CameraSection(id="live", source=f"rtsp://127.0.0.1:{port}/test", open_timeout_s=5, backoff_max_s=1.0)
+    sent, stop = [], threading.Event()
+    server = Server(port, video)
+    worker = threading.Thread(
+        target=lambda: sent.append(
+            (
+                "result",
+                run_cameras_shared(
+                    Config(cameras=(camera,)), lambda *m: sent.append(m), stop, (FailsFirstBatch(), ColourPlateReader())
+                ),
+            )
+        )
+    )
+    worker.start()
+    try:
+        deadline = time.time() + 30
+        while not any(m[0] == "plate" for m in sent) and time.time() < deadline:
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        worker.join(timeout=30)
+        server.kill()
+    restarts = [m[2]["restarts"] for m in sent if m[0] == "health" and m[2]["state"] == "worker_restart"]
+    assert restarts == [1]
+    assert [m[2]["text"] for m in sent if m[0] == "plate"] == ["RED111"]
+    assert [r.exit_code for r in sent[-1][1]] == [0]  # stopped by us, not by the failure
