@@ -39,7 +39,7 @@ class PlateFormat:
         return len(text) == len(self.positions) and all(c in allowed for c, allowed in zip(text, self.positions))
 
 
-def _expand(pattern: str) -> list[list[tuple[str, bool]]]:
+def _expand(pattern: str, classes: dict[str, str] = CLASSES) -> list[list[tuple[str, bool]]]:
     """Every fixed-length reading of `pattern`: lists of (allowed characters, starts a group)."""
     options: list[list[list[tuple[str, bool]]]] = []
     new_group = True
@@ -48,7 +48,7 @@ def _expand(pattern: str) -> list[list[tuple[str, bool]]]:
         if token in SEPARATORS:
             new_group = True
             continue
-        allowed = token[1:-1] if token.startswith("[") else CLASSES.get(token, token)
+        allowed = token[1:-1] if token.startswith("[") else classes.get(token, token)
         counts = range(int(low), int(high or low) + 1) if low else range(1, 2)
         options.append([[(allowed, new_group and i == 0) for i in range(n)] for n in counts])
         new_group = False
@@ -72,8 +72,10 @@ def load_formats(path: Path = TABLE) -> tuple[PlateFormat, ...]:
     out = []
     for entry in table["format"]:
         name = entry.get("country", entry.get("name", entry["region"]))
+        letters = entry.get("letters", LATIN)  # the letters this plate series issues (L, and X's letters)
+        classes = {**CLASSES, "L": letters, "X": letters + DIGITS}
         for pattern in entry["patterns"]:
-            for slots in _expand(pattern):
+            for slots in _expand(pattern, classes):
                 out.append(
                     PlateFormat(
                         entry["region"], name, pattern, tuple(a for a, _ in slots), _groups(slots), entry.get("band")
