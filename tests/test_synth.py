@@ -101,3 +101,13 @@ def test_synthetic_samples_are_composited_into_the_given_scenes():
         crop = rectify(s.image, s.corners, (48, 192))
         assert crop.std() > 15 and s.region in ("cn", "eu", "uk", "br", "us", "vn")
         assert s.rows == 2 or s.source != "synth_cn_yellow_2row"
+
+
+def test_style_weights_give_the_chinese_types_their_share_and_split_the_rest_evenly():
+    from train.synth.plates import STYLES, style_weights
+
+    for cn_share in (0.55, 0.3):
+        weights = dict(zip(STYLES, style_weights(cn_share=cn_share)))
+        assert abs(sum(w for s, w in weights.items() if s.startswith("cn_")) - cn_share) < 1e-9
+        world = {w for s, w in weights.items() if not s.startswith("cn_")}
+        assert len(world) == 1 and abs(world.pop() * 5 - (1 - cn_share)) < 1e-9

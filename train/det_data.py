@@ -32,7 +32,7 @@ from train.ccpd import list_ccpd_images, parse_ccpd_name
 from train.loop import RandomSamples
 from train.splits import is_validation
 from train.synth.composite import composite_plate
-from train.synth.plates import STYLES, render, style_weights
+from train.synth.plates import CN_SHARE, STYLES, render, style_weights
 
 
 @dataclass
@@ -175,9 +175,9 @@ def to_target(boxes: np.ndarray, corners: np.ndarray) -> dict:
 class PlateSwap:
     """Replace each plate of a photo, with probability `share`, by a rendered plate of a random type."""
 
-    def __init__(self, art: Path, share: float) -> None:
+    def __init__(self, art: Path, share: float, cn_share: float = CN_SHARE) -> None:
         self.art, self.share = art, share
-        self.weights = style_weights()
+        self.weights = style_weights(cn_share=cn_share)
 
     def __call__(self, photo: LabelledPhoto, rng: np.random.Generator) -> LabelledPhoto:
         image, boxes, corners = photo.image, photo.boxes.copy(), photo.corners.copy()

@@ -20,6 +20,7 @@ from train.det_eval import corner_penalty, evaluate_detector
 from train.det_loss import detection_loss
 from train.loop import load_trained, run_epochs
 from train.provenance import provenance
+from train.synth.plates import CN_SHARE
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -50,6 +51,12 @@ def main(argv: list[str] | None = None) -> None:
         help="share of plates replaced by rendered plates of every type (train.synth; needs --art)",
     )
     parser.add_argument("--art", type=Path, default=Path("../shared/plate_art"), help="plate art for --swap-share")
+    parser.add_argument(
+        "--swap-cn-share",
+        type=float,
+        default=CN_SHARE,
+        help="share of Chinese types among the swapped plates (the rest: EU, UK, Brazil, US, Vietnam, evenly)",
+    )
     parser.add_argument("--scene-share", type=float, default=0.2, help="share of tiles drawn from the --scenes photos")
     parser.add_argument(
         "--scenes",
@@ -81,7 +88,7 @@ def main(argv: list[str] | None = None) -> None:
         weights = np.array(
             [(1 - args.scene_share) / len(photos)] * len(photos) + [args.scene_share / len(scenes)] * len(scenes)
         )
-    prepare = PlateSwap(args.art, args.swap_share) if args.swap_share > 0 else None
+    prepare = PlateSwap(args.art, args.swap_share, args.swap_cn_share) if args.swap_share > 0 else None
     dataset = DetectionDataset(
         photos + scenes, args.size, args.samples_per_epoch, args.strength, prepare=prepare, weights=weights
     )

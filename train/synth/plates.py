@@ -41,10 +41,11 @@ def render(style: str, art: Path, rng: np.random.Generator) -> tuple[np.ndarray,
     return plate.image, plate.text, plate.region, plate.rows
 
 
-def style_weights(styles: tuple[str, ...] = STYLES) -> np.ndarray:
+def style_weights(styles: tuple[str, ...] = STYLES, cn_share: float = CN_SHARE) -> np.ndarray:
+    """How often each style is drawn: `cn_share` split evenly among the Chinese types, the rest among the others."""
     cn = [s.startswith("cn_") for s in styles]
     n_cn, n_world = sum(cn), len(styles) - sum(cn)
-    weights = np.array([CN_SHARE / n_cn if c else (1 - CN_SHARE) / max(n_world, 1) for c in cn])
+    weights = np.array([cn_share / n_cn if c else (1 - cn_share) / max(n_world, 1) for c in cn])
     return weights / weights.sum()
 
 
