@@ -10,7 +10,7 @@ from lpr_models.vocab import PROVINCES, is_supported
 from train.ocr_data import PlateSample
 from train.synth.cn_plates import CN_TYPES, layout_boxes, random_cn_text, render_cn_plate
 from train.synth.composite import composite_plate, cover_quad
-from train.synth.plates import STYLES, render, synthetic_samples
+from train.synth.plates import STYLES, render, style_weights, synthetic_samples
 from train.synth.world_plates import WORLD_STYLES, render_world_plate
 
 ART = DATA.parent / "plate_art"
@@ -104,8 +104,6 @@ def test_synthetic_samples_are_composited_into_the_given_scenes():
 
 
 def test_style_weights_give_the_chinese_types_their_share_and_split_the_rest_evenly():
-    from train.synth.plates import STYLES, style_weights
-
     for cn_share in (0.55, 0.3):
         weights = dict(zip(STYLES, style_weights(cn_share=cn_share)))
         assert abs(sum(w for s, w in weights.items() if s.startswith("cn_")) - cn_share) < 1e-9
