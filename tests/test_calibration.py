@@ -12,9 +12,9 @@ from lpr_models.weights import DIGESTS_FILE
 from stream.voting import vote
 from tests.test_ocr_model import TINY
 from train import calibrate
-from train.calibrate import write_calibration
+from train.calibrate import trusted_label, write_calibration
 from train.loop import save_checkpoint
-from train.ocr_data import load_splits
+from train.ocr_data import PlateSample, load_splits
 
 
 def test_temperature_scaling_undoes_overconfidence():
@@ -104,3 +104,12 @@ def test_the_calibration_command_scores_every_plate_cross_fitted_and_writes_the_
     }
     assert report["folds"][0] != report["folds"][1] != report["calibration"]  # each fold fitted on its own half
     assert torch.load(weights, weights_only=True)["calibration"] == report["calibration"]
+
+
+def test_the_fit_trusts_written_labels_and_machine_read_ones_that_fit_a_format():
+    image = np.zeros((8, 16, 3), np.uint8)
+    plate = lambda text, source, region: PlateSample(image, None, text, source, region)  # noqa: E731
+    assert trusted_label(plate("51LD12345", "vn_crops", "vn"))
+    assert not trusted_label(plate("590206428", "vn_crops", "vn"))  # machine-read, fits no Vietnamese format
+    assert trusted_label(plate("12-4B-D", "uc3m", "eu"))  # written by people; hidden positions do not count
+    assert trusted_label(plate("ANYTEXT", "us_crops", "us"))

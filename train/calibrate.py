@@ -29,7 +29,7 @@ from lpr_models.ocr.calibration import (
 )
 from lpr_models.ocr.preprocess import plate_crop
 from lpr_models.ocr.reader import PlateReader, decode_batch, read_views
-from train.ocr_data import IGNORE, PlateSample, encode_target, load_splits
+from train.ocr_data import CROP_FOLDERS, IGNORE, PlateSample, encode_target, load_splits, plausible_label
 from train.ocr_eval import matches
 
 
@@ -94,6 +94,15 @@ def fit_region_maps(
         for region in sorted(set(read_region))
         if (read_region == region).sum() >= min_reads
     }
+
+
+NOISY_FOLDERS = {spec.name for spec in CROP_FOLDERS if spec.noisy}
+
+
+def trusted_label(sample: PlateSample) -> bool:
+    """Whether a validation plate's label may teach the calibration: any label people wrote, and machine-read
+    ones that fit their region's formats (the rule training uses, train.ocr_data.plausible_label)."""
+    return sample.source not in NOISY_FOLDERS or plausible_label(sample)
 
 
 def fit(logits, regions, views, samples, max_chars: int) -> Calibration:
@@ -166,12 +175,14 @@ def main(argv: list[str] | None = None) -> dict:
     halves = {name: np.array([fit_half(s.text) for s in samples]) for name, samples in sets.items()}
     max_chars = reader.model.cfg.max_chars
 
-    def pick(name: str, half: bool | None = None):
+    def pick(name: str, half: bool | None = None, fitting: bool = False):
         mask = np.ones(len(sets[name]), bool) if half is None else halves[name] == half
+        if fitting:  # machine-read labels that fit no format are mostly wrong: fitted on, they bend every map
+            mask &= np.array([trusted_label(s) for s in sets[name]])
         return (*(array[mask] for array in out[name]), [s for s, m in zip(sets[name], mask) if m])
 
     def fit_on(half: bool | None) -> Calibration:
-        parts = [pick(name, half) for name in sets]
+        parts = [pick(name, half, fitting=True) for name in sets]
         return fit(
             *(np.concatenate([p[i] for p in parts]) for i in (0, 1, 2)), [s for p in parts for s in p[3]], max_chars
         )
@@ -183,13 +194,14 @@ def main(argv: list[str] | None = None) -> dict:
     report: dict = {"calibration": calibration.to_dict(), "folds": [folds[True].to_dict(), folds[False].to_dict()]}
     report["sets"], curves = {}, {}
     for name in sets:
-        text_before, text_after, char_before, char_after = [], [], [], []
+        text_before, text_after, char_before, char_after, trusted = [], [], [], [], []
         for half, fold in folds.items():
             logits, regions, views, samples = pick(name, half)
             if not samples:
                 continue
             text_before.append(text_reads(logits, regions, views, samples, Calibration())[:2])
             text_after.append(text_reads(logits, regions, views, samples, fold)[:2])
+            trusted.append(np.array([trusted_label(s) for s in samples]))
             rows, targets = char_rows(logits, samples, max_chars)
             for scores, temperature in ((char_before, 1.0), (char_after, fold.temperature)):
                 probabilities = torch.from_numpy(rows / temperature).softmax(-1).numpy()
@@ -208,6 +220,10 @@ def main(argv: list[str] | None = None) -> dict:
             **{f"{key}_ece": expected_calibration_error(*pair) for key, pair in pooled.items()},
             "exact": float(pooled["text"][1].mean()),
         }
+        kept = np.concatenate(trusted)
+        if not kept.all():  # also on the labels the fit trusts alone
+            report["sets"][name]["trusted_plates"] = int(kept.sum())
+            report["sets"][name]["trusted_text_ece"] = expected_calibration_error(*(a[kept] for a in pooled["text"]))
         curves[name] = reliability(*pooled["text"])
     print(json.dumps(report, indent=1))
     if args.plot:
