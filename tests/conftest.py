@@ -19,9 +19,11 @@ settings.load_profile("lpr")
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("LPR_DATA", ROOT.parent / "shared" / "data"))
 # Where the tests and the `lpr` processes they start run: what a run leaves in its working folder
-# (the event store's default ./lpr-data) stays out of the checkout.
+# (the event store's default ./lpr-data) stays out of the checkout, and each pytest-xdist worker has its own.
 RUN_DIR = Path(
-    os.environ.setdefault("LPR_TEST_RUN_DIR", tempfile.mkdtemp(prefix="lpr-tests-"))
+    os.environ.setdefault(
+        f"LPR_TEST_RUN_DIR_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}", tempfile.mkdtemp(prefix="lpr-tests-")
+    )
 )  # one for both imports of this file
 
 
