@@ -55,6 +55,16 @@ class Server:
         self.process.wait()
 
 
+def in_thread(run) -> tuple[list, threading.Event, threading.Thread]:
+    """Start `run(send, stop)` in a thread: every message it sends lands in the list, then ("result", what it
+    returned)."""
+    sent: list = []
+    stop = threading.Event()
+    thread = threading.Thread(target=lambda: sent.append(("result", run(lambda *m: sent.append(m), stop))))
+    thread.start()
+    return sent, stop, thread
+
+
 def test_pipeline_reconnects_after_the_server_dies_and_both_halves_arrive(tmp_path):
     port = free_port()
     first = clip(tmp_path / "red.mp4", (0, 0, 220), plate_frames=250, total=250)  # a red plate for 10 s
@@ -64,19 +74,10 @@ def test_pipeline_reconnects_after_the_server_dies_and_both_halves_arrive(tmp_pa
         id="live", source=f"rtsp://127.0.0.1:{port}/test", open_timeout_s=5, read_timeout_s=2, backoff_max_s=1.0
     )
     cfg = Config(cameras=(camera,))
-    sent, stop = [], threading.Event()
     server = Server(port, first)
-    worker = threading.Thread(
-        target=lambda: sent.append(
-            (
-                "result",
-                run_camera(
-                    cfg, camera, lambda *m: sent.append(m), stop, models=(ColourPlateDetector(), ColourPlateReader())
-                ),
-            )
-        )
+    sent, stop, worker = in_thread(
+        lambda send, stop: run_camera(cfg, camera, send, stop, models=(ColourPlateDetector(), ColourPlateReader()))
     )
-    worker.start()
     try:
         deadline = time.time() + 20
         while not any(m[0] == "health" and m[2]["state"] == "connected" for m in sent) and time.time() < deadline:
@@ -108,23 +109,12 @@ def test_a_stalled_server_is_detected_by_the_read_timeout_and_the_stream_resumes
     camera = CameraSection(
         id="live", source=f"rtsp://127.0.0.1:{port}/test", open_timeout_s=3, read_timeout_s=1.5, backoff_max_s=1.0
     )
-    sent, stop = [], threading.Event()
     server = Server(port, video)
-    worker = threading.Thread(
-        target=lambda: sent.append(
-            (
-                "result",
-                run_camera(
-                    Config(cameras=(camera,)),
-                    camera,
-                    lambda *m: sent.append(m),
-                    stop,
-                    models=(ColourPlateDetector(), ColourPlateReader()),
-                ),
-            )
+    sent, stop, worker = in_thread(
+        lambda send, stop: run_camera(
+            Config(cameras=(camera,)), camera, send, stop, models=(ColourPlateDetector(), ColourPlateReader())
         )
     )
-    worker.start()
     connected = lambda: sum(m[0] == "health" and m[2]["state"] == "connected" for m in sent)  # noqa: E731
     try:
         deadline = time.time() + 20
@@ -168,19 +158,12 @@ def test_with_shared_inference_a_live_camera_whose_run_fails_starts_again_and_re
     port = free_port()
     video = clip(tmp_path / "red.mp4", (0, 0, 220), plate_frames=50, total=75)
     camera = CameraSection(id="live", source=f"rtsp://127.0.0.1:{port}/test", open_timeout_s=5, backoff_max_s=1.0)
-    sent, stop = [], threading.Event()
     server = Server(port, video)
-    worker = threading.Thread(
-        target=lambda: sent.append(
-            (
-                "result",
-                run_cameras_shared(
-                    Config(cameras=(camera,)), lambda *m: sent.append(m), stop, (FailsFirstBatch(), ColourPlateReader())
-                ),
-            )
+    sent, stop, worker = in_thread(
+        lambda send, stop: run_cameras_shared(
+            Config(cameras=(camera,)), send, stop, (FailsFirstBatch(), ColourPlateReader())
         )
     )
-    worker.start()
     try:
         deadline = time.time() + 30
         while not any(m[0] == "plate" for m in sent) and time.time() < deadline:
