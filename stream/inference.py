@@ -8,9 +8,9 @@ processes fighting over them.
 Fair by construction: a camera waits for its answer before it asks again, so a batch holds at most
 one request a camera and a busy camera cannot starve a quiet one. A live camera whose frames come
 faster than its answers drops its oldest frames, counted in its health messages (stream.sources),
-rather than falling behind. The price of one process: a camera cannot be restarted on its own, and
-a crash in native code (a decoder) stops every camera of the host; the worker-per-camera design
-(the default) isolates them.
+rather than falling behind. A live camera whose run fails starts again in its thread
+(stream.runner.run_shared). The price of one process: a crash in native code (a decoder) stops
+every camera of the host; the worker-per-camera design (the default) isolates them.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ def test_every_format_matches_its_examples_and_rejects_its_near_misses(entry):
     name = entry.get("country", entry.get("name"))
     own = [f for f in region_formats(entry["region"]) if f.name == name]
     for text in entry["examples"]:
-        assert fits_format(entry["region"], text) and any(f.fits(text) for f in own), text
+        assert any(f.fits(text) for f in own), text
     for text in entry["near_misses"]:
         assert not any(f.fits(text) for f in own), text
 
