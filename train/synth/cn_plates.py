@@ -19,12 +19,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from lpr_models.vocab import PROVINCES
+from lpr_models.formats import region_formats
+from lpr_models.vocab import DIGITS, PROVINCES
 
 GLYPH_SET = "cn_pengfei8324_glyphs_templates"
-CN_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # GA 36 uses no I or O
-CN_ALNUM = CN_LETTERS + "0123456789"
-DIGITS = "0123456789"
+CN_LETTERS = region_formats("cn")[0].positions[1]  # the letter after the province, from the format table (no I, O)
+CN_ALNUM = CN_LETTERS + DIGITS
 WHITE, BLACK, RED = (255, 255, 255), (0, 0, 0), (0, 0, 230)  # BGR
 
 
