@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from lpr_models.detection import Detection
+from stream.frames import Frame
 
 THUMBNAIL = (64, 36)  # width, height of the grey image the motion gate compares
 STEADY_AFTER = 5  # detections after which a track counts as steady
@@ -31,6 +32,19 @@ class Zone:
 
     name: str
     points: tuple[tuple[float, float], ...]
+
+
+def grey_thumbnail(frame: Frame) -> np.ndarray:
+    """The frame's brightness averaged down to THUMBNAIL, from every few pixels (enough to average the noise out)."""
+    grey = frame.grey()
+    width, height = THUMBNAIL
+    step = max(1, min(grey.shape[0] // (4 * height), grey.shape[1] // (4 * width)))
+    return cv2.resize(grey[::step, ::step], THUMBNAIL, interpolation=cv2.INTER_AREA).astype(np.int16)
+
+
+def moved_share(thumbnail: np.ndarray, before: np.ndarray) -> float:
+    """The share of the thumbnail's pixels that changed by more than PIXEL_CHANGE grey levels."""
+    return float((np.abs(thumbnail - before) > PIXEL_CHANGE).mean())
 
 
 class DetectionGate:
@@ -46,21 +60,17 @@ class DetectionGate:
         self._since_detection = every_n_frames  # the first frame is always looked at
         self._last_thumbnail: np.ndarray | None = None
 
-    def should_detect(self, image: np.ndarray, open_track_ages: list[int]) -> bool:
+    def should_detect(self, frame: Frame, open_track_ages: list[int]) -> bool:
         """Whether the detector runs on this frame, given how often each open track has been detected."""
         self._since_detection += 1
         if open_track_ages:
             young = min(open_track_ages) < STEADY_AFTER
             run = young or self._since_detection >= self.every_n_frames
         elif self.motion_gate:
-            thumbnail = cv2.resize(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), THUMBNAIL, interpolation=cv2.INTER_AREA)
-            moved = (
-                self._last_thumbnail is None
-                or float(np.abs(thumbnail.astype(np.int16) - self._last_thumbnail).mean()) >= self.motion_threshold
-            )
-            run = moved
-            if moved:
-                self._last_thumbnail = thumbnail.astype(np.int16)
+            thumbnail = grey_thumbnail(frame)
+            run = self._last_thumbnail is None or moved_share(thumbnail, self._last_thumbnail) >= self.motion_threshold
+            if run:
+                self._last_thumbnail = thumbnail
         else:
             run = self._since_detection >= self.every_n_frames
         if run:

@@ -101,9 +101,7 @@ class CameraPipeline:
             self.flush("gap")
             self.tracker.reset()
         timer = _Timer(self.stats.stage_ms)
-        if not self.still_images and not self.gate.should_detect(
-            frame.image, [s.frames_seen for s in self.tracks.values()]
-        ):
+        if not self.still_images and not self.gate.should_detect(frame, [s.frames_seen for s in self.tracks.values()]):
             self.stats.skipped += 1
             self.stats.frames += 1
             self._publish_confident(frame)

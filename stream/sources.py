@@ -22,7 +22,7 @@ import numpy as np
 
 from stream.errors import SourceError, StreamStalled
 from stream.footage import FootageError, FootageFile, footage_paths, parse_position, plan
-from stream.frames import Frame
+from stream.frames import Frame, VideoPicture
 from stream.recording_time import RecordingClock, recording_clock
 
 log = logging.getLogger(__name__)
@@ -69,12 +69,6 @@ def classify(source: str) -> SourceSpec:
     if path.suffix.lower() in IMAGE_SUFFIXES:
         return SourceSpec(source, "image")
     return SourceSpec(source, "file")
-
-
-def upright(image: np.ndarray, rotation: float) -> np.ndarray:
-    """Apply a video's display rotation (degrees counterclockwise, as phones record it)."""
-    quarter_turns = round(rotation / 90) % 4
-    return np.ascontiguousarray(np.rot90(image, quarter_turns)) if quarter_turns else image
 
 
 @dataclass
@@ -357,10 +351,14 @@ class FrameGrabber:
                         if delay > 0:
                             self._stop.wait(delay)
                     recorded = clock.at(pts - origin, 0.0) if clock.start is not None and pts is not None else None
-                    image = upright(av_frame.to_ndarray(format="bgr24"), av_frame.rotation)
                     cut = bool(entry and entry.cut and first)
                     self._emit(
-                        image, position if entry else pts, recorded, clock.source, cut, entry.name if entry else None
+                        VideoPicture(av_frame),
+                        position if entry else pts,
+                        recorded,
+                        clock.source,
+                        cut,
+                        entry.name if entry else None,
                     )
                     first = False
         finally:
@@ -399,7 +397,7 @@ class FrameGrabber:
 
     def _emit(
         self,
-        image: np.ndarray,
+        pixels: np.ndarray | VideoPicture,
         pts: float | None,
         recorded: float | None = None,
         time_source: str = "processing",
@@ -414,7 +412,7 @@ class FrameGrabber:
         if index % self.options.stride and not cut:
             return
         self._put(
-            Frame(self.camera_id, index, pts, time.time(), image, self.spec.live, recorded, time_source, cut, file)
+            Frame(self.camera_id, index, pts, time.time(), pixels, self.spec.live, recorded, time_source, cut, file)
         )
 
     def _put(self, item) -> None:

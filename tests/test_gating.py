@@ -8,15 +8,29 @@ from tests.conftest import moving_plates_frames, write_video
 from tests.test_pipeline import collect
 
 
+def noisy(frames: list[np.ndarray], seed: int = 0) -> list[np.ndarray]:
+    """The frames as a camera sends them: every pixel a little different in every frame."""
+    rng = np.random.default_rng(seed)
+    return [np.clip(f + rng.normal(0, 4, f.shape), 0, 255).astype(np.uint8) for f in frames]
+
+
 def test_the_motion_gate_skips_a_still_road_and_still_catches_the_plate_that_comes(tmp_path):
     still = [np.full((240, 320, 3), 200, np.uint8)] * 60
-    clip = write_video(tmp_path / "clip.mp4", still + moving_plates_frames(40))  # the red plate from frame 60 on
+    clip = write_video(tmp_path / "clip.mp4", noisy(still + moving_plates_frames(40)))  # the red plate from frame 60 on
     gated, stats = collect(FrameGrabber(str(clip), "cam"), gate=DetectionGate(motion_gate=True))
     ungated, _ = collect(FrameGrabber(str(clip), "cam"))
-    assert stats.skipped >= 55  # the still road: only its first frame was looked at
+    assert stats.skipped >= 55  # the still road, sensor noise and all: only its first frame was looked at
     assert sorted(e["text"] for e, _ in gated) == sorted(e["text"] for e, _ in ungated) == ["BLU333", "RED111"]
     red = next(e for e, _ in gated if e["text"] == "RED111")
     assert red["first_seen"]["frame"] == 60  # not a frame late
+
+
+def test_frames_the_detector_skips_are_never_converted_to_bgr(tmp_path):
+    clip = write_video(tmp_path / "clip.mp4", [np.full((240, 320, 3), 200, np.uint8)] * 30)
+    frames = list(FrameGrabber(str(clip), "cam"))
+    _, stats = collect(iter(frames), gate=DetectionGate(motion_gate=True))
+    assert stats.skipped == 29
+    assert [i for i, f in enumerate(frames) if "image" in f.__dict__] == [0]  # only the one the detector saw
 
 
 def test_a_zone_keeps_only_the_plates_inside_it_in_frame_coordinates(plates_video):
