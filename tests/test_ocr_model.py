@@ -1,5 +1,6 @@
 import argparse
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -7,7 +8,15 @@ import torch
 from lpr_models.ocr.model import MaskOCR, OcrConfig, patches_of
 from lpr_models.ocr.reader import read_batch
 from lpr_models.vocab import REGIONS, encode, vocab_size
-from train.ocr_data import PlateDataset, PlateSample, full_corners, jitter_corners, repeat_regions
+from train.ocr_data import (
+    CropFolder,
+    PlateDataset,
+    PlateSample,
+    full_corners,
+    jitter_corners,
+    load_crop_folder,
+    repeat_regions,
+)
 from train.ocr_train import region_repeat
 
 TINY = OcrConfig(
@@ -222,3 +231,14 @@ def test_repeating_a_region_adds_copies_of_its_plates_only():
     for bad in ("mars=2", "us=0", "us", "us=x"):
         with pytest.raises(argparse.ArgumentTypeError):
             region_repeat(bad)
+
+
+def test_a_square_vietnamese_crop_is_a_two_row_plate_even_where_the_labels_do_not_say(tmp_path):
+    rows = [("square.png", 80, 60, "vn"), ("wide.png", 240, 52, "vn"), ("square_cz.png", 80, 60, "cz")]
+    lines = ["file,text,region,rows_hint"]
+    for name, width, height, country in rows:
+        cv2.imwrite(str(tmp_path / name), np.full((height, width, 3), 200, np.uint8))
+        lines.append(f"{name},29A18526,{country},0")
+    (tmp_path / "labels.csv").write_text("\n".join(lines) + "\n")
+    samples = load_crop_folder(tmp_path, spec=CropFolder("vn_crops", noisy=True))
+    assert [(s.region, s.rows) for s in samples] == [("vn", 2), ("vn", 1), ("eu", 1)]

@@ -52,6 +52,10 @@ CROP_FOLDERS = (
     CropFolder("uc3m", labels="crops.csv", region="eu"),
 )
 COUNTRY_REGION = {"vn": "vn", "cz": "eu", "hr": "eu"}
+# a crop of a region's plate narrower than this (width / height) is a two-row plate where the labels do not say:
+# vn_crops marks only motorbike plates (rows_hint 2), yet about 380 of its other Vietnamese crops are square
+# two-row car plates (one-row ones are 4.7:1, 2:1 at worst when cut off); Croatian plates overlap, so not there
+TWO_ROW_BELOW = {"vn": 1.6}
 
 
 @dataclass
@@ -93,7 +97,11 @@ def load_crop_folder(folder: Path, limit: int | None = None, spec: CropFolder | 
     for row in rows[:limit]:
         image = read_image(folder / row["file"])
         region = spec.region or COUNTRY_REGION.get(row.get("region", ""), "unknown")
-        two_rows = row.get("rows_hint") == "2" or row.get("plate_type") == "B"
+        two_rows = (
+            row.get("rows_hint") == "2"
+            or row.get("plate_type") == "B"
+            or image.shape[1] < TWO_ROW_BELOW.get(region, 0) * image.shape[0]
+        )
         samples.append(PlateSample(image, full_corners(image), row["text"], folder.name, region, 2 if two_rows else 1))
     return samples
 
