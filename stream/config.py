@@ -112,7 +112,7 @@ class CameraSection:
     replay_to: str = ""  # files: stop here (same forms)
     drop_when_behind: bool = False  # files: drop frames the pipeline cannot keep up with, as a live camera (benchmarks)
     job: str = ""  # files: a resumable job's name; a rerun continues where a killed one stopped (jobs/ in the store)
-    queue_size: int = 8
+    queue_size: int = 25
     open_timeout_s: float = 10.0
     read_timeout_s: float = 10.0
     rtsp_transport: str = "tcp"

@@ -84,7 +84,7 @@ class SourceStats:
 
 @dataclass(frozen=True)
 class GrabberOptions:
-    queue_size: int = 8
+    queue_size: int = 25
     stride: int = 1
     realtime: bool = False
     open_timeout_s: float = 10.0

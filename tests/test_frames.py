@@ -17,4 +17,3 @@ def test_a_video_frame_converts_to_the_colours_pyav_gives_and_its_luma_is_the_br
     limited = 16 + cv2.cvtColor(frame.image, cv2.COLOR_BGR2GRAY).astype(float) * 219 / 255  # video's luma range
     difference = np.abs(frame.grey() - limited)
     assert difference.mean() < 1 and difference.max() < 10  # chroma is shared by 2x2 pixels: edges differ most
-
