@@ -7,15 +7,17 @@ import torch
 
 from lpr_models.ocr.model import MaskOCR, OcrConfig, patches_of
 from lpr_models.ocr.reader import read_batch
-from lpr_models.vocab import REGIONS, encode, vocab_size
+from lpr_models.vocab import REGIONS, encode, is_supported, vocab_size
 from train.ocr_data import (
     CropFolder,
     PlateDataset,
     PlateSample,
+    checked_labels,
     full_corners,
     jitter_corners,
     load_crop_folder,
     repeat_regions,
+    with_checked_labels,
 )
 from train.ocr_train import region_repeat
 
@@ -242,3 +244,23 @@ def test_a_square_vietnamese_crop_is_a_two_row_plate_even_where_the_labels_do_no
     (tmp_path / "labels.csv").write_text("\n".join(lines) + "\n")
     samples = load_crop_folder(tmp_path, spec=CropFolder("vn_crops", noisy=True))
     assert [(s.region, s.rows) for s in samples] == [("vn", 2), ("vn", 1), ("eu", 1)]
+
+
+def test_checked_labels_put_a_machine_read_label_right_and_leave_out_what_nobody_can_read():
+    image = np.zeros((20, 60, 3), np.uint8)
+    wrong, unreadable, other = (
+        PlateSample(image, full_corners(image), "9B29274ARCZ", "vn_crops", "eu", file="a.jpg"),
+        PlateSample(image, full_corners(image), "29A7872", "vn_crops", "vn", file="b.jpg"),
+        PlateSample(image, full_corners(image), "9B29274ARCZ", "vn_crops", "eu", file="c.jpg"),
+    )
+    checked = {("vn_crops", "a.jpg", "9B29274ARCZ"): "9B29274", ("vn_crops", "b.jpg", "29A7872"): ""}
+    assert [(s.file, s.text) for s in with_checked_labels([wrong, unreadable, other], checked)] == [
+        ("a.jpg", "9B29274"),
+        ("c.jpg", "9B29274ARCZ"),  # another crop with the same wrong label was not looked at
+    ]
+
+
+def test_the_shipped_label_checks_are_one_a_crop_and_readable_texts():
+    checked = checked_labels()
+    assert len({(folder, file) for folder, file, _ in checked}) == len(checked) > 100
+    assert all(is_supported(text) for text in checked.values() if text)
