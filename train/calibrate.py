@@ -72,7 +72,7 @@ def char_rows(logits: np.ndarray, samples: list[PlateSample], max_chars: int) ->
 # A region read at least this often in the fitting half (its real and rendered plates) gets a whole-text map of
 # its own. Fitted on its real plates alone, from 60 reads, the maps came out worse on the held-out half (Brazil
 # 0.101 -> 0.112, Spain 0.043 -> 0.076): too few plates for a stable map.
-MIN_REGION_READS = 150
+MIN_REGION_READS = 100
 
 
 def text_reads(logits, regions, rows, samples, calibration: Calibration) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
