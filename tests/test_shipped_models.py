@@ -119,9 +119,8 @@ def _reads(reader, samples):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="two-row plates are read in the two-row view (rendered 96-100%), but real Vietnamese motorbike plates "
-    "only about half the time, against machine-read labels (docs/training.md); strict: once a reader passes, the "
-    "mark must go",
+    reason="two-row plates are read in the two-row view (rendered 97-100%), but real Vietnamese two-row plates "
+    "73% of the time, on checked labels (docs/training.md); strict: once a reader passes, the mark must go",
 )
 def test_reader_reads_real_two_row_vietnamese_plates(models, held_out):
     from train.ocr_eval import matches
