@@ -216,6 +216,7 @@ def bench_pipeline(args: argparse.Namespace) -> dict:
     from lpr_models.detector.detector import PlateDetector
     from lpr_models.geometry import letterbox
     from lpr_models.ocr.reader import PlateReader
+    from stream.frames import VideoPicture
 
     detector = PlateDetector.from_weights(input_size=tuple(args.input_size))
     reader = PlateReader.from_weights()
@@ -231,7 +232,7 @@ def bench_pipeline(args: argparse.Namespace) -> dict:
                 decode_ms = []
                 started = time.perf_counter()
                 for frame in container.decode(video=0):
-                    image = frame.to_ndarray(format="bgr24")
+                    image = VideoPicture(frame).bgr()  # decoded and converted as the pipeline does a frame it looks at
                     decode_ms.append((time.perf_counter() - started) * 1000)
                     if len(frames_for_letterbox) < 50:
                         frames_for_letterbox.append(image)

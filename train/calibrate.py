@@ -71,7 +71,8 @@ def char_rows(logits: np.ndarray, samples: list[PlateSample], max_chars: int) ->
 
 # A region read at least this often in the fitting half (its real and rendered plates) gets a whole-text map of
 # its own. Fitted on its real plates alone, from 60 reads, the maps came out worse on the held-out half (Brazil
-# 0.101 -> 0.112, Spain 0.043 -> 0.076): too few plates for a stable map.
+# 0.101 -> 0.112, Spain 0.043 -> 0.076): too few plates for a stable map. At 150 the US plates (about 125 reads a
+# half, real and rendered) fell back on the global map, far too sure of them (ECE 0.258; 0.097 with their own).
 MIN_REGION_READS = 100
 
 
