@@ -1,5 +1,7 @@
 """Synthetic plates: every type renders its glyphs inside the plate, and composited plates carry exact corners."""
 
+import argparse
+
 import numpy as np
 import pytest
 from conftest import DATA
@@ -10,7 +12,7 @@ from lpr_models.vocab import PROVINCES, is_supported
 from train.ocr_data import PlateSample
 from train.synth.cn_plates import CN_TYPES, layout_boxes, random_cn_text, render_cn_plate
 from train.synth.composite import composite_plate, cover_quad
-from train.synth.plates import STYLES, render, style_weights, synthetic_samples
+from train.synth.plates import STYLES, render, style_boost, style_weights, synthetic_samples
 from train.synth.world_plates import WORLD_STYLES, render_world_plate
 
 ART = DATA.parent / "plate_art"
@@ -109,3 +111,16 @@ def test_style_weights_give_the_chinese_types_their_share_and_split_the_rest_eve
         assert abs(sum(w for s, w in weights.items() if s.startswith("cn_")) - cn_share) < 1e-9
         world = {w for s, w in weights.items() if not s.startswith("cn_")}
         assert len(world) == 1 and abs(world.pop() * 5 - (1 - cn_share)) < 1e-9
+
+
+def test_a_boosted_style_is_drawn_that_many_times_as_often_and_unknown_styles_are_refused():
+    plain = dict(zip(STYLES, style_weights(cn_share=0.3)))
+    boosted = dict(zip(STYLES, style_weights(cn_share=0.3, boost={"vn": 3.0})))
+    assert abs(boosted["vn"] / boosted["eu"] - 3 * plain["vn"] / plain["eu"]) < 1e-9
+    assert abs(sum(boosted.values()) - 1) < 1e-9
+    assert style_boost("vn=2.5") == ("vn", 2.5)
+    for bad in ("xx=2", "vn=0", "vn=many"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            style_boost(bad)
+    with pytest.raises(ValueError, match="unknown plate styles"):
+        style_weights(boost={"martian": 2.0})

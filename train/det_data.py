@@ -175,9 +175,11 @@ def to_target(boxes: np.ndarray, corners: np.ndarray) -> dict:
 class PlateSwap:
     """Replace each plate of a photo, with probability `share`, by a rendered plate of a random type."""
 
-    def __init__(self, art: Path, share: float, cn_share: float = CN_SHARE) -> None:
+    def __init__(
+        self, art: Path, share: float, cn_share: float = CN_SHARE, boost: dict[str, float] | None = None
+    ) -> None:
         self.art, self.share = art, share
-        self.weights = style_weights(cn_share=cn_share)
+        self.weights = style_weights(cn_share=cn_share, boost=boost)
 
     def __call__(self, photo: LabelledPhoto, rng: np.random.Generator) -> LabelledPhoto:
         image, boxes, corners = photo.image, photo.boxes.copy(), photo.corners.copy()

@@ -20,7 +20,7 @@ from train.det_eval import corner_penalty, evaluate_detector
 from train.det_loss import detection_loss
 from train.loop import load_trained, run_epochs
 from train.provenance import provenance
-from train.synth.plates import CN_SHARE
+from train.synth.plates import CN_SHARE, style_boost
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -57,6 +57,14 @@ def main(argv: list[str] | None = None) -> None:
         default=CN_SHARE,
         help="share of Chinese types among the swapped plates (the rest: EU, UK, Brazil, US, Vietnam, evenly)",
     )
+    parser.add_argument(
+        "--swap-boost",
+        type=style_boost,
+        nargs="*",
+        default=[],
+        metavar="STYLE=FACTOR",
+        help="draw these swapped plate styles FACTOR times as often (e.g. vn=3)",
+    )
     parser.add_argument("--scene-share", type=float, default=0.2, help="share of tiles drawn from the --scenes photos")
     parser.add_argument(
         "--scenes",
@@ -88,7 +96,8 @@ def main(argv: list[str] | None = None) -> None:
         weights = np.array(
             [(1 - args.scene_share) / len(photos)] * len(photos) + [args.scene_share / len(scenes)] * len(scenes)
         )
-    prepare = PlateSwap(args.art, args.swap_share, args.swap_cn_share) if args.swap_share > 0 else None
+    boost = dict(args.swap_boost)
+    prepare = PlateSwap(args.art, args.swap_share, args.swap_cn_share, boost) if args.swap_share > 0 else None
     dataset = DetectionDataset(
         photos + scenes, args.size, args.samples_per_epoch, args.strength, prepare=prepare, weights=weights
     )

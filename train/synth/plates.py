@@ -41,12 +41,31 @@ def render(style: str, art: Path, rng: np.random.Generator) -> tuple[np.ndarray,
     return plate.image, plate.text, plate.region, plate.rows
 
 
-def style_weights(styles: tuple[str, ...] = STYLES, cn_share: float = CN_SHARE) -> np.ndarray:
-    """How often each style is drawn: `cn_share` split evenly among the Chinese types, the rest among the others."""
+def style_weights(
+    styles: tuple[str, ...] = STYLES, cn_share: float = CN_SHARE, boost: dict[str, float] | None = None
+) -> np.ndarray:
+    """How often each style is drawn: `cn_share` split evenly among the Chinese types, the rest among the others;
+    `boost` then multiplies some styles' weights (a type the models still miss drawn more often)."""
+    unknown = set(boost or {}) - set(styles)
+    if unknown:
+        raise ValueError(f"unknown plate styles {sorted(unknown)}; known: {', '.join(styles)}")
     cn = [s.startswith("cn_") for s in styles]
     n_cn, n_world = sum(cn), len(styles) - sum(cn)
     weights = np.array([cn_share / n_cn if c else (1 - cn_share) / max(n_world, 1) for c in cn])
+    weights *= [(boost or {}).get(s, 1.0) for s in styles]
     return weights / weights.sum()
+
+
+def style_boost(value: str) -> tuple[str, float]:
+    """`STYLE=FACTOR` from the command line, refused unless STYLE is a plate style and FACTOR positive."""
+    style, _, factor = value.partition("=")
+    try:
+        number = float(factor)
+    except ValueError:
+        number = 0.0
+    if style not in STYLES or number <= 0:
+        raise argparse.ArgumentTypeError(f"expected STYLE=FACTOR with STYLE one of {', '.join(STYLES)} and FACTOR > 0")
+    return style, number
 
 
 def scene_plates(photos: Path, limit: int | None = None, split: str = "train") -> list[PlateSample]:
