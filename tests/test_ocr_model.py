@@ -16,6 +16,7 @@ from train.ocr_data import (
     full_corners,
     jitter_corners,
     load_crop_folder,
+    plausible_label,
     repeat_regions,
     with_checked_labels,
 )
@@ -264,3 +265,16 @@ def test_the_shipped_label_checks_are_one_a_crop_and_readable_texts():
     checked = checked_labels()
     assert len({(folder, file) for folder, file, _ in checked}) == len(checked) > 100
     assert all(is_supported(text) for text in checked.values() if text)
+
+
+def test_a_machine_read_label_must_fit_its_own_countrys_formats_where_the_labels_name_the_country(tmp_path):
+    lines = ["file,text,region,rows_hint"]
+    labels = [("S334BM", "hr"), ("SI334BM", "hr"), ("5B11181", "cz"), ("BZP2087", "cz"), ("29MD121365", "vn")]
+    for i, (text, country) in enumerate(labels):
+        cv2.imwrite(str(tmp_path / f"{i}.png"), np.full((50, 230, 3), 200, np.uint8))
+        lines.append(f"{i}.png,{text},{country},0")
+    (tmp_path / "labels.csv").write_text("\n".join(lines) + "\n")
+    samples = load_crop_folder(tmp_path, spec=CropFolder("vn_crops", noisy=True))
+    assert [s.country for s in samples] == ["HR", "HR", "CZ", "CZ", ""]
+    # S334BM (the I of Sisak dropped) fits the Dutch L-DDD-LL, not a Croatian format
+    assert [plausible_label(s) for s in samples] == [False, True, True, True, True]

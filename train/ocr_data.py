@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from lpr_models.formats import fits_format
+from lpr_models.formats import fits_format, region_formats
 from lpr_models.ocr.model import OcrConfig
 from lpr_models.ocr.preprocess import plate_crop, to_tensor, view
 from lpr_models.vocab import REGIONS, encode, is_supported
@@ -69,6 +69,7 @@ class PlateSample:
     region: str = "cn"
     rows: int = 1
     file: str = ""  # in its folder, for crops
+    country: str = ""  # where the labels name it (vn_crops: CZ, HR), for its own formats
 
 
 def read_image(path: Path) -> np.ndarray:
@@ -100,6 +101,7 @@ def load_crop_folder(folder: Path, limit: int | None = None, spec: CropFolder | 
     for row in rows[:limit]:
         image = read_image(folder / row["file"])
         region = spec.region or COUNTRY_REGION.get(row.get("region", ""), "unknown")
+        country = row.get("region", "").upper() if region == "eu" and not spec.region else ""
         two_rows = (
             row.get("rows_hint") == "2"
             or row.get("plate_type") == "B"
@@ -107,7 +109,7 @@ def load_crop_folder(folder: Path, limit: int | None = None, spec: CropFolder | 
         )
         rows_count = 2 if two_rows else 1
         samples.append(
-            PlateSample(image, full_corners(image), row["text"], folder.name, region, rows_count, row["file"])
+            PlateSample(image, full_corners(image), row["text"], folder.name, region, rows_count, row["file"], country)
         )
     return samples
 
@@ -129,7 +131,12 @@ def with_checked_labels(samples: list[PlateSample], checked: dict[tuple[str, str
 
 
 def plausible_label(sample: PlateSample) -> bool:
-    """Whether a machine-read label fits its region's formats (the wrong ones mostly do not)."""
+    """Whether a machine-read label fits its region's formats (the wrong ones mostly do not): its own country's,
+    where the labels name one, since a Croatian label that dropped a letter (SI334BM read S334BM) fits another
+    country's format (the Dutch L-DDD-LL)."""
+    own = [f for f in region_formats(sample.region) if sample.country and f.name == sample.country]
+    if own:
+        return any(f.fits(sample.text) for f in own)
     return fits_format(sample.region, sample.text) is not False
 
 
