@@ -28,6 +28,12 @@ def add_parser(sub) -> None:
         p.add_argument("--predictions", type=Path, help="write one JSON line per labelled plate (per event for videos)")
         if images:
             p.add_argument("--errors", type=Path, help="write every miss as an annotated image here")
+            p.add_argument(
+                "--no-coarse-pass",
+                dest="coarse_pass",
+                action="store_false",
+                help="detect at the input size only, as on a stream (photos are also seen at half size)",
+            )
 
     ccpd = kinds.add_parser("ccpd", help="CCPD-named photos: detection (IoU > 0.7) and recognition (IoU > 0.6)")
     ccpd.add_argument("folder", type=Path)
@@ -85,7 +91,11 @@ def run_eval(args: argparse.Namespace) -> int:
         from lpr_models.detector.detector import PlateDetector
 
         detector = PlateDetector.from_weights(
-            args.detector, args.refiner, args.refine, input_size=tuple(args.input_size)
+            args.detector,
+            args.refiner,
+            args.refine,
+            input_size=tuple(args.input_size),
+            coarse_pass=getattr(args, "coarse_pass", False),  # photos only, as `lpr run` does
         )
         evaluate = {"ccpd": _eval_ccpd, "csv": _eval_csv, "video": _eval_video, "small": _eval_small}[args.kind]
         with _predictions_file(args) as predictions:

@@ -41,7 +41,7 @@ from stream.pipeline import CameraPipeline, Detector, PipelineStats, Reader
 from stream.progress import ReplayProgress, summary_table
 from stream.sinks import Sinks
 from stream.snapshot import SnapshotOptions
-from stream.sources import FrameGrabber, GrabberOptions, SourceError, SourceStats, classify
+from stream.sources import FrameGrabber, GrabberOptions, SourceError, SourceSpec, SourceStats, classify
 from stream.tracking import PlateTracker
 
 log = logging.getLogger(__name__)
@@ -82,6 +82,7 @@ def build_models(cfg: Config) -> tuple[PlateDetector, PlateReader]:
     if cfg.detector.threads:
         torch.set_num_threads(cfg.detector.threads)
     d = cfg.detector
+    photos = bool(cfg.cameras) and all(_spec(camera.source).still for camera in cfg.cameras)
     detector = PlateDetector.from_weights(
         d.weights or None,
         d.refiner_weights or None,
@@ -90,6 +91,7 @@ def build_models(cfg: Config) -> tuple[PlateDetector, PlateReader]:
         score_threshold=d.score_threshold,
         nms_iou=d.nms_iou,
         backend=d.backend,
+        coarse_pass=d.coarse_pass or photos,
     )
     reader = PlateReader.from_weights(cfg.ocr.weights or None, backend=cfg.ocr.backend)
     warm_up(detector, reader)
@@ -179,7 +181,7 @@ def run_camera(
         tracker,
         cfg.events,
         on_frame=annotator,
-        still_images=grabber.spec.kind in ("image", "folder"),
+        still_images=grabber.spec.still,
         lines=camera.line,
         snapshot=SnapshotOptions(camera.snapshot_width, camera.snapshot_annotate) if camera.snapshot else None,
         gate=DetectionGate(
@@ -338,7 +340,7 @@ def run_shared(
             except Exception as err:  # this camera's failure; the others go on
                 log.exception("camera %s failed", camera.id)
                 result = CameraResult(camera.id, SourceStats(error=str(err)), PipelineStats(), stop.is_set())
-                if stop.is_set() or _is_replay(camera.source):
+                if stop.is_set() or _spec(camera.source).replay:
                     break  # a replay started over would publish its events twice
                 restarts += 1  # a live camera starts again, as the process design restarts its worker
                 delay = restart_delay(restarts, RESTART_BACKOFF_MAX_S)
@@ -395,11 +397,12 @@ def die_with_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-def _is_replay(source: str) -> bool:
+def _spec(source: str) -> SourceSpec:
+    """What kind of source this is; an unknown kind where it cannot be told (the camera says why when it opens it)."""
     try:
-        return classify(source).replay
+        return classify(source)
     except SourceError:
-        return False  # the worker will say why
+        return SourceSpec(source, "unknown")
 
 
 def _worker(
@@ -448,7 +451,7 @@ class Supervisor:
         self.restarts: dict[str, int] = {c.id: 0 for c in cfg.cameras}
         # replays without a job of their own: a restarted worker resumes (stream.jobs) instead of starting over, and
         # skips the events this process has received (a killed worker's own record may list ones that never left it)
-        self.received: dict[str, set[str]] = {c.id: set() for c in cfg.cameras if not c.job and _is_replay(c.source)}
+        self.received: dict[str, set[str]] = {c.id: set() for c in cfg.cameras if not c.job and _spec(c.source).replay}
 
     def _start(self, camera: CameraSection):
         resume = (self.socket_dir, sorted(self.received[camera.id])) if camera.id in self.received else None

@@ -43,6 +43,11 @@ class SourceSpec:
         return self.kind in ("stream", "webcam")
 
     @property
+    def still(self) -> bool:
+        """Photos: a single image or a folder of them."""
+        return self.kind in ("image", "folder")
+
+    @property
     def replay(self) -> bool:
         """A recording read from its start to its end: a file or a footage set."""
         return self.kind in ("file", "footage")

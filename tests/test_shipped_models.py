@@ -230,3 +230,32 @@ def test_a_batch_of_frames_of_different_sizes_gives_each_frame_s_own_detections(
         for a, b in zip(one, batched):
             np.testing.assert_allclose(a.corners, b.corners, atol=0.05)
             assert a.score == pytest.approx(b.score, abs=1e-4)
+
+
+def test_a_plate_filling_a_close_up_photo_is_found_by_the_coarse_pass_only(data_root):
+    """A validation photo whose plate is 76% of its width: too large for the full-size pass."""
+    (path,) = (data_root / "ccpd" / "images").glob("0934710249042-89_84-*.jpg")
+    item = next(i for i in ccpd_items(data_root / "ccpd" / "images", split="val") if i.path == path)
+    frame = cv2.imread(str(path))
+
+    def best_iou(detector: PlateDetector) -> float:
+        found = detector.detect(frame)
+        return float(box_iou(np.stack([d.box for d in found]), item.box[None]).max()) if found else 0.0
+
+    assert best_iou(PlateDetector.from_weights()) < 0.5
+    coarse = PlateDetector.from_weights(coarse_pass=True)
+    assert coarse.coarse_size == (320, 320)
+    assert best_iou(coarse) > 0.7
+
+
+def test_photos_get_the_coarse_pass_and_streams_only_when_configured(tmp_path):
+    photo = tmp_path / "car.jpg"
+    cv2.imwrite(str(photo), np.zeros((48, 64, 3), np.uint8))
+    on_photos = build_models(Config(cameras=(CameraSection(id="a", source=str(photo)),)))[0]
+    on_video = build_models(Config(cameras=(CameraSection(id="a", source=str(ROOT / "samples" / "sample.mp4")),)))[0]
+    configured = Config(
+        detector=DetectorSection(coarse_pass=True),
+        cameras=(CameraSection(id="a", source=str(ROOT / "samples" / "sample.mp4")),),
+    )
+    assert on_photos.coarse_size is not None and on_video.coarse_size is None
+    assert build_models(configured)[0].coarse_size is not None
