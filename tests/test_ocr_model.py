@@ -18,6 +18,7 @@ from train.ocr_data import (
     load_crop_folder,
     plausible_label,
     repeat_regions,
+    training_crops,
     with_checked_labels,
 )
 from train.ocr_train import region_repeat
@@ -278,3 +279,21 @@ def test_a_machine_read_label_must_fit_its_own_countrys_formats_where_the_labels
     assert [s.country for s in samples] == ["HR", "HR", "CZ", "CZ", ""]
     # S334BM (the I of Sisak dropped) fits the Dutch L-DDD-LL, not a Croatian format
     assert [plausible_label(s) for s in samples] == [False, True, True, True, True]
+
+
+def test_a_checked_training_label_is_trained_on_with_its_checked_text_even_outside_its_countrys_formats():
+    image = np.zeros((20, 60, 3), np.uint8)
+    crop = lambda text, file: PlateSample(image, full_corners(image), text, "vn_crops", "eu", file=file, country="HR")  # noqa: E731
+    german, wrong, unchecked, unreadable = (
+        crop("BK8559", "a"),
+        crop("ZG727L1", "b"),
+        crop("S334BM", "c"),
+        crop("3AI", "d"),
+    )
+    checked = {
+        ("vn_crops", "a", "BK8559"): "BK8559",
+        ("vn_crops", "b", "ZG727L1"): "ZG727LI",
+        ("vn_crops", "d", "3AI"): "",
+    }
+    kept = training_crops([german, wrong, unchecked, unreadable], CropFolder("vn_crops", noisy=True), checked)
+    assert [(s.file, s.text) for s in kept] == [("a", "BK8559"), ("b", "ZG727LI")]

@@ -56,7 +56,8 @@ COUNTRY_REGION = {"vn": "vn", "cz": "eu", "hr": "eu"}
 # vn_crops marks only motorbike plates (rows_hint 2), yet about 380 of its other Vietnamese crops are square
 # two-row car plates (one-row ones are 4.7:1, 2:1 at worst when cut off); Croatian plates overlap, so not there
 TWO_ROW_BELOW = {"vn": 1.6}
-# validation labels checked by eye where the machine-read label and the reader disagreed (docs/training.md)
+# labels checked by eye where the machine-read label and the reader disagreed: every such validation crop of
+# vn_crops and us_crops, and the Czech/Croatian training crops of vn_crops (docs/training.md)
 CHECKED_LABELS = Path(__file__).with_name("checked_labels.csv")
 
 
@@ -120,6 +121,11 @@ def checked_labels(path: Path = CHECKED_LABELS) -> dict[tuple[str, str, str], st
         return {(r["folder"], r["file"], r["label"]): r["text"] for r in csv.DictReader(fh)}
 
 
+def is_checked(sample: PlateSample, checked: dict[tuple[str, str, str], str]) -> bool:
+    """Whether a person looked at this crop (its label then need not fit a format to be trusted)."""
+    return (sample.source, sample.file, sample.text) in checked
+
+
 def with_checked_labels(samples: list[PlateSample], checked: dict[tuple[str, str, str], str]) -> list[PlateSample]:
     """`samples` with the labels a person checked put right, and the crops nobody can read left out."""
     fixed = []
@@ -165,13 +171,24 @@ def load_ccpd_plates(folder: Path, limit: int | None = None) -> list[PlateSample
     return [cut_ccpd_plate(p) for p in tqdm(paths, desc="cutting CCPD plates", leave=False)]
 
 
+def training_crops(
+    samples: list[PlateSample], spec: CropFolder, checked: dict[tuple[str, str, str], str]
+) -> list[PlateSample]:
+    """The crops of a folder's training side worth training on, with their checked texts: from a noisy folder,
+    those whose label fits a format or was checked by eye."""
+    kept = [s for s in samples if not spec.noisy or plausible_label(s) or is_checked(s, checked)]
+    return with_checked_labels(kept, checked)
+
+
 def load_splits(data_root: Path, limit: int | None = None) -> tuple[list[PlateSample], dict[str, list[PlateSample]]]:
     """(train samples, validation samples by data set), split by plate text.
 
     CCPD validation plates are the CCPD photos in the validation split, rectified from
     their labelled corners; crops in `ccpd_crops` with one of their texts are left out.
-    Validation crops whose labels were checked by eye (`CHECKED_LABELS`) carry the checked text;
-    the split itself follows the labels as given, so checking one moves nothing between splits.
+    Crops whose labels were checked by eye (`CHECKED_LABELS`) carry the checked text, and a checked
+    training crop is trained on even where its text fits no format of the country the labels name
+    (a German plate among the Croatian ones); the split itself follows the labels as given, so
+    checking one moves nothing between splits.
     """
     checked = checked_labels()
     ccpd = load_ccpd_plates(data_root / "ccpd" / "images", limit)
@@ -184,8 +201,7 @@ def load_splits(data_root: Path, limit: int | None = None) -> tuple[list[PlateSa
             train += [s for s in samples if s.text not in val_texts]
             continue
         held_out = with_checked_labels([s for s in samples if is_validation(s.text)], checked)
-        kept = [s for s in samples if not is_validation(s.text) and (not spec.noisy or plausible_label(s))]
-        train += kept
+        train += training_crops([s for s in samples if not is_validation(s.text)], spec, checked)
         if spec.region is None:  # one validation set per family the folder holds
             for region in sorted({s.region for s in held_out}):
                 val[f"{spec.name.removesuffix('_crops')}_{region}"] = [s for s in held_out if s.region == region]
