@@ -13,7 +13,7 @@ from train.ocr_data import PlateSample
 from train.synth.cn_plates import CN_TYPES, layout_boxes, random_cn_text, render_cn_plate
 from train.synth.composite import composite_plate, cover_quad
 from train.synth.plates import STYLES, render, style_boost, style_weights, synthetic_samples
-from train.synth.world_plates import WORLD_STYLES, render_world_plate
+from train.synth.world_plates import WORLD_STYLES, render_world_plate, vn_rows
 
 ART = DATA.parent / "plate_art"
 if not ART.is_dir():  # pragma: no cover - the shared folder is beside every checkout
@@ -124,3 +124,10 @@ def test_a_boosted_style_is_drawn_that_many_times_as_often_and_unknown_styles_ar
             style_boost(bad)
     with pytest.raises(ValueError, match="unknown plate styles"):
         style_weights(boost={"martian": 2.0})
+
+
+def test_vietnamese_motorbike_series_are_rendered_in_two_rows_only():
+    """A series ending in a digit (29-X1, 29-MD1) is a motorbike's: no one-row plate carries it."""
+    rng = np.random.default_rng(3)
+    assert {vn_rows(series, rng) for series in ("29X1", "29MD1") for _ in range(20)} == {2}
+    assert {vn_rows(series, rng) for series in ("30A", "51LD") for _ in range(20)} == {1, 2}  # cars: both

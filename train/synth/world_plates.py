@@ -150,6 +150,12 @@ def render_us(art: Path, rng: np.random.Generator) -> WorldPlate:
     return WorldPlate(_bgr(image), text, "us", 1)
 
 
+def vn_rows(series: str, rng: np.random.Generator) -> int:
+    """Rows of a Vietnamese plate with this series (the upper group): a motorbike's series ends in a digit
+    (29-X1, 29-MD1) and its plate has two rows; a car's has one, or two on a square plate (half of them here)."""
+    return 2 if series[-1].isdigit() or rng.random() < 0.5 else 1
+
+
 def render_vn(art: Path, rng: np.random.Generator) -> WorldPlate:
     fmt = _choose(region_formats("vn"), rng)
     text = random_text(fmt, rng)
@@ -157,7 +163,7 @@ def render_vn(art: Path, rng: np.random.Generator) -> WorldPlate:
     background = (250, 200, 0) if rng.random() < 0.2 else (240, 240, 240)
     top, bottom = text[: fmt.groups[0]], text[fmt.groups[0] :]
     tail = bottom[:-2] + "." + bottom[-2:] if len(bottom) == 5 else bottom
-    if rng.random() < 0.5:  # two rows: motorbikes and square car plates
+    if vn_rows(top, rng) == 2:
         image = _blank((280, 200), background, (20, 20, 20))
         draw = ImageDraw.Draw(image)
         _text_line(draw, top[:2] + "-" + top[2:], (20, 14, 260, 94), font, art, (15, 15, 15))
