@@ -88,9 +88,11 @@ def region_formats(region: str) -> tuple[PlateFormat, ...]:
     return tuple(f for f in load_formats() if f.region == region)
 
 
-def fits_format(region: str, text: str) -> bool | None:
-    """Whether `text` fits one of `region`'s formats; None where the region has none known."""
+def fits_format(region: str, text: str, country: str = "") -> bool | None:
+    """Whether `text` fits one of `region`'s formats (only `country`'s, where the table has formats of that
+    country); None where the region has none known."""
     formats = region_formats(region)
+    formats = tuple(f for f in formats if country and f.name == country) or formats
     if not formats:
         return None
     return any(f.fits(text) for f in formats)

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from lpr_models.formats import fits_format, region_formats
+from lpr_models.formats import fits_format
 from lpr_models.ocr.model import OcrConfig
 from lpr_models.ocr.preprocess import plate_crop, to_tensor, view
 from lpr_models.vocab import REGIONS, encode, is_supported
@@ -121,16 +121,21 @@ def checked_labels(path: Path = CHECKED_LABELS) -> dict[tuple[str, str, str], st
         return {(r["folder"], r["file"], r["label"]): r["text"] for r in csv.DictReader(fh)}
 
 
+def checked_key(sample: PlateSample) -> tuple[str, str, str]:
+    """How `CHECKED_LABELS` names a crop: its folder, its file and the machine-read label a check replaces."""
+    return sample.source, sample.file, sample.text
+
+
 def is_checked(sample: PlateSample, checked: dict[tuple[str, str, str], str]) -> bool:
     """Whether a person looked at this crop (its label then need not fit a format to be trusted)."""
-    return (sample.source, sample.file, sample.text) in checked
+    return checked_key(sample) in checked
 
 
 def with_checked_labels(samples: list[PlateSample], checked: dict[tuple[str, str, str], str]) -> list[PlateSample]:
     """`samples` with the labels a person checked put right, and the crops nobody can read left out."""
     fixed = []
     for sample in samples:
-        text = checked.get((sample.source, sample.file, sample.text), sample.text)
+        text = checked.get(checked_key(sample), sample.text)
         if text:
             fixed.append(replace(sample, text=text))
     return fixed
@@ -140,10 +145,7 @@ def plausible_label(sample: PlateSample) -> bool:
     """Whether a machine-read label fits its region's formats (the wrong ones mostly do not): its own country's,
     where the labels name one, since a Croatian label that dropped a letter (SI334BM read S334BM) fits another
     country's format (the Dutch L-DDD-LL)."""
-    own = [f for f in region_formats(sample.region) if sample.country and f.name == sample.country]
-    if own:
-        return any(f.fits(sample.text) for f in own)
-    return fits_format(sample.region, sample.text) is not False
+    return fits_format(sample.region, sample.text, sample.country) is not False
 
 
 def cut_box(
