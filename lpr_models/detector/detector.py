@@ -50,10 +50,14 @@ class PlateDetector:
         self.forward = ShapeCache(self.net, backend)
         self.priors = make_priors(*input_size, STRIDES)
         self.input_size: tuple[int, int] = (int(input_size[0]), int(input_size[1]))
-        step = max(net.strides)
-        half = (max(step, round(input_size[0] / 2 / step) * step), max(step, round(input_size[1] / 2 / step) * step))
-        self.coarse_size: tuple[int, int] | None = half if coarse_pass else None
-        self.coarse_priors = make_priors(half[0], half[1], STRIDES)
+        self.coarse: tuple[tuple[int, int], torch.Tensor] | None = None  # (input size, priors) of the coarse pass
+        if coarse_pass:
+            step = max(net.strides)
+            half = (
+                max(step, round(input_size[0] / 2 / step) * step),
+                max(step, round(input_size[1] / 2 / step) * step),
+            )
+            self.coarse = half, make_priors(*half, STRIDES)
         self.score_threshold, self.nms_iou = score_threshold, nms_iou
         self.refiner = refiner
 
@@ -82,8 +86,8 @@ class PlateDetector:
     @torch.inference_mode()
     def detect_batch(self, frames: list[np.ndarray]) -> list[list[Detection]]:
         found = self._pass(frames, self.input_size, self.priors)
-        if self.coarse_size is not None:
-            coarse = self._pass(frames, self.coarse_size, self.coarse_priors)
+        if self.coarse is not None:
+            coarse = self._pass(frames, *self.coarse)
             found = [self._add_missing(full, extra) for full, extra in zip(found, coarse)]
         if self.refiner is not None:
             found = [self.refiner.refine(frame, plates) for frame, plates in zip(frames, found)]
