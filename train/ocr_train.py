@@ -19,6 +19,7 @@ from train.loop import load_checkpoint, load_trained, run_epochs
 from train.ocr_data import CORNER_JITTER, IGNORE, WRONG_VIEW_SHARE, PlateDataset, load_splits, repeat_regions
 from train.ocr_eval import evaluate_reader
 from train.provenance import provenance
+from train.synth.plates import style_boost
 
 
 def transfer_weights(model: torch.nn.Module, source: dict) -> str:
@@ -118,6 +119,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--synthetic-seed", type=int, default=1, help="seed of the rendered training plates (a new seed, new plates)"
     )
+    parser.add_argument(
+        "--synthetic-boost",
+        type=style_boost,
+        nargs="*",
+        default=[],
+        metavar="STYLE=FACTOR",
+        help="render these plate styles FACTOR times as often (e.g. us=2)",
+    )
     parser.add_argument("--limit", type=int, help="read at most this many images per folder (for quick tests)")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--resume", action="store_true")
@@ -137,7 +146,11 @@ def main(argv: list[str] | None = None) -> None:
         photos = args.data / "ccpd" / "images"
         if args.synthetic:
             train += synthetic_samples(
-                args.synthetic, scene_plates(photos, args.limit), args.art, seed=args.synthetic_seed
+                args.synthetic,
+                scene_plates(photos, args.limit),
+                args.art,
+                seed=args.synthetic_seed,
+                boost=dict(args.synthetic_boost),
             )
             print(f"{args.synthetic} synthetic plates added: {len(train)} training plates")
         if args.synthetic_val:

@@ -81,13 +81,19 @@ def scene_plates(photos: Path, limit: int | None = None, split: str = "train") -
 
 
 def synthetic_samples(
-    count: int, scenes: list[PlateSample], art: Path = DEFAULT_ART, seed: int = 0, styles: tuple[str, ...] = STYLES
+    count: int,
+    scenes: list[PlateSample],
+    art: Path = DEFAULT_ART,
+    seed: int = 0,
+    styles: tuple[str, ...] = STYLES,
+    boost: dict[str, float] | None = None,
 ) -> list[PlateSample]:
-    """`count` rendered plates, each composited over the plate of a random scene, with exact corners and text."""
+    """`count` rendered plates, each composited over the plate of a random scene, with exact corners and text;
+    `boost` draws some styles more often (`style_weights`)."""
     if not scenes:
         raise ValueError("no real scenes to composite synthetic plates into")
     rng = np.random.default_rng(seed)
-    weights = style_weights(styles)
+    weights = style_weights(styles, boost=boost)
     samples = []
     for _ in tqdm(range(count), desc="rendering plates", leave=False):
         style = styles[rng.choice(len(styles), p=weights)]

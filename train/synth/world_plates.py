@@ -14,7 +14,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from lpr_models.formats import PlateFormat, grouped, random_text, region_formats
 from lpr_models.vocab import DIGITS, LATIN
@@ -24,10 +24,18 @@ FONTS = {
         "eu_de_drorgl_fonts_plates/fonts/GL-Nummernschild-Mtl.ttf",
         "eu_de_drorgl_fonts_plates/fonts/FE-FONT.TTF",
         "eu_de_drorgl_fonts_plates/fonts/EuroPlate.ttf",
+        # outside Germany plates use narrower DIN-like faces (Czech, Slovak, Croatian, Polish): without one, the
+        # reader learnt the German FE shapes only and misread clean Czech crops (5B11181 as 5B13383)
+        "eu_de_drorgl_fonts_plates/fonts/din1451alt.ttf",
     ],
     "uk": ["uk_tocharian_uknumberplate/public/fonts/UKNumberPlate.ttf"],
     "br": ["br_mercosul_luancesar/assets/fonts/FE-Schrift.TTF", "eu_de_drorgl_fonts_plates/fonts/din1451alt.ttf"],
-    "us": ["us_smuecke_licenseplate/fonts/LicensePlate.ttf"],
+    # US states each use their own face: the licence-plate font and, for the variety, the DIN and FE-like ones
+    "us": [
+        "us_smuecke_licenseplate/fonts/LicensePlate.ttf",
+        "eu_de_drorgl_fonts_plates/fonts/din1451alt.ttf",
+        "eu_de_drorgl_fonts_plates/fonts/GL-Nummernschild-Eng.ttf",
+    ],
     "vn": [
         "eu_de_drorgl_fonts_plates/fonts/din1451alt.ttf",
         "eu_de_drorgl_fonts_plates/fonts/GL-Nummernschild-Eng.ttf",
@@ -36,6 +44,9 @@ FONTS = {
 MERCOSUR_BLANK = "br_mercosul_luancesar/assets/placa_mercosul.png"
 WORLD_STYLES = ("eu", "uk", "br", "us", "vn")
 US_STATES = ["TEXAS", "OHIO", "UTAH", "IOWA", "MAINE", "CALIFORNIA", "FLORIDA", "NEW YORK", "ARIZONA", "OREGON"]
+US_SLOGANS = ["VACATIONLAND", "LIVE FREE OR DIE", "THE EMPIRE STATE", "LAND OF LINCOLN", "GREEN MOUNTAIN STATE"]
+# old grey Brazilian plates carry the owner's state and town above the text; the colour tells the use
+BR_OLD_COLOURS = [((185, 185, 185), (25, 25, 25)), ((170, 30, 30), (240, 240, 240)), ((235, 235, 235), (25, 25, 25))]
 
 
 @dataclass(frozen=True)
@@ -130,23 +141,63 @@ def render_br(art: Path, rng: np.random.Generator) -> WorldPlate:
         image = Image.open(art / MERCOSUR_BLANK).convert("RGB").resize((400, 130))
         draw = ImageDraw.Draw(image)
         _text_line(draw, text, (44, 42, 384, 118), FONTS["br"][0], art, (15, 15, 15))
-    else:
-        image = _blank((400, 130), (185, 185, 185), (40, 40, 40))
+    else:  # grey (private), red with white letters (commercial) or white (official)
+        background, ink = BR_OLD_COLOURS[rng.choice(len(BR_OLD_COLOURS), p=[0.6, 0.3, 0.1])]
+        image = _blank((400, 130), background, (40, 40, 40))
         draw = ImageDraw.Draw(image)
-        _text_line(draw, "BRASIL", (120, 8, 280, 30), FONTS["br"][1], art, (30, 30, 30))
-        _text_line(draw, grouped(fmt, text, "-"), (18, 38, 382, 118), FONTS["br"][1], art, (25, 25, 25))
+        town = "".join(LATIN[i] for i in rng.integers(0, len(LATIN), int(rng.integers(4, 10))))
+        _text_line(
+            draw,
+            f"{LATIN[rng.integers(26)]}{LATIN[rng.integers(26)]}-{town}",
+            (110, 8, 290, 30),
+            FONTS["br"][1],
+            art,
+            ink,
+        )
+        _text_line(draw, grouped(fmt, text, "-"), (18, 38, 382, 118), FONTS["br"][1], art, ink)
     return WorldPlate(_bgr(image), text, "br", 1)
 
 
+def _painted(size: tuple[int, int], rng: np.random.Generator) -> Image.Image:
+    """A light US-style background: a gradient between two pale colours with a few soft shapes over it
+    (the scenery, birds and emblems printed on many state plates)."""
+    w, h = size
+    top, bottom = rng.integers(170, 256, 3), rng.integers(170, 256, 3)
+    ramp = np.linspace(0, 1, h)[:, None, None]
+    pixels = (top * (1 - ramp) + bottom * ramp).repeat(w, axis=1)
+    image = Image.fromarray(pixels.astype(np.uint8), "RGB")
+    draw = ImageDraw.Draw(image)
+    for _ in range(int(rng.integers(0, 4))):
+        x, y, r = int(rng.integers(0, w)), int(rng.integers(0, h)), int(rng.integers(h // 8, h // 2))
+        colour = tuple(int(c) for c in rng.integers(60, 256, 3))
+        draw.ellipse((x - r, y - r // 2, x + r, y + r // 2), fill=colour)
+    return image.filter(ImageFilter.GaussianBlur(radius=float(rng.uniform(1, 6))))
+
+
 def render_us(art: Path, rng: np.random.Generator) -> WorldPlate:
-    alphabet = LATIN.replace("O", "") + DIGITS  # its font draws O and 0 alike (2% of their pixels differ)
+    font = FONTS["us"][int(rng.choice(len(FONTS["us"]), p=[0.5, 0.25, 0.25]))]
+    alphabet = LATIN + DIGITS
+    if font == FONTS["us"][0]:
+        alphabet = alphabet.replace("O", "")  # its font draws O and 0 alike (2% of their pixels differ)
     text = "".join(alphabet[i] for i in rng.integers(0, len(alphabet), int(rng.integers(5, 8))))
     colours = [(25, 40, 120), (130, 20, 20), (20, 20, 20), (20, 80, 30)]
     ink = colours[rng.integers(len(colours))]
-    image = _blank((300, 150), (235, 235, 228), (90, 90, 90))
+    image = _painted((300, 150), rng) if rng.random() < 0.5 else _blank((300, 150), (235, 235, 228), None)
     draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle((2, 2, 297, 147), radius=12, outline=(90, 90, 90), width=5)
     _text_line(draw, US_STATES[rng.integers(len(US_STATES))], (40, 10, 260, 34), FONTS["eu"][0], art, ink)
-    _text_line(draw, text, (16, 42, 284, 124), FONTS["us"][0], art, ink)
+    if rng.random() < 0.4:
+        _text_line(draw, US_SLOGANS[rng.integers(len(US_SLOGANS))], (60, 128, 240, 144), FONTS["eu"][0], art, ink)
+    split = int(rng.integers(2, len(text) - 1))
+    if rng.random() < 0.3:  # an emblem between the groups (a star, a state's outline): no character
+        step = (268 - 32) / len(text)  # the same width per character on both sides of the emblem
+        middle = int(16 + split * step)
+        _text_line(draw, text[:split], (16, 42, middle, 124), font, art, ink)
+        _text_line(draw, text[split:], (middle + 32, 42, 284, 124), font, art, ink)
+        emblem = tuple(int(c) for c in rng.integers(0, 200, 3))
+        draw.regular_polygon((middle + 16, 83, 13), int(rng.integers(3, 7)), fill=emblem)
+    else:
+        _text_line(draw, text, (16, 42, 284, 124), font, art, ink)
     return WorldPlate(_bgr(image), text, "us", 1)
 
 
