@@ -105,6 +105,15 @@ def test_synthetic_samples_are_composited_into_the_given_scenes():
         assert s.rows == 2 or s.source != "synth_cn_yellow_2row"
 
 
+def test_boosted_synthetic_samples_draw_that_style_more_often():
+    scene = np.full((200, 400, 3), 60, np.uint8)
+    quad = np.array([[120, 80], [280, 80], [280, 130], [120, 130]], np.float32)
+    scenes = [PlateSample(scene, quad, "皖A12345", "ccpd")]
+    plain = synthetic_samples(60, scenes, ART, seed=4)
+    boosted = synthetic_samples(60, scenes, ART, seed=4, boost={"us": 20.0})
+    assert sum(s.region == "us" for s in boosted) > 2 * max(1, sum(s.region == "us" for s in plain))
+
+
 def test_style_weights_give_the_chinese_types_their_share_and_split_the_rest_evenly():
     for cn_share in (0.55, 0.3):
         weights = dict(zip(STYLES, style_weights(cn_share=cn_share)))

@@ -57,7 +57,7 @@ COUNTRY_REGION = {"vn": "vn", "cz": "eu", "hr": "eu"}
 # two-row car plates (one-row ones are 4.7:1, 2:1 at worst when cut off); Croatian plates overlap, so not there
 TWO_ROW_BELOW = {"vn": 1.6}
 # labels checked by eye where the machine-read label and the reader disagreed (docs/training.md): every such
-# crop of vn_crops and us_crops, validation and training alike, and the training crops of br_crops
+# crop of vn_crops, us_crops and br_crops, validation and training alike
 CHECKED_LABELS = Path(__file__).with_name("checked_labels.csv")
 
 
