@@ -3,16 +3,17 @@
 import shutil
 
 import numpy as np
+import pytest
 import torch
 
 from lpr_models.ocr.calibration import Calibration, expected_calibration_error, fit_temperature, fit_text_map
 from lpr_models.ocr.model import MaskOCR
-from lpr_models.ocr.reader import PlateReader, read_batch
+from lpr_models.ocr.reader import PlateReader, Reading, read_batch
 from lpr_models.weights import DIGESTS_FILE
 from stream.voting import vote
 from tests.test_ocr_model import TINY
 from train import calibrate
-from train.calibrate import trusted_label, write_calibration
+from train.calibrate import trusted_label, visible_product, write_calibration
 from train.loop import save_checkpoint
 from train.ocr_data import PlateSample, load_splits
 
@@ -113,3 +114,12 @@ def test_the_fit_trusts_written_labels_and_machine_read_ones_that_fit_a_format()
     assert not trusted_label(plate("590206428", "vn_crops", "vn"))  # machine-read, fits no Vietnamese format
     assert trusted_label(plate("12-4B-D", "uc3m", "eu"))  # written by people; hidden positions do not count
     assert trusted_label(plate("ANYTEXT", "us_crops", "us"))
+
+
+def test_the_hidden_positions_of_a_label_leave_the_product_a_confidence_is_fitted_on():
+    image = np.zeros((8, 16, 3), np.uint8)
+    reading = Reading("1234BCD", 0.5 * 0.9**6 * 0.8, (0.9, 0.9, 0.5, 0.9, 0.9, 0.9, 0.9))
+    painted = PlateSample(image, None, "12-4BCD", "uc3m", "eu")  # the 3 is painted over: its 0.5 must not count
+    assert visible_product(reading, painted) == pytest.approx(0.9**6 * 0.8)
+    assert visible_product(reading, PlateSample(image, None, "1234BCD", "uc3m", "eu")) == reading.confidence
+    assert visible_product(reading, PlateSample(image, None, "12-4BC", "uc3m", "eu")) == reading.confidence

@@ -28,8 +28,8 @@ from lpr_models.ocr.calibration import (
     reliability,
 )
 from lpr_models.ocr.preprocess import plate_crop
-from lpr_models.ocr.reader import PlateReader, decode_batch, read_views
-from train.ocr_data import CROP_FOLDERS, IGNORE, PlateSample, encode_target, load_splits, plausible_label
+from lpr_models.ocr.reader import PlateReader, Reading, decode_batch, read_views
+from train.ocr_data import CROP_FOLDERS, IGNORE, UNREADABLE, PlateSample, encode_target, load_splits, plausible_label
 from train.ocr_eval import matches
 
 
@@ -76,11 +76,24 @@ def char_rows(logits: np.ndarray, samples: list[PlateSample], max_chars: int) ->
 MIN_REGION_READS = 100
 
 
+def visible_product(reading: Reading, sample: PlateSample) -> float:
+    """The product of a reading's character probabilities (`reading` decoded without a text map), leaving out the
+    label's hidden (`-`) positions where it has the label's length. The score ignores those positions (UC3M paints
+    two characters over), so the confidence must too: left in, a painted-over character lowers a reading's product
+    without ever costing a match, and the whole-text maps learnt from the Spanish plates that a doubtful reading is
+    right anyway, then trusted doubtful Czech ones."""
+    if len(reading.text) != len(sample.text):
+        return reading.confidence
+    hidden = [c for c, t in zip(reading.char_confidences, sample.text) if t == UNREADABLE]
+    return reading.confidence / max(float(np.prod(hidden)), 1e-12)
+
+
 def text_reads(logits, regions, rows, samples, calibration: Calibration) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(whole-text confidence, right or not, region read) of each plate under `calibration`."""
-    reads = decode_batch(torch.from_numpy(logits), torch.from_numpy(regions), rows, calibration)
+    products = Calibration(temperature=calibration.temperature)  # no text map: a confidence is its product
+    reads = decode_batch(torch.from_numpy(logits), torch.from_numpy(regions), rows, products)
     return (
-        np.array([r.confidence for r in reads]),
+        np.array([calibration.text_confidence(visible_product(r, s), r.region) for r, s in zip(reads, samples)]),
         np.array([matches(r.text, s.text) for r, s in zip(reads, samples)]),
         np.array([r.region for r in reads]),
     )
