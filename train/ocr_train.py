@@ -15,6 +15,7 @@ import torch
 
 from lpr_models.ocr.model import MaskOCR, OcrConfig
 from lpr_models.vocab import REGIONS
+from train.arguments import keyed_number
 from train.loop import load_checkpoint, load_trained, run_epochs
 from train.ocr_data import CORNER_JITTER, IGNORE, WRONG_VIEW_SHARE, PlateDataset, load_splits, repeat_regions
 from train.ocr_eval import evaluate_reader
@@ -43,12 +44,7 @@ def transfer_weights(model: torch.nn.Module, source: dict) -> str:
     return f"transferred {len(copied)} tensors; kept {len(skipped)} as they were: {', '.join(skipped) or 'none'}"
 
 
-def region_repeat(value: str) -> tuple[str, int]:
-    """`REGION=N` from the command line, refused unless REGION is a known plate family and N at least 1."""
-    region, _, count = value.partition("=")
-    if region not in REGIONS or not count.isdigit() or int(count) < 1:
-        raise argparse.ArgumentTypeError(f"expected REGION=N with REGION one of {', '.join(REGIONS)} and N >= 1")
-    return region, int(count)
+region_repeat = keyed_number(REGIONS, int, "REGION")
 
 
 def build_config(args: argparse.Namespace) -> OcrConfig:

@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from train.arguments import keyed_number
 from train.ccpd import list_ccpd_images, parse_ccpd_name
 from train.ocr_data import PlateSample, cut_box, read_image
 from train.splits import is_validation
@@ -56,16 +57,7 @@ def style_weights(
     return weights / weights.sum()
 
 
-def style_boost(value: str) -> tuple[str, float]:
-    """`STYLE=FACTOR` from the command line, refused unless STYLE is a plate style and FACTOR positive."""
-    style, _, factor = value.partition("=")
-    try:
-        number = float(factor)
-    except ValueError:
-        number = 0.0
-    if style not in STYLES or number <= 0:
-        raise argparse.ArgumentTypeError(f"expected STYLE=FACTOR with STYLE one of {', '.join(STYLES)} and FACTOR > 0")
-    return style, number
+style_boost = keyed_number(STYLES, float, "STYLE")
 
 
 def scene_plates(photos: Path, limit: int | None = None, split: str = "train") -> list[PlateSample]:
