@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from lpr_models.formats import TABLE, best_fit, fits_format, load_formats, random_text, region_formats
+from lpr_models.ocr.calibration import Calibration
 from lpr_models.ocr.reader import decode_reading
 from lpr_models.vocab import CHARSET, CHINESE, PAD, REGIONS, vocab_size
 
@@ -88,3 +89,11 @@ def test_a_plate_read_as_chinese_whose_text_fits_no_chinese_format_gets_no_chine
     assert reading.region == "eu" and not any(c in CHINESE for c in reading.text)
     chinese = decode_reading(_log_probs("皖A12345", confident=0.95), regions / regions.sum())
     assert chinese.region == "cn" and chinese.text == "皖A12345" and chinese.format_valid  # a Chinese plate keeps it
+
+
+def test_the_calibration_changes_a_readings_confidences_never_its_text():
+    log_probs = _log_probs("ABCO234", swaps={3: ("0", 0.2)})  # 0 is 4.5 times less likely than O: the format wins
+    plain = decode_reading(log_probs, _regions("br"))
+    sharp = decode_reading(log_probs, _regions("br"), Calibration(temperature=0.5))  # 20 times less likely at T 0.5
+    assert plain.text == sharp.text == "ABC0234"
+    assert sharp.char_confidences[3] < plain.char_confidences[3] < sharp.char_confidences[0]

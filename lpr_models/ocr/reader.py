@@ -51,13 +51,14 @@ def decode_reading(
     rows: int = 1,
     not_chinese: bool = False,
 ) -> Reading:
-    """One plate's reading from its (slots, classes) log-probabilities and its region probabilities.
+    """One plate's reading from its raw (slots, classes) log-probabilities and its region probabilities.
 
     No Chinese character on a plate of another region; among the texts, the most probable one
     that fits a format of the region unless it is far less likely than the free reading. A plate
     read as Chinese whose text still fits no Chinese format is read as its next likeliest region:
     a province character appears only on a reading that is a Chinese plate (`not_chinese`: that
-    second reading).
+    second reading). The text is chosen on the raw probabilities (FORMAT_PRIOR was set on them), so
+    a calibration changes what a reading's confidences say, never what it reads.
     """
     order = [int(i) for i in np.argsort(-region_probs)]
     if not_chinese or region_probs[REGIONS.index("cn")] < CHINESE_MIN:  # not sure enough: no province
@@ -81,7 +82,9 @@ def decode_reading(
     if region == "cn" and format_valid is False:
         return decode_reading(raw_log_probs, region_probs, calibration, rows, not_chinese=True)
     chosen = [INDEX[c] for c in text] + ([PAD] if len(text) < len(ids) else [])
-    confs = np.exp(log_probs[np.arange(len(chosen)), chosen]).astype(float)
+    scaled = raw_log_probs / calibration.temperature
+    calibrated = scaled - np.logaddexp.reduce(scaled, axis=-1, keepdims=True)
+    confs = np.exp(calibrated[np.arange(len(chosen)), chosen]).astype(float)
     return Reading(
         text,
         calibration.text_confidence(float(np.prod(confs)), region) if len(confs) else 0.0,
@@ -141,7 +144,7 @@ def decode_batch(
     calibration: Calibration = NO_CALIBRATION,
 ) -> list[Reading]:
     """Readings from the reader's raw outputs ((B, slots, classes) and (B, regions) logits, the view of each)."""
-    log_probs = (char_logits / calibration.temperature).log_softmax(-1).numpy()
+    log_probs = char_logits.log_softmax(-1).numpy()
     region_probs = region_logits.softmax(-1).numpy()
     views = np.ones(len(log_probs), dtype=int) if rows is None else rows
     return [decode_reading(lp, rp, calibration, int(r)) for lp, rp, r in zip(log_probs, region_probs, views)]
