@@ -34,6 +34,7 @@ class EventOptions:
     publish_after_s: float = 3.0  # a track confident this long is published before it ends
     min_confidence: float = 0.3  # confidence needed to publish early (a clean read scores about 0.4)
     min_event_confidence: float = 0.05  # tracks read less surely are still published, marked readable: false
+    min_text_chars: int = 3  # shorter readings too (clutter, a plate cut off; no plate format is shorter)
     min_frames: int = 2  # tracks seen fewer times are dropped as noise
     max_reads_per_frame: int = 8  # bounds the OCR work done for one frame
 
@@ -175,6 +176,7 @@ RANGES: dict[str, tuple[float, float, str]] = {
     "events.publish_after_s": (0, 86_400, ""),
     "events.min_confidence": (0, 1, "a probability"),
     "events.min_event_confidence": (0, 1, "a probability"),
+    "events.min_text_chars": (1, 20, "characters"),
     "events.min_frames": (1, 1_000_000, ""),
     "events.max_reads_per_frame": (1, 1_000, ""),
     "inference.max_batch": (1, 64, ""),

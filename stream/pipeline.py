@@ -177,7 +177,9 @@ class CameraPipeline:
             self.stats.dropped_tracks += 1
             return
         result = state.vote() or Vote("", 0.0, (), ())
-        readable = bool(result.text) and result.confidence >= self.options.min_event_confidence
+        readable = (
+            len(result.text) >= self.options.min_text_chars and result.confidence >= self.options.min_event_confidence
+        )
         state.published = True
         best = state.best_crop()
         first_box, last_box = state.first_box, state.last_box

@@ -323,6 +323,23 @@ def test_publishing_at_exactly_the_thresholds():
     assert next(e for e, _ in events if e["text"] == "RED111")["last_seen"]["frame"] == 0
 
 
+class ShortReader(ColourPlateReader):
+    """Reads only the first two characters of every plate, surely: what small clutter reads as."""
+
+    def read(self, plates):
+        from lpr_models.ocr.reader import Reading
+
+        return [Reading(r.text[:2], 0.95, (0.97, 0.97)) for r in super().read(plates)]
+
+
+def test_a_reading_too_short_for_any_plate_is_published_unreadable():
+    events, _ = collect(_frames(moving_plates_frames(60)), reader=ShortReader())
+    short = next(e for e, _ in events if e["text"] == "RE")
+    assert short["readable"] is False and short["confidence"] > 0.5
+    events, _ = collect(_frames(moving_plates_frames(60)), EventOptions(min_text_chars=2), reader=ShortReader())
+    assert next(e for e, _ in events if e["text"] == "RE")["readable"] is True
+
+
 def test_the_best_crops_are_read_first_when_reads_per_frame_are_limited():
     image = np.full((240, 320, 3), 200, np.uint8)
     cv2.rectangle(image, (10, 40), (150, 80), (0, 0, 220), -1)  # a large red plate
