@@ -146,9 +146,10 @@ def render_br(art: Path, rng: np.random.Generator) -> WorldPlate:
         image = _blank((400, 130), background, (40, 40, 40))
         draw = ImageDraw.Draw(image)
         town = "".join(LATIN[i] for i in rng.integers(0, len(LATIN), int(rng.integers(4, 10))))
+        state = LATIN[rng.integers(len(LATIN))] + LATIN[rng.integers(len(LATIN))]
         _text_line(
             draw,
-            f"{LATIN[rng.integers(26)]}{LATIN[rng.integers(26)]}-{town}",
+            f"{state}-{town}",
             (110, 8, 290, 30),
             FONTS["br"][1],
             art,
