@@ -23,6 +23,7 @@ def add_parser(sub) -> None:
             "--no-refine", dest="refine", action="store_false", help="use the detector's corners as they are"
         )
         p.add_argument("--ocr", help="reader weights (default: shipped)")
+        single_read(p)
         p.add_argument("--input-size", type=int, nargs=2, default=(640, 640), metavar=("H", "W"))
         p.add_argument("--limit", type=int, help="only the first N items")
         p.add_argument("--predictions", type=Path, help="write one JSON line per labelled plate (per event for videos)")
@@ -69,6 +70,7 @@ def add_parser(sub) -> None:
     ocr.add_argument("data", type=Path, help="folder with ccpd/, ccpd_crops/, br_crops/, us_crops/")
     ocr.add_argument("--json", type=Path)
     ocr.add_argument("--ocr", help="reader weights (default: shipped)")
+    single_read(ocr)
     ocr.add_argument("--limit", type=int)
     ocr.add_argument(
         "--synthetic",
@@ -81,10 +83,19 @@ def add_parser(sub) -> None:
     parser.set_defaults(func=run_eval)
 
 
+def single_read(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-shifted-reads",
+        dest="shifted_reads",
+        action="store_false",
+        help="read each plate once, as [ocr] shifted_reads = false does (faster, fewer plates read)",
+    )
+
+
 def run_eval(args: argparse.Namespace) -> int:
     from lpr_models.ocr.reader import PlateReader
 
-    reader = PlateReader.from_weights(args.ocr)
+    reader = PlateReader.from_weights(args.ocr, shifted_reads=args.shifted_reads)
     if args.kind == "ocr":
         report = _eval_ocr(args, reader)
     else:
@@ -207,17 +218,21 @@ def _eval_ocr(args, reader) -> dict:
 
         scenes = scene_plates(args.data / "ccpd" / "images", args.limit, "val")
         val["synthetic"] = synthetic_samples(args.synthetic, scenes, args.art, seed=2)
-    report: dict = {name: evaluate_reader(reader.model, samples) for name, samples in val.items() if samples}
-    report["ccpd by province"] = evaluate_by(reader.model, val["ccpd"], lambda s: s.text[0])
+    report: dict = {
+        name: evaluate_reader(reader.model, samples, shifts=reader.shifts) for name, samples in val.items() if samples
+    }
+    report["ccpd by province"] = evaluate_by(reader.model, val["ccpd"], lambda s: s.text[0], shifts=reader.shifts)
     for name, samples in list(val.items()):
         if name != "synthetic" and any(s.rows == 2 for s in samples):  # real two-row plates (Vietnamese motorbikes)
-            report[f"{name} by rows"] = evaluate_by(reader.model, samples, lambda s: f"{s.rows} row(s)")
+            report[f"{name} by rows"] = evaluate_by(
+                reader.model, samples, lambda s: f"{s.rows} row(s)", shifts=reader.shifts
+            )
     if "synthetic" in val:
         report["synthetic by type"] = evaluate_by(
-            reader.model, val["synthetic"], lambda s: s.source.removeprefix("synth_")
+            reader.model, val["synthetic"], lambda s: s.source.removeprefix("synth_"), shifts=reader.shifts
         )
         cn = [s for s in val["synthetic"] if s.region == "cn"]
-        report["synthetic by province"] = evaluate_by(reader.model, cn, lambda s: s.text[0])
+        report["synthetic by province"] = evaluate_by(reader.model, cn, lambda s: s.text[0], shifts=reader.shifts)
     return report
 
 

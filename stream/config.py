@@ -59,6 +59,7 @@ class DetectorSection:
 class OcrSection:
     weights: str = ""
     backend: str = "auto"
+    shifted_reads: bool = True  # also read each plate half a strip to either side and average (more plates read)
 
 
 @dataclass(frozen=True)

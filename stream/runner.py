@@ -93,7 +93,9 @@ def build_models(cfg: Config) -> tuple[PlateDetector, PlateReader]:
         backend=d.backend,
         coarse_pass=d.coarse_pass or photos,
     )
-    reader = PlateReader.from_weights(cfg.ocr.weights or None, backend=cfg.ocr.backend)
+    reader = PlateReader.from_weights(
+        cfg.ocr.weights or None, backend=cfg.ocr.backend, shifted_reads=cfg.ocr.shifted_reads
+    )
     warm_up(detector, reader)
     return detector, reader
 

@@ -157,10 +157,52 @@ def test_a_doubtful_one_row_reading_is_retried_in_the_two_row_view_and_the_surer
         return torch.nn.functional.one_hot(ids, vocab_size()).float() * 20, torch.zeros(len(x), len(REGIONS))
 
     two_rows, one_row = two_band_crop(), np.full((32, 64, 3), 255, np.uint8)
-    chars, _, rows = read_views(model, np.stack([two_rows, one_row]), TINY)
+    chars, _, rows = read_views(model, np.stack([two_rows, one_row]), TINY, shifts=())
     assert rows.tolist() == [2, 1]
     assert [decode_ids(c) for c in chars] == ["AB", "CD"]
     assert batch_sizes == [2, 1]  # only the plate that read nothing was read again
+
+
+def test_shift_moves_the_crop_sideways_and_repeats_its_edge_column():
+    from lpr_models.ocr.reader import shift
+
+    crop = np.arange(8, dtype=np.uint8)[None, :, None].repeat(3, 0).repeat(3, 2)
+    assert shift(crop, 2)[0, :, 0].tolist() == [0, 0, 0, 1, 2, 3, 4, 5]
+    assert shift(crop, -3)[0, :, 0].tolist() == [3, 4, 5, 6, 7, 7, 7, 7]
+    assert shift(crop, 0) is crop and shift(crop, 5).shape == crop.shape
+
+
+def test_shifted_reads_are_made_in_the_plates_view_and_their_probabilities_averaged():
+    from lpr_models.ocr.preprocess import two_row_view
+    from lpr_models.ocr.reader import SHIFTS, read_views, shift
+
+    crop = two_band_crop()
+    crop[:, :3] = 128  # a grey left edge, so a shifted copy differs from the crop
+    seen: list[np.ndarray] = []
+    ab, cd = (torch.nn.functional.one_hot(torch.tensor(encode(t, 6)), vocab_size()).float() * 20 for t in ("AB", "CD"))
+
+    def model(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Reads AB from the unshifted two-row view, CD from anything else (its one-row view reads nothing)."""
+        seen.extend(x.numpy())
+        dark_right = x[:, :, :, 32:].mean(dim=(1, 2, 3)) < -0.5
+        base = to_input(two_row_view(crop, TINY))
+        logits = [
+            ab if d and torch.equal(v, base) else cd if d else torch.zeros_like(ab) for v, d in zip(x, dark_right)
+        ]
+        return torch.stack(logits), torch.zeros(len(x), len(REGIONS))
+
+    chars, _, rows = read_views(model, crop[None], TINY)
+    assert rows.tolist() == [2] and len(seen) == 2 + len(SHIFTS)
+    moved = [to_input(two_row_view(shift(crop, round(s * TINY.strip_width)), TINY)) for s in SHIFTS]
+    assert all(torch.equal(torch.from_numpy(a), b) for a, b in zip(seen[2:], moved))  # the two-row view, shifted
+    assert decode_ids(chars[0]) == "CD"  # two shifted readings outvote the unshifted one
+    assert chars[0, 0].exp().max().item() == pytest.approx(len(SHIFTS) / (len(SHIFTS) + 1), abs=1e-3)
+
+
+def to_input(view: np.ndarray) -> torch.Tensor:
+    from lpr_models.ocr.preprocess import to_tensor
+
+    return to_tensor(view[None])[0]
 
 
 def decode_ids(logits: torch.Tensor) -> str:

@@ -13,7 +13,7 @@ import torch
 
 from lpr_models.ocr.model import MaskOCR
 from lpr_models.ocr.preprocess import plate_crop
-from lpr_models.ocr.reader import read_batch
+from lpr_models.ocr.reader import SHIFTS, read_batch
 from lpr_models.vocab import CHINESE
 from train.ocr_data import UNREADABLE, PlateSample
 
@@ -60,25 +60,35 @@ def score(rows: list[tuple[str, str, str, str]]) -> dict:
 
 
 @torch.inference_mode()
-def read_samples(model: MaskOCR, samples: list[PlateSample], batch: int = 128) -> list[tuple[str, str, str, str]]:
-    """(predicted text, truth, predicted region, true region) for plates cropped from their labelled corners."""
+def read_samples(
+    model: MaskOCR, samples: list[PlateSample], batch: int = 128, shifts: tuple[float, ...] = SHIFTS
+) -> list[tuple[str, str, str, str]]:
+    """(predicted text, truth, predicted region, true region) for plates cropped from their labelled corners,
+    read as the shipped reader reads (`shifts`: lpr_models.ocr.reader.SHIFTS)."""
     model.eval()
     rows = []
     for start in range(0, len(samples), batch):
         chunk = samples[start : start + batch]
         plates = np.stack([plate_crop(s.image, s.corners, model.cfg) for s in chunk])
-        rows += [(r.text, s.text, r.region, s.region) for r, s in zip(read_batch(model, plates, model.cfg), chunk)]
+        rows += [
+            (r.text, s.text, r.region, s.region)
+            for r, s in zip(read_batch(model, plates, model.cfg, shifts=shifts), chunk)
+        ]
     return rows
 
 
-def evaluate_reader(model: MaskOCR, samples: list[PlateSample], batch: int = 128) -> dict:
+def evaluate_reader(
+    model: MaskOCR, samples: list[PlateSample], batch: int = 128, shifts: tuple[float, ...] = SHIFTS
+) -> dict:
     """Figures for plates cropped from their labelled corners."""
-    return score(read_samples(model, samples, batch))
+    return score(read_samples(model, samples, batch, shifts))
 
 
-def evaluate_by(model: MaskOCR, samples: list[PlateSample], group, batch: int = 128) -> dict[str, dict]:
+def evaluate_by(
+    model: MaskOCR, samples: list[PlateSample], group, batch: int = 128, shifts: tuple[float, ...] = SHIFTS
+) -> dict[str, dict]:
     """Figures per group (`group(sample) -> name`: province, plate type, region), so the average hides nothing."""
-    rows = read_samples(model, samples, batch)
+    rows = read_samples(model, samples, batch, shifts)
     groups: dict[str, list] = {}
     for sample, row in zip(samples, rows):
         groups.setdefault(group(sample), []).append(row)
