@@ -168,7 +168,45 @@ def bench_models(repeats: int) -> dict:
     for batch in (1, 8):
         report["ocr"][f"batch{batch}"] = _per_plate_row(model, (batch, 3, *reader.input_size), variants, flops, repeats)
     report["ocr_reference_design"] = _reference_ocr(variants, repeats)
+    report["reading"] = _reading_rows(detector, reader, repeats)
     return report
+
+
+SAMPLE_CLIP = Path(__file__).resolve().parents[1] / "samples" / "sample.mp4"
+
+
+def _reading_rows(detector, reader, repeats: int) -> dict:
+    """Milliseconds per plate of a whole reading (views, reader, decoding) on a real plate of the sample clip,
+    read once and with the shifted reads ([ocr] shifted_reads), and their ratio."""
+    from lpr_models.ocr.reader import PlateReader
+
+    plate = _sample_plate(detector, reader)
+    readers = {
+        "single": PlateReader(reader.model, calibration=reader.calibration, shifted_reads=False),
+        "shifted": PlateReader(reader.model, calibration=reader.calibration, shifted_reads=True),
+    }
+    report = {}
+    for batch in (1, 8):
+        row = {
+            f"{name}_ms_per_plate": median_ms(lambda r=r, plates=[plate] * batch: r.read(plates), repeats) / batch
+            for name, r in readers.items()
+        }
+        row["shifted_cost"] = row["shifted_ms_per_plate"] / row["single_ms_per_plate"]
+        report[f"batch{batch}"] = row
+    return report
+
+
+def _sample_plate(detector, reader) -> np.ndarray:
+    """The crop of the surest plate in the first frame of the sample clip where one is found at score 0.6."""
+    import av
+
+    with av.open(str(SAMPLE_CLIP)) as container:
+        for frame in container.decode(video=0):
+            image = frame.to_ndarray(format="bgr24")
+            found = [d for d in detector.detect(image) if d.score >= 0.6]
+            if found:
+                return reader.crop(image, max(found, key=lambda d: d.score).corners)
+    raise ValueError(f"no plate found in {SAMPLE_CLIP}")
 
 
 def _per_plate_row(module, shape: tuple[int, ...], variants: dict, flops, repeats: int) -> dict:
