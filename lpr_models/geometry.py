@@ -110,6 +110,12 @@ def order_corners(corners: np.ndarray) -> np.ndarray:
     return np.roll(pts, -start, axis=0)
 
 
+def quad_box(corners: np.ndarray) -> np.ndarray:
+    """The (4,) x1, y1, x2, y2 bounding box of (4, 2) corners."""
+    corners = np.asarray(corners, dtype=np.float32)
+    return np.concatenate([corners.min(axis=0), corners.max(axis=0)])
+
+
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """IoU matrix between (N, 4) and (M, 4) boxes in x1, y1, x2, y2."""
     a = np.asarray(a, dtype=np.float32).reshape(-1, 4)

@@ -51,7 +51,8 @@ def test_refiner_maps_canvas_answers_back_to_frame_pixels():
     box = np.array([50, 40, 190, 100], np.float32)
     (refined,) = refiner.refine(frame, [Detection(0.8, box, guess)])
     np.testing.assert_allclose(refined.corners, CORNERS, atol=1e-2)
-    assert refined.score == 0.8 and refined.box is box  # the box and score stay the detector's
+    assert refined.score == 0.8  # the score stays the detector's; the box moves halfway to the corners' bounds
+    np.testing.assert_allclose(refined.box, (box + np.float32([58, 50, 180, 96])) / 2, atol=1e-2)
     assert refiner.refine(frame, []) == []
 
 

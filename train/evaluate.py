@@ -21,7 +21,7 @@ import numpy as np
 from tqdm import tqdm
 
 from lpr_models.detector.detector import PlateDetector
-from lpr_models.geometry import box_iou
+from lpr_models.geometry import box_iou, quad_box
 from lpr_models.ocr.reader import PlateReader
 from train.ccpd import list_ccpd_images, parse_ccpd_name
 from train.det_eval import average_precision, corner_error, match_single_plate
@@ -85,7 +85,7 @@ def load_frame(item: LabelledImage, art: Path | None = None) -> tuple[np.ndarray
     rng = np.random.default_rng(seed)
     plate, text, region, _ = render(style, art or DEFAULT_ART, rng)
     frame, corners = composite_plate(frame, item.corners, plate, rng)
-    box = np.concatenate([corners.min(axis=0), corners.max(axis=0)])
+    box = quad_box(corners)
     groups = (f"type {style}", f"region {region}") + ((f"province {text[0]}",) if region == "cn" else ())
     return frame, replace(item, box=box, text=text, corners=corners, groups=groups)
 

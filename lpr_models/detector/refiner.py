@@ -6,8 +6,10 @@ reads. The refiner warps the detected quadrilateral, grown by a margin, from the
 frame onto a small canvas (so the plate fills it at a fixed size and is roughly upright)
 and predicts where the true corners lie on that canvas: one heatmap per corner at
 stride 4, read out by soft-argmax for sub-pixel positions. Mapping them back through the
-warp gives refined corners in frame pixels. The box stays the detector's: it is what the
-box labels were drawn as, and the corners alone do not determine it.
+warp gives refined corners in frame pixels. The box reported is then halfway between the
+detector's box and the refined corners' bounding box: the detector learnt its box from CCPD's
+box labels, drawn looser than the plate, the corners give the plate's own extent, and other
+people's boxes lie between the two (docs/training.md, "Boxes from the refined corners").
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from torch import nn
 from lpr_models.detection import Detection
 from lpr_models.detector.mobilenetv4 import UIB, conv_bn
 from lpr_models.detector.preprocess import to_tensor
-from lpr_models.geometry import expand_quad, transform_points, warp_quad
+from lpr_models.geometry import expand_quad, quad_box, transform_points, warp_quad
 from lpr_models.optimize import ShapeCache
 
 POINTS = 4  # plate corners TL, TR, BR, BL
@@ -117,7 +119,7 @@ class CornerRefiner:
             canvases, matrices = zip(*(warp_to_canvas(frame, c, self.cfg) for c in corners))
             points = self.forward(to_tensor(np.stack(canvases))).numpy() * size
             corners = np.stack([_back_to_frame(m, p, c) for m, p, c in zip(matrices, points, corners)])
-        return [replace(d, corners=c) for d, c in zip(detections, corners)]
+        return [replace(d, corners=c, box=(d.box + quad_box(c)) / 2) for d, c in zip(detections, corners)]
 
 
 def _back_to_frame(matrix: np.ndarray, points: np.ndarray, previous: np.ndarray) -> np.ndarray:
