@@ -192,9 +192,10 @@ def test_shifted_reads_are_made_in_the_plates_view_and_their_probabilities_avera
         return torch.stack(logits), torch.zeros(len(x), len(REGIONS))
 
     chars, _, rows = read_views(model, crop[None], TINY)
-    assert rows.tolist() == [2] and len(seen) == 2 + len(SHIFTS)
+    copies = 1 + len(SHIFTS)  # the crop and its shifted copies, read in one batch per view
+    assert rows.tolist() == [2] and len(seen) == 2 * copies
     moved = [to_input(two_row_view(shift(crop, round(s * TINY.strip_width)), TINY)) for s in SHIFTS]
-    assert all(torch.equal(torch.from_numpy(a), b) for a, b in zip(seen[2:], moved))  # the two-row view, shifted
+    assert all(torch.equal(torch.from_numpy(a), b) for a, b in zip(seen[copies + 1 :], moved))  # two-row, shifted
     assert decode_ids(chars[0]) == "CD"  # two shifted readings outvote the unshifted one
     assert chars[0, 0].exp().max().item() == pytest.approx(len(SHIFTS) / (len(SHIFTS) + 1), abs=1e-3)
 

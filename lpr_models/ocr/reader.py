@@ -11,7 +11,7 @@ import torch
 from lpr_models.formats import best_fit
 from lpr_models.ocr.calibration import Calibration
 from lpr_models.ocr.model import MaskOCR, OcrConfig
-from lpr_models.ocr.preprocess import crop_size, one_row_view, plate_crop, to_tensor, two_row_view, view
+from lpr_models.ocr.preprocess import crop_size, plate_crop, to_tensor, view
 from lpr_models.optimize import ShapeCache
 from lpr_models.vocab import CHINESE, INDEX, PAD, REGIONS, decode
 
@@ -130,30 +130,30 @@ def read_views(
 ) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
     """(character logits, region logits, rows) of (B, 2H, W, 3) crops, each from the view its plate reads
     best in: the one-row view, or the two-row view where the one-row reading is empty or doubtful. With
-    `shifts`, the logits are the log of the probabilities averaged over the crop and its shifted copies,
-    each read in the crop's view."""
-    chars, regions = model(to_tensor(np.stack([one_row_view(c, cfg) for c in crops])))
+    `shifts`, each crop's shifted copies are read in the same batches as the crop (one call of the model
+    for a plate read in one row), and the logits are the log of the probabilities averaged over the crop
+    and its copies, all in the view the crop's own reading chose."""
+    copies = 1 + len(shifts)
+    stack = np.concatenate([crops, *(np.stack([shift(c, round(s * cfg.strip_width)) for c in crops]) for s in shifts)])
+    chars, regions = (t.unflatten(0, (copies, len(crops))) for t in model(to_tensor(_views(stack, cfg, 1))))
     rows = np.ones(len(crops), dtype=int)
-    first, weakest = view_scores(chars)
+    first, weakest = view_scores(chars[0])
     retry = np.flatnonzero(weakest < TWO_ROW_RETRY)
     if len(retry):
-        chars2, regions2 = model(to_tensor(np.stack([two_row_view(crops[i], cfg) for i in retry])))
-        better = view_scores(chars2)[0] > first[retry]
+        again = stack.reshape(copies, len(crops), *crops.shape[1:])[:, retry].reshape(-1, *crops.shape[1:])
+        chars2, regions2 = (t.unflatten(0, (copies, len(retry))) for t in model(to_tensor(_views(again, cfg, 2))))
+        better = view_scores(chars2[0])[0] > first[retry]
         chosen = retry[better]
         chars, regions = chars.clone(), regions.clone()
-        chars[chosen], regions[chosen] = chars2[better], regions2[better]
+        chars[:, chosen], regions[:, chosen] = chars2[:, better], regions2[:, better]
         rows[chosen] = 2
     if not shifts:
-        return chars, regions, rows
-    moved = [shift(c, round(s * cfg.strip_width)) for s in shifts for c in crops]
-    more_chars, more_regions = model(
-        to_tensor(np.stack([view(c, cfg, r) for c, r in zip(moved, np.tile(rows, len(shifts)))]))
-    )
-    char_probs = torch.cat([chars.softmax(-1), more_chars.softmax(-1)]).unflatten(0, (len(shifts) + 1, len(crops)))
-    region_probs = torch.cat([regions.softmax(-1), more_regions.softmax(-1)]).unflatten(
-        0, (len(shifts) + 1, len(crops))
-    )
-    return char_probs.mean(0).log(), region_probs.mean(0).log(), rows
+        return chars[0], regions[0], rows
+    return chars.softmax(-1).mean(0).log(), regions.softmax(-1).mean(0).log(), rows
+
+
+def _views(crops: np.ndarray, cfg: OcrConfig, rows: int) -> np.ndarray:
+    return np.stack([view(c, cfg, rows) for c in crops])
 
 
 def read_batch(
