@@ -1,3 +1,4 @@
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -6,6 +7,7 @@ from lpr_models.detector.detector import PlateDetector
 from lpr_models.detector.head import decode, make_priors
 from lpr_models.detector.model import STRIDES, DetectorConfig, PlateDetectorNet
 from lpr_models.detector.preprocess import to_tensor
+from lpr_models.geometry import quad_box
 from train.det_data import hflip
 from train.det_loss import atss_assign, detection_loss
 
@@ -112,3 +114,21 @@ def test_input_tensor_is_rgb_in_unit_range():
     x = to_tensor(images)
     assert x.shape == (2, 3, 4, 6) and x.dtype == torch.float32 and x.is_contiguous()
     assert x[1, 2].min() == 1.0 and x[1, :2].max() == 0.0 and x[0].max() == 0.0  # blue lands in channel 2 of RGB
+
+
+def test_rotation_turns_the_labels_with_the_plate_and_drops_plates_it_takes_out_of_the_frame():
+    from train.det_data import rotate
+
+    image = np.zeros((400, 600, 3), np.uint8)
+    centre_plate = [[280, 190], [320, 190], [320, 210], [280, 210]]
+    corner_plate = [[2, 2], [60, 2], [60, 20], [2, 20]]  # any turn of 20+ degrees takes a corner of it out
+    corners = np.array([centre_plate, corner_plate], np.float32)
+    cv2.fillConvexPoly(image, corners[0].astype(np.int32), (255, 255, 255))
+    cv2.fillConvexPoly(image, corners[1].astype(np.int32), (255, 255, 255))
+    for seed in range(5):
+        turned, boxes, kept = rotate(image, corners.copy(), corners.copy(), np.random.default_rng(seed), 45)
+        assert len(kept) == len(boxes) == 1  # the corner plate is gone, and painted out
+        ys, xs = np.nonzero(turned[..., 0] > 128)
+        np.testing.assert_allclose([xs.min(), ys.min(), xs.max(), ys.max()], quad_box(kept[0]), atol=1.5)
+        top_edge = kept[0][1] - kept[0][0]  # TL -> TR still runs along the plate's long side
+        assert np.linalg.norm(top_edge) == pytest.approx(40, abs=0.5)

@@ -164,6 +164,27 @@ def perspective(image: np.ndarray, boxes: np.ndarray, corners: np.ndarray, rng: 
     return out, warp(boxes), warp(corners)
 
 
+def rotate(
+    image: np.ndarray, boxes: np.ndarray, corners: np.ndarray, rng: np.random.Generator, max_degrees: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Turn the frame in its plane by up to `max_degrees` either way about a random point near its centre, as a
+    camera rolled on its axis sees plates (CCPD's rotate subset: 20-50 degrees). A plate the turn takes partly out
+    of the frame is painted out and dropped, as `_paste` does; the corners keep their TL, TR, BR, BL order, which
+    follows the plate, not the frame."""
+    h, w = image.shape[:2]
+    centre = (float(w * rng.uniform(0.35, 0.65)), float(h * rng.uniform(0.35, 0.65)))
+    m = np.vstack([cv2.getRotationMatrix2D(centre, rng.uniform(-max_degrees, max_degrees), 1.0), [0, 0, 1]])
+    out = cv2.warpAffine(image, m[:2], (w, h), borderValue=(114, 114, 114))
+    if not corners.size:
+        return out, boxes, corners
+    boxes, corners = transform_points(m, boxes), transform_points(m, corners)
+    inside = ((boxes >= 0) & (boxes <= [w, h])).all(axis=(1, 2))
+    for b in np.round(boxes[~inside]).astype(np.int32):  # the outline too: the turn blurred the plate's rim
+        cv2.fillConvexPoly(out, b, (114, 114, 114))
+        cv2.polylines(out, [b], True, (114, 114, 114), 3)
+    return out, boxes[inside], corners[inside]
+
+
 def to_target(boxes: np.ndarray, corners: np.ndarray) -> dict:
     xy_min, xy_max = boxes.min(axis=1), boxes.max(axis=1)
     return {
@@ -192,6 +213,9 @@ class PlateSwap:
         return LabelledPhoto(image, boxes, corners)
 
 
+ROTATED_SHARE = 0.25  # of the frames, with DetectionDataset(rotation=...)
+
+
 class DetectionDataset(RandomSamples):
     """Random compositions of the photos, letterboxed to `size`."""
 
@@ -204,10 +228,12 @@ class DetectionDataset(RandomSamples):
         seed: int = 0,
         prepare: Prepare | None = None,
         weights: np.ndarray | None = None,
+        rotation: float = 0.0,
     ) -> None:
-        """`weights`: how often each photo is drawn (None: evenly)."""
+        """`weights`: how often each photo is drawn (None: evenly); `rotation`: a quarter of the frames are turned
+        by up to this many degrees (`rotate`)."""
         super().__init__(length, strength, seed)
-        self.photos, self.size, self.prepare = photos, size, prepare
+        self.photos, self.size, self.prepare, self.rotation = photos, size, prepare, rotation
         self.weights = None if weights is None else np.asarray(weights, float) / np.sum(weights)
 
     def sample(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -218,6 +244,8 @@ class DetectionDataset(RandomSamples):
             image, boxes, corners = hflip(image, boxes, corners)
         if rng.random() < 0.3 * self.strength:
             image, boxes, corners = perspective(image, boxes, corners, rng, 0.06 * self.strength)
+        if self.rotation and rng.random() < ROTATED_SHARE:
+            image, boxes, corners = rotate(image, boxes, corners, rng, self.rotation)
         image = photometric(image, rng, self.strength)
         image, lb = letterbox(image, (self.size, self.size))
         return image, lb.to_input(boxes), lb.to_input(corners)

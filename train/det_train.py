@@ -67,6 +67,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--scene-share", type=float, default=0.2, help="share of tiles drawn from the --scenes photos")
     parser.add_argument(
+        "--rotation",
+        type=float,
+        default=0.0,
+        metavar="DEGREES",
+        help="turn a quarter of the training frames in their plane by up to this many degrees (e.g. 50)",
+    )
+    parser.add_argument(
         "--scenes",
         type=Path,
         nargs="*",
@@ -99,7 +106,13 @@ def main(argv: list[str] | None = None) -> None:
     boost = dict(args.swap_boost)
     prepare = PlateSwap(args.art, args.swap_share, args.swap_cn_share, boost) if args.swap_share > 0 else None
     dataset = DetectionDataset(
-        photos + scenes, args.size, args.samples_per_epoch, args.strength, prepare=prepare, weights=weights
+        photos + scenes,
+        args.size,
+        args.samples_per_epoch,
+        args.strength,
+        prepare=prepare,
+        weights=weights,
+        rotation=args.rotation,
     )
     val_paths = val_paths[: args.val_images]
     priors = make_priors(args.size, args.size, STRIDES)
