@@ -53,6 +53,14 @@ def add_parser(sub) -> None:
         "(synthetic-in-scene; figures by type, region and province)",
     )
     ccpd.add_argument("--art", type=Path, help="plate art for --swap-plates (default ../shared/plate_art)")
+    ccpd.add_argument(
+        "--turn",
+        type=float,
+        nargs=2,
+        metavar=("MIN", "MAX"),
+        help="turn each photo in its plane about its plate by MIN-MAX degrees either way, labels with it "
+        "(a rolled camera, as in CCPD's rotate subset: 20 45)",
+    )
     common(ccpd)
     table = kinds.add_parser("csv", help="a CSV of relpath,x,y,w,h,text (the OpenALPR benchmark layout)")
     table.add_argument("csv", type=Path)
@@ -128,13 +136,15 @@ def _predictions_file(args: argparse.Namespace) -> Iterator[TextIO | None]:
 
 
 def _eval_ccpd(args, detector, reader, predictions) -> dict:
-    from train.evaluate import ccpd_items, evaluate_images, swapped_items
+    from train.evaluate import ccpd_items, evaluate_images, swapped_items, turned_items
 
     items = ccpd_items(args.folder, args.split, args.limit)
     if not items:
         raise ValueError(f"no CCPD-named images in {args.folder} (split {args.split})")
     if args.swap_plates:
         items = swapped_items(items, args.swap_plates)
+    if args.turn:
+        items = turned_items(items, *args.turn)
     return evaluate_images(detector, reader, items, 0.7, 0.6, args.errors, args.art, predictions)
 
 

@@ -1,10 +1,12 @@
 """The scoring functions of `lpr eval` on hand-made cases."""
 
+import cv2
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from lpr_models.geometry import quad_box
 from train.det_eval import average_precision, corner_error
 from train.evaluate import csv_items, score_video_events
 from train.ocr_eval import char_accuracy, confusions
@@ -124,3 +126,20 @@ def test_a_validation_with_nothing_found_scores_the_worst_corner_error():
 
     assert corner_penalty({"corner_error": float("nan")}) == 1.0
     assert corner_penalty({"corner_error": 0.03}) == 0.03
+
+
+def test_a_turned_photo_keeps_its_labels_on_the_plate(tmp_path):
+    from train.evaluate import LabelledImage, load_frame, turned_items
+
+    corners = np.array([[200, 150], [320, 150], [320, 190], [200, 190]], np.float32)
+    photo = np.zeros((300, 500, 3), np.uint8)
+    cv2.fillConvexPoly(photo, corners.astype(np.int32), (255, 255, 255))
+    cv2.imwrite(str(tmp_path / "plate.png"), photo)
+    item = LabelledImage(tmp_path / "plate.png", quad_box(corners), "A1", corners)
+    (turned,) = turned_items([item], 30, 40, seed=1)
+    assert 30 <= abs(turned.turn) <= 40
+    frame, labels = load_frame(turned)
+    ys, xs = np.nonzero(frame[..., 0] > 128)
+    np.testing.assert_allclose([xs.min(), ys.min(), xs.max(), ys.max()], labels.box, atol=1.5)
+    np.testing.assert_allclose(labels.corners.mean(axis=0), corners.mean(axis=0), atol=1e-3)  # turned about the plate
+    assert np.linalg.norm(labels.corners[1] - labels.corners[0]) == pytest.approx(120, abs=0.5)

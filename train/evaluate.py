@@ -21,7 +21,7 @@ import numpy as np
 from tqdm import tqdm
 
 from lpr_models.detector.detector import PlateDetector
-from lpr_models.geometry import box_iou, quad_box
+from lpr_models.geometry import box_iou, quad_box, transform_points
 from lpr_models.ocr.reader import PlateReader
 from train.ccpd import list_ccpd_images, parse_ccpd_name
 from train.det_eval import average_precision, corner_error, match_single_plate
@@ -37,6 +37,7 @@ class LabelledImage:
     corners: np.ndarray | None = None  # TL, TR, BR, BL where the labels have them
     groups: tuple[str, ...] = ()  # what the figures are also broken down by: province, plate type, region
     swap: tuple[str, int] | None = None  # (style, seed): paste a rendered plate over the labelled one first
+    turn: float = 0.0  # degrees: then turn the photo in its plane about the plate (labels turned with it)
 
 
 def ccpd_items(folder: Path, split: str = "all", limit: int | None = None) -> list[LabelledImage]:
@@ -71,11 +72,34 @@ def swapped_items(items: list[LabelledImage], per_photo: int, seed: int = 0) -> 
     ]
 
 
+def turned_items(items: list[LabelledImage], low: float, high: float, seed: int = 0) -> list[LabelledImage]:
+    """Each photo turned in its plane by `low`-`high` degrees, either way at random (see load_frame): a camera
+    rolled on its axis, as in CCPD's rotate subset."""
+    rng = np.random.default_rng(seed)
+    return [
+        replace(item, turn=float(rng.uniform(low, high) * rng.choice([-1, 1])))
+        for item in items
+        if item.corners is not None
+    ]
+
+
 def load_frame(item: LabelledImage, art: Path | None = None) -> tuple[np.ndarray, LabelledImage]:
-    """The item's image and labels; a swap item gets its rendered plate pasted in and its labels replaced."""
+    """The item's image and labels; a swap item gets its rendered plate pasted in and its labels replaced, and a
+    turned item is then turned about its plate, its corners with it and its box their bounding box."""
     frame = cv2.imread(str(item.path), cv2.IMREAD_COLOR)
     if frame is None:
         raise ValueError(f"cannot read image {item.path}")
+    frame, item = _swap_plate(frame, item, art)
+    if not item.turn or item.corners is None:
+        return frame, item
+    centre = item.corners.mean(axis=0)
+    matrix = np.vstack([cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), item.turn, 1.0), [0, 0, 1]])
+    turned = cv2.warpAffine(frame, matrix[:2], frame.shape[1::-1], borderMode=cv2.BORDER_REPLICATE)
+    corners = transform_points(matrix, item.corners)
+    return turned, replace(item, box=quad_box(corners), corners=corners)
+
+
+def _swap_plate(frame: np.ndarray, item: LabelledImage, art: Path | None) -> tuple[np.ndarray, LabelledImage]:
     if item.swap is None or item.corners is None:
         return frame, item
     from train.synth.composite import composite_plate
@@ -153,6 +177,7 @@ def evaluate_images(
                 corner_errors.append(corner_error(detections[best].corners, item.corners))
         if predictions is not None:
             where = str(item.path) + (f"#swap={item.swap[0]}:{item.swap[1]}" if item.swap else "")
+            where += f"#turn={item.turn:.1f}" if item.turn else ""
             row = prediction_row(where, item.text, reading, bool(is_detected))
             predictions.write(json.dumps(row, ensure_ascii=False) + "\n")
         if errors_dir and text != item.text:
