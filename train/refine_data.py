@@ -66,6 +66,14 @@ def perturb(corners: np.ndarray, rng: np.random.Generator, amount: float = 1.0) 
     return (guess + (shift[0] + moves[:, :1]) * across + (shift[1] + moves[:, 1:]) * down).astype(np.float32)
 
 
+def turn(corners: np.ndarray, degrees: float) -> np.ndarray:
+    """`corners` turned about their centre by `degrees` (counter-clockwise on screen)."""
+    centre = corners.mean(axis=0)
+    a = np.deg2rad(degrees)
+    rotation = np.array([[np.cos(a), np.sin(a)], [-np.sin(a), np.cos(a)]], np.float32)  # image y points down
+    return ((corners - centre) @ rotation.T + centre).astype(np.float32)
+
+
 def mirror(patch: PlatePatch) -> PlatePatch:
     """Left-right flip with the corners re-ordered so they stay TL, TR, BR, BL."""
     image, _, corners = hflip(patch.image, np.zeros((0, 4, 2), np.float32), patch.corners[None])
@@ -81,6 +89,9 @@ def shrink(patch: PlatePatch, plate_width: float) -> PlatePatch:
     return PlatePatch(image, patch.corners * scale)
 
 
+TURNED_SHARE = 1 / 3  # of the guesses, with RefinerDataset(rotation=...)
+
+
 class RefinerDataset(RandomSamples):
     """Random plates seen through perturbed quads: (canvas, true corners as fractions of the canvas)."""
 
@@ -92,10 +103,13 @@ class RefinerDataset(RandomSamples):
         strength: float = 1.0,
         seed: int = 0,
         swap: PlateSwap | None = None,
+        rotation: float = 0.0,
     ) -> None:
-        """`swap`: replaces a share of the plates by rendered plates of every type (yellow, green, two-row, EU...)."""
+        """`swap`: replaces a share of the plates by rendered plates of every type (yellow, green, two-row, EU...);
+        `rotation`: a third of the guesses are also turned by up to this many degrees, as the detector's corners
+        of a plate turned in the frame lag behind its turn, and the refiner must turn them the rest of the way."""
         super().__init__(length, strength, seed)
-        self.patches, self.cfg, self.swap = patches, cfg, swap
+        self.patches, self.cfg, self.swap, self.rotation = patches, cfg, swap, rotation
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         rng = self.rng
@@ -107,7 +121,10 @@ class RefinerDataset(RandomSamples):
             patch = mirror(patch)
         if rng.random() < 0.25 * self.strength:
             patch = shrink(patch, rng.uniform(16, 80))
-        canvas, matrix = warp_to_canvas(patch.image, perturb(patch.corners, rng, rng.uniform(0.2, 1.2)), self.cfg)
+        guess = perturb(patch.corners, rng, rng.uniform(0.2, 1.2))
+        if self.rotation and rng.random() < TURNED_SHARE:
+            guess = turn(guess, rng.uniform(-self.rotation, self.rotation))
+        canvas, matrix = warp_to_canvas(patch.image, guess, self.cfg)
         canvas = photometric(canvas, rng, self.strength)
         target = transform_points(matrix, patch.corners) / canvas_size(self.cfg)
         return to_tensor(canvas[None])[0], torch.from_numpy(target)

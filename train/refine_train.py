@@ -47,6 +47,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--art", type=Path, default=Path("../shared/plate_art"), help="plate art for --swap-share")
     parser.add_argument("--init", type=Path, help="start from these refiner weights (fine-tuning)")
+    parser.add_argument(
+        "--rotation",
+        type=float,
+        default=0.0,
+        metavar="DEGREES",
+        help="also turn a third of the perturbed guesses by up to this many degrees (plates turned in the frame)",
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -58,7 +65,9 @@ def main(argv: list[str] | None = None) -> None:
     cfg = model.cfg
     train_paths, val_paths = split_ccpd(args.data, args.limit)
     swap = PlateSwap(args.art, args.swap_share) if args.swap_share > 0 else None
-    dataset = RefinerDataset(load_patches(train_paths), cfg, args.samples_per_epoch, args.strength, swap=swap)
+    dataset = RefinerDataset(
+        load_patches(train_paths), cfg, args.samples_per_epoch, args.strength, swap=swap, rotation=args.rotation
+    )
     val_paths = val_paths[: args.val_images]
     detector = PlateDetector.from_weights(args.detector, refine=False, backend="eager")
     scale = torch.tensor([cfg.width, cfg.height], dtype=torch.float32)
