@@ -31,8 +31,8 @@ FORMAT_PRIOR = 0.1
 TWO_ROW_RETRY = 0.5
 # Besides its own crop, each plate is read shifted by these shares of a strip (the encoder's token width), and the
 # readings' probabilities are averaged. Half a strip moves every character across a token boundary, so the three
-# readings err apart: on the real validation crops this reads 2-10 points more plates (docs/training.md) for about
-# twice the reader's work. Chosen on rendered plates; an empty tuple reads each plate once.
+# readings err apart: on the real validation crops this reads up to 5 points more plates (docs/training.md) for
+# two to three times the reader's work. Chosen on rendered plates; an empty tuple reads each plate once.
 SHIFTS = (-0.5, 0.5)
 
 Model = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
@@ -184,7 +184,7 @@ def decode_batch(
 
 class PlateReader:
     """`crop(image, corners)` a plate, then `read(plates) -> list[Reading]` a batch of crops; `shifted_reads`
-    reads each plate also shifted half a strip either way (SHIFTS), about twice the work for more plates read."""
+    reads each plate also shifted half a strip either way (SHIFTS), two to three times the work for more plates read."""
 
     def __init__(
         self,
