@@ -91,12 +91,14 @@ def canvas_size(cfg: RefinerConfig) -> np.ndarray:
 class CornerRefiner:
     """`refine(frame, detections)`: the same plates with their corners re-estimated from a close-up.
 
-    Each of the `iterations` looks starts from the previous one's corners: the second look sees
+    Each of the `iterations` looks starts from the previous one's corners: the next look sees
     a better-centred, better-rectified plate (on CCPD validation photos the mean corner error
-    goes from 3.3% of the plate's width to 1.0% after one look and 0.85% after two).
+    went from 3.3% of the plate's width to 1.0% after one look and 0.85% after two). A plate
+    turned in the frame needs the third: its detected corners turn less than the plate does,
+    and each look turns them further (docs/training.md, the refiner's fourth stage).
     """
 
-    def __init__(self, net: CornerRefinerNet, iterations: int = 2, backend: str = "auto") -> None:
+    def __init__(self, net: CornerRefinerNet, iterations: int = 3, backend: str = "auto") -> None:
         self.net = net.eval()
         self.cfg = net.cfg
         self.forward = ShapeCache(self.net, backend)
