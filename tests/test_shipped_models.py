@@ -69,11 +69,11 @@ def test_boxes_halfway_to_the_refined_corners_match_more_labelled_boxes_than_the
 
 def test_plates_turned_in_the_frame_are_found_and_read(models, data_root):
     """CCPD's rotate subset, approximated: the first 30 validation photos turned 20-45 degrees about their plates.
-    Shipped weights: 29 found at IoU > 0.5 and 26 read (the last release: 27 and 15)."""
+    Shipped weights: 30 found at IoU > 0.5 and 29 read (the last release: 27 and 15)."""
     detector = PlateDetector.from_weights(coarse_pass=True)  # as photos are detected
     items = turned_items(ccpd_items(data_root / "ccpd" / "images", split="val")[:30], 20, 45)
     report = evaluate_images(detector, models[1], items, 0.7, 0.6)
-    assert report["found_iou50"] >= 0.9 and report["recognition_rate"] >= 0.8, report
+    assert report["found_iou50"] >= 0.9 and report["recognition_rate"] >= 0.9, report
 
 
 def test_config_can_turn_the_refiner_off():
