@@ -86,6 +86,13 @@ def transform_points(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
     return cv2.perspectiveTransform(pts.reshape(-1, 1, 2), matrix).reshape(pts.shape)
 
 
+def rotation_matrix(centre: np.ndarray | tuple[float, float], degrees: float) -> np.ndarray:
+    """The 3x3 matrix turning points about `centre` by `degrees`, counter-clockwise on screen (OpenCV's sense), for
+    `transform_points` and, as its top two rows, `cv2.warpAffine`."""
+    top = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), degrees, 1.0)
+    return np.vstack([top, [0, 0, 1]])
+
+
 def plate_axes(corners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """A TL, TR, BR, BL quadrilateral's left-to-right and top-to-bottom edge vectors (means of opposite edges)."""
     c = np.asarray(corners, dtype=np.float32).reshape(4, 2)

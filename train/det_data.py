@@ -26,7 +26,7 @@ import torch
 from tqdm import tqdm
 
 from lpr_models.detector.preprocess import to_tensor
-from lpr_models.geometry import letterbox, transform_points
+from lpr_models.geometry import letterbox, quad_box, rotation_matrix, transform_points
 from train.augment import photometric
 from train.ccpd import list_ccpd_images, parse_ccpd_name
 from train.loop import RandomSamples
@@ -173,7 +173,7 @@ def rotate(
     follows the plate, not the frame."""
     h, w = image.shape[:2]
     centre = (float(w * rng.uniform(0.35, 0.65)), float(h * rng.uniform(0.35, 0.65)))
-    m = np.vstack([cv2.getRotationMatrix2D(centre, rng.uniform(-max_degrees, max_degrees), 1.0), [0, 0, 1]])
+    m = rotation_matrix(centre, rng.uniform(-max_degrees, max_degrees))
     out = cv2.warpAffine(image, m[:2], (w, h), borderValue=(114, 114, 114))
     if not corners.size:
         return out, boxes, corners
@@ -209,7 +209,7 @@ class PlateSwap:
                 continue
             plate = render(STYLES[rng.choice(len(STYLES), p=self.weights)], self.art, rng)[0]
             image, corners[g] = composite_plate(image, corners[g], plate, rng)
-            boxes[g] = box_points(np.concatenate([corners[g].min(axis=0), corners[g].max(axis=0)]))
+            boxes[g] = box_points(quad_box(corners[g]))
         return LabelledPhoto(image, boxes, corners)
 
 

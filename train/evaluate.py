@@ -21,7 +21,7 @@ import numpy as np
 from tqdm import tqdm
 
 from lpr_models.detector.detector import PlateDetector
-from lpr_models.geometry import box_iou, quad_box, transform_points
+from lpr_models.geometry import box_iou, quad_box, rotation_matrix, transform_points
 from lpr_models.ocr.reader import PlateReader
 from train.ccpd import list_ccpd_images, parse_ccpd_name
 from train.det_eval import average_precision, corner_error, match_single_plate
@@ -92,8 +92,7 @@ def load_frame(item: LabelledImage, art: Path | None = None) -> tuple[np.ndarray
     frame, item = _swap_plate(frame, item, art)
     if not item.turn or item.corners is None:
         return frame, item
-    centre = item.corners.mean(axis=0)
-    matrix = np.vstack([cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), item.turn, 1.0), [0, 0, 1]])
+    matrix = rotation_matrix(item.corners.mean(axis=0), item.turn)
     turned = cv2.warpAffine(frame, matrix[:2], frame.shape[1::-1], borderMode=cv2.BORDER_REPLICATE)
     corners = transform_points(matrix, item.corners)
     return turned, replace(item, box=quad_box(corners), corners=corners)

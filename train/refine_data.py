@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from lpr_models.detector.preprocess import to_tensor
 from lpr_models.detector.refiner import RefinerConfig, canvas_size, warp_to_canvas
-from lpr_models.geometry import plate_axes, transform_points
+from lpr_models.geometry import plate_axes, rotation_matrix, transform_points
 from train.augment import photometric
 from train.ccpd import parse_ccpd_name
 from train.det_data import LabelledPhoto, PlateSwap, hflip
@@ -68,10 +68,7 @@ def perturb(corners: np.ndarray, rng: np.random.Generator, amount: float = 1.0) 
 
 def turn(corners: np.ndarray, degrees: float) -> np.ndarray:
     """`corners` turned about their centre by `degrees` (counter-clockwise on screen)."""
-    centre = corners.mean(axis=0)
-    a = np.deg2rad(degrees)
-    rotation = np.array([[np.cos(a), np.sin(a)], [-np.sin(a), np.cos(a)]], np.float32)  # image y points down
-    return ((corners - centre) @ rotation.T + centre).astype(np.float32)
+    return transform_points(rotation_matrix(corners.mean(axis=0), degrees), corners)
 
 
 def mirror(patch: PlatePatch) -> PlatePatch:
