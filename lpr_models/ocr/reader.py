@@ -134,7 +134,8 @@ def read_views(
     for a plate read in one row), and the logits are the log of the probabilities averaged over the crop
     and its copies, all in the view the crop's own reading chose."""
     copies = 1 + len(shifts)
-    stack = np.concatenate([crops, *(np.stack([shift(c, round(s * cfg.strip_width)) for c in crops]) for s in shifts)])
+    moved = [np.stack([shift(c, round(s * cfg.strip_width)) for c in crops]) for s in shifts]
+    stack = np.concatenate([crops, *moved]) if moved else crops
     chars, regions = (t.unflatten(0, (copies, len(crops))) for t in model(to_tensor(_views(stack, cfg, 1))))
     rows = np.ones(len(crops), dtype=int)
     first, weakest = view_scores(chars[0])
