@@ -220,7 +220,7 @@ def _eval_video(args, detector, reader, predictions) -> dict:
 
 def _eval_ocr(args, reader) -> dict:
     from train.ocr_data import load_splits
-    from train.ocr_eval import evaluate_by, evaluate_reader
+    from train.ocr_eval import read_samples, score, score_by
 
     _, val = load_splits(args.data, args.limit)
     if args.synthetic:
@@ -228,21 +228,16 @@ def _eval_ocr(args, reader) -> dict:
 
         scenes = scene_plates(args.data / "ccpd" / "images", args.limit, "val")
         val["synthetic"] = synthetic_samples(args.synthetic, scenes, args.art, seed=2)
-    report: dict = {
-        name: evaluate_reader(reader.model, samples, shifts=reader.shifts) for name, samples in val.items() if samples
-    }
-    report["ccpd by province"] = evaluate_by(reader.model, val["ccpd"], lambda s: s.text[0], shifts=reader.shifts)
+    rows = {name: read_samples(reader.model, samples, shifts=reader.shifts) for name, samples in val.items()}
+    report: dict = {name: score(r) for name, r in rows.items() if r}  # each set read once, then grouped
+    report["ccpd by province"] = score_by(val["ccpd"], rows["ccpd"], lambda s: s.text[0])
     for name, samples in list(val.items()):
         if name != "synthetic" and any(s.rows == 2 for s in samples):  # real two-row plates (Vietnamese motorbikes)
-            report[f"{name} by rows"] = evaluate_by(
-                reader.model, samples, lambda s: f"{s.rows} row(s)", shifts=reader.shifts
-            )
+            report[f"{name} by rows"] = score_by(samples, rows[name], lambda s: f"{s.rows} row(s)")
     if "synthetic" in val:
-        report["synthetic by type"] = evaluate_by(
-            reader.model, val["synthetic"], lambda s: s.source.removeprefix("synth_"), shifts=reader.shifts
-        )
-        cn = [s for s in val["synthetic"] if s.region == "cn"]
-        report["synthetic by province"] = evaluate_by(reader.model, cn, lambda s: s.text[0], shifts=reader.shifts)
+        synthetic = val["synthetic"], rows["synthetic"]
+        report["synthetic by type"] = score_by(*synthetic, lambda s: s.source.removeprefix("synth_"))
+        report["synthetic by province"] = score_by(*synthetic, lambda s: s.text[0] if s.region == "cn" else None)
     return report
 
 

@@ -1,5 +1,7 @@
 """The scoring functions of `lpr eval` on hand-made cases."""
 
+from types import SimpleNamespace
+
 import cv2
 import numpy as np
 import pytest
@@ -143,3 +145,20 @@ def test_a_turned_photo_keeps_its_labels_on_the_plate(tmp_path):
     np.testing.assert_allclose([xs.min(), ys.min(), xs.max(), ys.max()], labels.box, atol=1.5)
     np.testing.assert_allclose(labels.corners.mean(axis=0), corners.mean(axis=0), atol=1e-3)  # turned about the plate
     assert np.linalg.norm(labels.corners[1] - labels.corners[0]) == pytest.approx(120, abs=0.5)
+
+
+def test_read_plates_are_scored_per_group_and_a_plate_of_no_group_is_left_out():
+    from train.ocr_eval import score_by
+
+    samples = [
+        SimpleNamespace(text=t, region=r) for t, r in (("皖A1", "cn"), ("皖B2", "cn"), ("苏C3", "cn"), ("AB1", "eu"))
+    ]
+    rows = [
+        ("皖A1", "皖A1", "cn", "cn"),
+        ("皖B9", "皖B2", "cn", "cn"),
+        ("苏C3", "苏C3", "cn", "cn"),
+        ("AB1", "AB1", "eu", "eu"),
+    ]
+    figures = score_by(samples, rows, lambda s: s.text[0] if s.region == "cn" else None)
+    assert list(figures) == ["皖", "苏"]
+    assert figures["皖"]["exact"] == 0.5 and figures["苏"]["exact"] == 1.0

@@ -84,12 +84,12 @@ def evaluate_reader(
     return score(read_samples(model, samples, batch, shifts))
 
 
-def evaluate_by(
-    model: MaskOCR, samples: list[PlateSample], group, batch: int = 128, shifts: tuple[float, ...] = SHIFTS
-) -> dict[str, dict]:
-    """Figures per group (`group(sample) -> name`: province, plate type, region), so the average hides nothing."""
-    rows = read_samples(model, samples, batch, shifts)
+def score_by(samples: list[PlateSample], rows: list[tuple[str, str, str, str]], group) -> dict[str, dict]:
+    """Figures per group of already read plates (`rows`: read_samples of `samples`; `group(sample) -> name`:
+    province, plate type, region, or None to leave the plate out), so the average hides nothing."""
     groups: dict[str, list] = {}
     for sample, row in zip(samples, rows):
-        groups.setdefault(group(sample), []).append(row)
+        name = group(sample)
+        if name is not None:
+            groups.setdefault(name, []).append(row)
     return {name: score(r) for name, r in sorted(groups.items())}
