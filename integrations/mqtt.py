@@ -4,7 +4,9 @@ Topics: `<prefix>/<camera>/plate` (every event), `<prefix>/<camera>/alert` (watc
 and, retained, `<prefix>/<camera>/state` (the camera's last health message: connected,
 reconnecting, stalled, stopped), so a dashboard knows a camera's state as soon as it subscribes.
 Payloads are the bus's JSON. paho runs its own network thread and reconnects by itself; a
-broker that is down never slows the pipeline: messages wait in paho's bounded queue.
+broker that is down never slows the pipeline: messages wait in a bounded queue of our own and
+go out, in the order they were sent, once the broker accepts the connection. (paho's own queue
+sends messages published while the connection is being made before those published earlier.)
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 import json
 import logging
 import ssl
+import threading
+from collections import deque
 from dataclasses import dataclass
 
 import paho.mqtt.client as mqtt
@@ -53,6 +57,10 @@ class MqttSink:
         self.client.max_queued_messages_set(section.max_queued)
         self.client.reconnect_delay_set(min_delay=1, max_delay=30)
         self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self._lock = threading.Lock()
+        self._connected = threading.Event()
+        self._pending: deque[tuple[str, str, bool]] = deque()  # (topic, payload, retain) until connected
         self._last: mqtt.MQTTMessageInfo | None = None
         self.client.connect_async(section.host, section.port, keepalive=30)
         self.client.loop_start()
@@ -62,25 +70,43 @@ class MqttSink:
             log.warning(
                 "MQTT broker %s:%d refused the connection: %s", self.section.host, self.section.port, reason_code
             )
-        else:
-            log.info("MQTT: connected to %s:%d", self.section.host, self.section.port)
+            return
+        log.info("MQTT: connected to %s:%d", self.section.host, self.section.port)
+        with self._lock:  # paho's thread; send() waits so nothing overtakes what was held back
+            while self._pending:
+                self._publish(*self._pending.popleft())
+            self._connected.set()
+
+    def _on_disconnect(self, *_args) -> None:
+        with self._lock:
+            self._connected.clear()
 
     def send(self, kind: str, camera_id: str, payload: dict) -> None:
         if kind not in TOPICS:
             return
-        retain = kind == "health" and self.section.retain_state
-        info = self.client.publish(
+        message = (
             mqtt_topic(self.section.topic_prefix, kind, camera_id),
             json.dumps(payload, ensure_ascii=False),
-            qos=self.section.qos,
-            retain=retain,
+            kind == "health" and self.section.retain_state,
         )
+        with self._lock:
+            if self._connected.is_set():
+                self._publish(*message)
+            elif len(self._pending) < self.section.max_queued:
+                self._pending.append(message)
+            else:
+                log.warning("MQTT: queue full (%d messages): a %s message was dropped", self.section.max_queued, kind)
+
+    def _publish(self, topic: str, payload: str, retain: bool) -> None:
+        info = self.client.publish(topic, payload, qos=self.section.qos, retain=retain)
         self._last = info
         if info.rc == mqtt.MQTT_ERR_QUEUE_SIZE:
-            log.warning("MQTT: queue full (%d messages): a %s message was dropped", self.section.max_queued, kind)
+            log.warning("MQTT: queue full (%d messages): a message to %s was dropped", self.section.max_queued, topic)
 
     def close(self, timeout_s: float = 2.0) -> None:
-        """Give the queued messages `timeout_s` to reach a connected broker, then disconnect."""
+        """Give the queued messages `timeout_s` to reach a broker, then disconnect."""
+        if self._pending:
+            self._connected.wait(timeout_s)
         if self._last is not None and self.client.is_connected():
             try:
                 self._last.wait_for_publish(timeout_s)

@@ -2,6 +2,7 @@
 
 import json
 import shutil
+import socket
 import subprocess
 import threading
 import time
@@ -98,6 +99,66 @@ def test_plates_alerts_and_retained_camera_state_reach_an_mqtt_broker(broker, en
     assert retained[0][1]["state"] == "connected" and retained[0][2] is True
 
 
+class SlowRelay:
+    """A TCP relay to the broker that accepts a client and forwards nothing until `release()`:
+    the client's socket is up but the broker has not yet answered its CONNECT."""
+
+    def __init__(self, port: int, broker_port: int) -> None:
+        self.port, self.broker_port = port, broker_port
+        self.accepted, self.released = threading.Event(), threading.Event()
+
+    def start(self) -> None:
+        listener = socket.create_server(("127.0.0.1", self.port))
+        threading.Thread(target=self._serve, args=(listener,), daemon=True).start()
+
+    def release(self) -> None:
+        self.released.set()
+
+    def _serve(self, listener: socket.socket) -> None:
+        client, _ = listener.accept()
+        listener.close()
+        self.accepted.set()
+        self.released.wait(30)
+        upstream = socket.create_connection(("127.0.0.1", self.broker_port))
+        for source, target in ((client, upstream), (upstream, client)):
+            threading.Thread(target=self._pipe, args=(source, target), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, target: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            target.close()
+
+
+def test_messages_sent_while_the_connection_is_made_reach_the_broker_in_the_order_they_were_sent(
+    broker, endpoint, tmp_path
+):
+    collector = Collector(broker)
+    relay = SlowRelay(free_port(), broker)
+    cfg = Config(
+        publish=PublishSection(endpoint=endpoint),
+        store=StoreSection(enabled=False, folder=str(tmp_path)),
+        mqtt=MqttSection(enabled=True, port=relay.port, topic_prefix="lpr"),
+    )
+    sinks = Sinks(cfg)
+    try:
+        sinks.send("health", "gate", {"type": "health", "camera_id": "gate", "state": "connected"}, b"")  # no socket
+        relay.start()  # paho tries again within a second or two
+        assert relay.accepted.wait(15)
+        for i in range(3):  # the socket is up, the broker has not answered yet
+            sinks.send("plate", "gate", make_event(f"AB{i:03d}CD", t=T0 + i, track=i), b"")
+        relay.release()
+        got = collector.wait_for(4)
+    finally:
+        sinks.close()
+        collector.close()
+    assert [m.get("state") or m["text"] for _, m, _ in got] == ["connected", "AB000CD", "AB001CD", "AB002CD"]
+
+
 def test_a_dead_broker_never_holds_up_the_run(endpoint, tmp_path):
     cfg = Config(
         publish=PublishSection(endpoint=endpoint),
@@ -108,7 +169,7 @@ def test_a_dead_broker_never_holds_up_the_run(endpoint, tmp_path):
 
     def run() -> None:
         sinks = Sinks(cfg)
-        for i in range(200):  # more than the queue holds: the oldest are dropped, nothing blocks
+        for i in range(200):  # more than the queue holds: the newest are dropped, nothing blocks
             sinks.send("plate", "gate", make_event(f"AB{i:03d}CD", t=T0 + i, track=i), b"")
         sinks.close()
         done.set()
