@@ -134,3 +134,21 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     area_b = np.clip(b[:, 2:] - b[:, :2], 0, None).prod(axis=1)
     union = area_a[:, None] + area_b[None, :] - inter
     return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
+
+
+def tilt_matrix(corners: np.ndarray, yaw: float, pitch: float, focal: float = 6.0) -> np.ndarray:
+    """The 3x3 matrix that shows the plate `corners` (TL, TR, BR, BL) as a camera sees it when the plate is turned
+    `yaw` degrees about its upright axis (its right edge comes nearer) and `pitch` about its horizontal one, with a
+    lens `focal` plate widths away: a car seen from the side of the road, as in CCPD's tilt subset. Applied to the
+    whole photo, the plate's surroundings turn with it, as a car's front does."""
+    corners = np.asarray(corners, np.float32).reshape(4, 2)
+    width = float(np.linalg.norm(corners[1] - corners[0]) + np.linalg.norm(corners[2] - corners[3])) / 2
+    height = float(np.linalg.norm(corners[3] - corners[0]) + np.linalg.norm(corners[2] - corners[1])) / 2
+    plate = np.array([[-width, -height, 0], [width, -height, 0], [width, height, 0], [-width, height, 0]]) / 2
+    y, p = np.radians(yaw), np.radians(pitch)
+    turn_y = np.array([[np.cos(y), 0, np.sin(y)], [0, 1, 0], [-np.sin(y), 0, np.cos(y)]])
+    turn_x = np.array([[1, 0, 0], [0, np.cos(p), -np.sin(p)], [0, np.sin(p), np.cos(p)]])
+    f = focal * width
+    seen = plate @ (turn_x @ turn_y).T + [0, 0, f]
+    target = corners.mean(axis=0) + f * seen[:, :2] / seen[:, 2:]
+    return cv2.getPerspectiveTransform(corners, target.astype(np.float32))

@@ -61,6 +61,14 @@ def add_parser(sub) -> None:
         help="turn each photo in its plane about its plate by MIN-MAX degrees either way, labels with it "
         "(a rolled camera, as in CCPD's rotate subset: 20 45)",
     )
+    ccpd.add_argument(
+        "--tilt",
+        type=float,
+        nargs=2,
+        metavar=("MIN", "MAX"),
+        help="show each plate turned MIN-MAX degrees either way about its upright axis (and up to 20 about its "
+        "horizontal one), the photo warped with it: a car seen from the roadside, as in CCPD's tilt subset: 30 55",
+    )
     common(ccpd)
     table = kinds.add_parser("csv", help="a CSV of relpath,x,y,w,h,text (the OpenALPR benchmark layout)")
     table.add_argument("csv", type=Path)
@@ -136,7 +144,7 @@ def _predictions_file(args: argparse.Namespace) -> Iterator[TextIO | None]:
 
 
 def _eval_ccpd(args, detector, reader, predictions) -> dict:
-    from train.evaluate import ccpd_items, evaluate_images, swapped_items, turned_items
+    from train.evaluate import ccpd_items, evaluate_images, swapped_items, tilted_items, turned_items
 
     items = ccpd_items(args.folder, args.split, args.limit)
     if not items:
@@ -145,6 +153,8 @@ def _eval_ccpd(args, detector, reader, predictions) -> dict:
         items = swapped_items(items, args.swap_plates)
     if args.turn:
         items = turned_items(items, *args.turn)
+    if args.tilt:
+        items = tilted_items(items, *args.tilt)
     return evaluate_images(detector, reader, items, 0.7, 0.6, args.errors, args.art, predictions)
 
 

@@ -147,6 +147,25 @@ def test_a_turned_photo_keeps_its_labels_on_the_plate(tmp_path):
     assert np.linalg.norm(labels.corners[1] - labels.corners[0]) == pytest.approx(120, abs=0.5)
 
 
+def test_a_tilted_photo_shows_its_plate_from_the_side_with_its_labels_on_it(tmp_path):
+    from train.evaluate import LabelledImage, load_frame, tilted_items
+
+    corners = np.array([[200, 150], [320, 150], [320, 190], [200, 190]], np.float32)
+    photo = np.zeros((300, 500, 3), np.uint8)
+    cv2.fillConvexPoly(photo, corners.astype(np.int32), (255, 255, 255))
+    cv2.imwrite(str(tmp_path / "plate.png"), photo)
+    item = LabelledImage(tmp_path / "plate.png", quad_box(corners), "A1", corners)
+    (tilted,) = tilted_items([item], 40, 50, max_pitch=0, seed=1)
+    assert 40 <= abs(tilted.tilt[0]) <= 50 and tilted.tilt[1] == 0
+    frame, labels = load_frame(tilted)
+    ys, xs = np.nonzero(frame[..., 0] > 128)
+    np.testing.assert_allclose([xs.min(), ys.min(), xs.max(), ys.max()], labels.box, atol=1.5)
+    tl, tr, br, bl = labels.corners
+    assert 0.6 * 120 < tr[0] - tl[0] < 0.8 * 120  # turned 40-50 degrees: cos shows 64-77% of its width
+    left, right = bl[1] - tl[1], br[1] - tr[1]
+    assert abs(left - right) > 2 and (right > left) == (tilted.tilt[0] > 0)  # the nearer edge looks taller
+
+
 def test_read_plates_are_scored_per_group_and_a_plate_of_no_group_is_left_out():
     from train.ocr_eval import score_by
 

@@ -21,7 +21,7 @@ import numpy as np
 from tqdm import tqdm
 
 from lpr_models.detector.detector import PlateDetector
-from lpr_models.geometry import box_iou, quad_box, rotation_matrix, transform_points
+from lpr_models.geometry import box_iou, quad_box, rotation_matrix, tilt_matrix, transform_points
 from lpr_models.ocr.reader import PlateReader
 from train.ccpd import list_ccpd_images, parse_ccpd_name
 from train.det_eval import average_precision, corner_error, match_single_plate
@@ -38,6 +38,7 @@ class LabelledImage:
     groups: tuple[str, ...] = ()  # what the figures are also broken down by: province, plate type, region
     swap: tuple[str, int] | None = None  # (style, seed): paste a rendered plate over the labelled one first
     turn: float = 0.0  # degrees: then turn the photo in its plane about the plate (labels turned with it)
+    tilt: tuple[float, float] = (0.0, 0.0)  # (yaw, pitch) degrees: or show the plate from the side (labels with it)
 
 
 def ccpd_items(folder: Path, split: str = "all", limit: int | None = None) -> list[LabelledImage]:
@@ -83,19 +84,40 @@ def turned_items(items: list[LabelledImage], low: float, high: float, seed: int 
     ]
 
 
+def tilted_items(
+    items: list[LabelledImage], low: float, high: float, max_pitch: float = 20.0, seed: int = 0
+) -> list[LabelledImage]:
+    """Each photo seen as if its plate were turned `low`-`high` degrees either way about its upright axis and up to
+    `max_pitch` about its horizontal one (see load_frame): a car passing a camera at the roadside, as in CCPD's tilt
+    subset, which none of the project's photos resemble (their plates face the camera within about 5 degrees)."""
+    rng = np.random.default_rng(seed)
+    return [
+        replace(
+            item,
+            tilt=(float(rng.uniform(low, high) * rng.choice([-1, 1])), float(rng.uniform(-max_pitch, max_pitch))),
+        )
+        for item in items
+        if item.corners is not None
+    ]
+
+
 def load_frame(item: LabelledImage, art: Path | None = None) -> tuple[np.ndarray, LabelledImage]:
     """The item's image and labels; a swap item gets its rendered plate pasted in and its labels replaced, and a
-    turned item is then turned about its plate, its corners with it and its box their bounding box."""
+    turned or tilted item is then warped about its plate, its corners with it and its box their bounding box."""
     frame = cv2.imread(str(item.path), cv2.IMREAD_COLOR)
     if frame is None:
         raise ValueError(f"cannot read image {item.path}")
     frame, item = _swap_plate(frame, item, art)
-    if not item.turn or item.corners is None:
+    if item.corners is None or not (item.turn or any(item.tilt)):
         return frame, item
-    matrix = rotation_matrix(item.corners.mean(axis=0), item.turn)
-    turned = cv2.warpAffine(frame, matrix[:2], frame.shape[1::-1], borderMode=cv2.BORDER_REPLICATE)
+    matrix = np.eye(3)
+    if item.turn:
+        matrix = rotation_matrix(item.corners.mean(axis=0), item.turn)
+    if any(item.tilt):
+        matrix = tilt_matrix(transform_points(matrix, item.corners), *item.tilt) @ matrix
+    warped = cv2.warpPerspective(frame, matrix, frame.shape[1::-1], borderMode=cv2.BORDER_REPLICATE)
     corners = transform_points(matrix, item.corners)
-    return turned, replace(item, box=quad_box(corners), corners=corners)
+    return warped, replace(item, box=quad_box(corners), corners=corners)
 
 
 def _swap_plate(frame: np.ndarray, item: LabelledImage, art: Path | None) -> tuple[np.ndarray, LabelledImage]:
@@ -177,6 +199,7 @@ def evaluate_images(
         if predictions is not None:
             where = str(item.path) + (f"#swap={item.swap[0]}:{item.swap[1]}" if item.swap else "")
             where += f"#turn={item.turn:.1f}" if item.turn else ""
+            where += f"#tilt={item.tilt[0]:.1f},{item.tilt[1]:.1f}" if any(item.tilt) else ""
             row = prediction_row(where, item.text, reading, bool(is_detected))
             predictions.write(json.dumps(row, ensure_ascii=False) + "\n")
         if errors_dir and text != item.text:
