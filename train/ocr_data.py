@@ -26,7 +26,7 @@ from lpr_models.formats import fits_format
 from lpr_models.ocr.model import OcrConfig
 from lpr_models.ocr.preprocess import plate_crop, to_tensor, view
 from lpr_models.vocab import REGIONS, encode, is_supported
-from train.augment import photometric
+from train.augment import harsh, photometric
 from train.ccpd import list_ccpd_images, parse_ccpd_name
 from train.splits import is_validation
 
@@ -261,9 +261,11 @@ class PlateDataset(torch.utils.data.Dataset):
         seed: int = 0,
         corner_jitter: tuple[float, float] = CORNER_JITTER,
         wrong_view_share: float = 0.0,
+        harsh_share: float = 0.0,
     ) -> None:
+        """`harsh_share`: the share of plates shown under one harsh condition besides (train.augment.harsh)."""
         self.samples, self.cfg, self.strength, self.corner_jitter = samples, cfg, strength, corner_jitter
-        self.wrong_view_share = wrong_view_share
+        self.wrong_view_share, self.harsh_share = wrong_view_share, harsh_share
         self.rng = np.random.default_rng(seed)
 
     def __len__(self) -> int:
@@ -275,7 +277,10 @@ class PlateDataset(torch.utils.data.Dataset):
         if self.strength > 0:
             corners = jitter_corners(corners, self.rng, np.multiply(self.corner_jitter, self.strength))
         crop = plate_crop(sample.image, corners, self.cfg)
-        return photometric(view(crop, self.cfg, rows), self.rng, self.strength)
+        plate = view(crop, self.cfg, rows)
+        if self.rng.random() < self.harsh_share:  # alone: on top of the usual degradations it can wipe a plate out
+            return harsh(plate, self.rng)
+        return photometric(plate, self.rng, self.strength)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor, int]:
         sample = self.samples[index]

@@ -81,6 +81,13 @@ def main(argv: list[str] | None = None) -> None:
         default=WRONG_VIEW_SHARE,
         help="share of plates shown in the other row layout's view, to be read as nothing (recognition only)",
     )
+    parser.add_argument(
+        "--harsh-share",
+        type=float,
+        default=0.0,
+        help="share of plates also shown blurred, dark, overexposed or hazy past the usual augmentation "
+        "(train.augment.harsh; recognition only)",
+    )
     parser.add_argument("--init", type=Path, help="checkpoint whose encoder starts recognition (MAE pre-training)")
     parser.add_argument("--finetune", type=Path, help="start from this whole trained reader (its config is kept)")
     parser.add_argument(
@@ -174,6 +181,7 @@ def main(argv: list[str] | None = None) -> None:
         args.strength,
         corner_jitter=tuple(args.corner_jitter),
         wrong_view_share=args.wrong_view_share if args.stage == "recog" else 0.0,
+        harsh_share=args.harsh_share if args.stage == "recog" else 0.0,
     )
 
     def batches():
