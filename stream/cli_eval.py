@@ -69,6 +69,12 @@ def add_parser(sub) -> None:
         help="show each plate turned MIN-MAX degrees either way about its upright axis (and up to 20 about its "
         "horizontal one), the photo warped with it: a car seen from the roadside, as in CCPD's tilt subset: 30 55",
     )
+    ccpd.add_argument(
+        "--degrade",
+        metavar="CONDITION",
+        help="score the photos under one fixed condition of CCPD's hard subsets (train.evaluate.DEGRADATIONS): "
+        "blur (motion, 1.5%% of the width), dark, overexposed or haze",
+    )
     common(ccpd)
     table = kinds.add_parser("csv", help="a CSV of relpath,x,y,w,h,text (the OpenALPR benchmark layout)")
     table.add_argument("csv", type=Path)
@@ -144,7 +150,14 @@ def _predictions_file(args: argparse.Namespace) -> Iterator[TextIO | None]:
 
 
 def _eval_ccpd(args, detector, reader, predictions) -> dict:
-    from train.evaluate import ccpd_items, evaluate_images, swapped_items, tilted_items, turned_items
+    from train.evaluate import (
+        ccpd_items,
+        degraded_items,
+        evaluate_images,
+        swapped_items,
+        tilted_items,
+        turned_items,
+    )
 
     items = ccpd_items(args.folder, args.split, args.limit)
     if not items:
@@ -155,6 +168,8 @@ def _eval_ccpd(args, detector, reader, predictions) -> dict:
         items = turned_items(items, *args.turn)
     if args.tilt:
         items = tilted_items(items, *args.tilt)
+    if args.degrade:
+        items = degraded_items(items, args.degrade)
     return evaluate_images(detector, reader, items, 0.7, 0.6, args.errors, args.art, predictions)
 
 

@@ -166,6 +166,27 @@ def test_a_tilted_photo_shows_its_plate_from_the_side_with_its_labels_on_it(tmp_
     assert abs(left - right) > 2 and (right > left) == (tilted.tilt[0] > 0)  # the nearer edge looks taller
 
 
+def test_a_degraded_photo_keeps_its_labels_and_shows_its_condition(tmp_path):
+    from train.evaluate import LabelledImage, degraded_items, load_frame
+
+    corners = np.array([[200, 150], [320, 150], [320, 190], [200, 190]], np.float32)
+    photo = np.full((300, 500, 3), 60, np.uint8)
+    cv2.fillConvexPoly(photo, corners.astype(np.int32), (200, 200, 200))
+    cv2.imwrite(str(tmp_path / "plate.png"), photo)
+    item = LabelledImage(tmp_path / "plate.png", quad_box(corners), "A1", corners)
+    frames = {}
+    for condition in ("blur", "dark", "overexposed", "haze"):
+        (degraded,) = degraded_items([item], condition)
+        frames[condition], labels = load_frame(degraded)
+        np.testing.assert_array_equal(labels.corners, corners)
+    row, column = frames["blur"][170, :, 0].astype(int), frames["blur"][:, 260, 0].astype(int)
+    assert 60 < row[198] < 200 and column[148] in (60, 200)  # smeared along the rows only
+    assert frames["dark"].mean() < 0.5 * photo.mean() < frames["overexposed"].mean()
+    assert np.ptp(frames["haze"]) < 0.5 * np.ptp(photo)
+    with pytest.raises(ValueError, match="unknown condition"):
+        degraded_items([item], "fog")
+
+
 def test_read_plates_are_scored_per_group_and_a_plate_of_no_group_is_left_out():
     from train.ocr_eval import score_by
 

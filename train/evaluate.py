@@ -39,6 +39,28 @@ class LabelledImage:
     swap: tuple[str, int] | None = None  # (style, seed): paste a rendered plate over the labelled one first
     turn: float = 0.0  # degrees: then turn the photo in its plane about the plate (labels turned with it)
     tilt: tuple[float, float] = (0.0, 0.0)  # (yaw, pitch) degrees: or show the plate from the side (labels with it)
+    degrade: str = ""  # a name in DEGRADATIONS: the photo blurred, darkened, overexposed or hazy last
+
+
+def _motion_blur(frame: np.ndarray) -> np.ndarray:
+    length = max(3, round(frame.shape[1] * 0.015))  # 11 px across a 720 px CCPD photo
+    return cv2.blur(frame, (length, 1))
+
+
+def _dark(frame: np.ndarray) -> np.ndarray:
+    noise = np.random.default_rng(0).normal(0, 6, frame.shape)
+    return np.clip((frame / 255.0) ** 2.2 * 0.35 * 255 + noise, 0, 255).astype(np.uint8)
+
+
+# Fixed conditions of CCPD's hard subsets (blur, db: dark or bright, weather) applied to whole photos, each the
+# same on every photo so that runs compare. Reader training's harsh conditions (train.augment.harsh) are drawn at
+# random on plate crops, not these.
+DEGRADATIONS = {
+    "blur": _motion_blur,
+    "dark": _dark,
+    "overexposed": lambda frame: np.clip(frame * 1.6 + 40, 0, 255).astype(np.uint8),
+    "haze": lambda frame: np.clip(frame * 0.45 + 140, 0, 255).astype(np.uint8),
+}
 
 
 def ccpd_items(folder: Path, split: str = "all", limit: int | None = None) -> list[LabelledImage]:
@@ -101,13 +123,26 @@ def tilted_items(
     ]
 
 
+def degraded_items(items: list[LabelledImage], condition: str) -> list[LabelledImage]:
+    """Each photo under `condition` (a name in DEGRADATIONS)."""
+    if condition not in DEGRADATIONS:
+        raise ValueError(f"unknown condition {condition!r}: one of {', '.join(DEGRADATIONS)}")
+    return [replace(item, degrade=condition) for item in items]
+
+
 def load_frame(item: LabelledImage, art: Path | None = None) -> tuple[np.ndarray, LabelledImage]:
     """The item's image and labels; a swap item gets its rendered plate pasted in and its labels replaced, and a
-    turned or tilted item is then warped about its plate, its corners with it and its box their bounding box."""
+    turned or tilted item is then warped about its plate, its corners with it and its box their bounding box, and
+    a degraded item degraded."""
     frame = cv2.imread(str(item.path), cv2.IMREAD_COLOR)
     if frame is None:
         raise ValueError(f"cannot read image {item.path}")
     frame, item = _swap_plate(frame, item, art)
+    frame, item = _warp(frame, item)
+    return (DEGRADATIONS[item.degrade](frame) if item.degrade else frame), item
+
+
+def _warp(frame: np.ndarray, item: LabelledImage) -> tuple[np.ndarray, LabelledImage]:
     if item.corners is None or not (item.turn or any(item.tilt)):
         return frame, item
     matrix = np.eye(3)
@@ -200,6 +235,7 @@ def evaluate_images(
             where = str(item.path) + (f"#swap={item.swap[0]}:{item.swap[1]}" if item.swap else "")
             where += f"#turn={item.turn:.1f}" if item.turn else ""
             where += f"#tilt={item.tilt[0]:.1f},{item.tilt[1]:.1f}" if any(item.tilt) else ""
+            where += f"#{item.degrade}" if item.degrade else ""
             row = prediction_row(where, item.text, reading, bool(is_detected))
             predictions.write(json.dumps(row, ensure_ascii=False) + "\n")
         if errors_dir and text != item.text:
