@@ -50,7 +50,7 @@ def _motion_blur(image: np.ndarray, length: int, rng: np.random.Generator) -> np
 
 def harsh(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """One of the conditions CCPD's hard subsets and night cameras show, past what `photometric` reaches: a long
-    motion blur (7-13 px across a reader's 192 px input: a car a few km/h faster than the shutter), a strong
+    motion blur (7-13 px: across a reader's 192 px input, a car a few km/h faster than the shutter), a strong
     defocus, a night frame (dark, low gamma, sensor noise), an overexposed one or haze; each leaves the characters
     legible to a person, so the reader learns to read them rather than to guess. The shipped reader read 78% of the
     CCPD validation photos blurred 11 px along their rows and 90% darkened, against 99.7% as they are."""

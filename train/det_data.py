@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 from lpr_models.detector.preprocess import to_tensor
 from lpr_models.geometry import letterbox, quad_box, rotation_matrix, transform_points
-from train.augment import photometric
+from train.augment import harsh, photometric
 from train.ccpd import list_ccpd_images, parse_ccpd_name
 from train.loop import RandomSamples
 from train.splits import is_validation
@@ -229,11 +229,14 @@ class DetectionDataset(RandomSamples):
         prepare: Prepare | None = None,
         weights: np.ndarray | None = None,
         rotation: float = 0.0,
+        harsh_share: float = 0.0,
     ) -> None:
         """`weights`: how often each photo is drawn (None: evenly); `rotation`: a quarter of the frames are turned
-        by up to this many degrees (`rotate`)."""
+        by up to this many degrees (`rotate`); `harsh_share`: this share of the frames is shown under one harsh
+        condition (train.augment.harsh) instead of the usual degradations."""
         super().__init__(length, strength, seed)
         self.photos, self.size, self.prepare, self.rotation = photos, size, prepare, rotation
+        self.harsh_share = harsh_share
         self.weights = None if weights is None else np.asarray(weights, float) / np.sum(weights)
 
     def sample(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -246,7 +249,7 @@ class DetectionDataset(RandomSamples):
             image, boxes, corners = perspective(image, boxes, corners, rng, 0.06 * self.strength)
         if self.rotation and rng.random() < ROTATED_SHARE:
             image, boxes, corners = rotate(image, boxes, corners, rng, self.rotation)
-        image = photometric(image, rng, self.strength)
+        image = harsh(image, rng) if rng.random() < self.harsh_share else photometric(image, rng, self.strength)
         image, lb = letterbox(image, (self.size, self.size))
         return image, lb.to_input(boxes), lb.to_input(corners)
 

@@ -74,6 +74,13 @@ def main(argv: list[str] | None = None) -> None:
         help="turn a quarter of the training frames in their plane by up to this many degrees (e.g. 50)",
     )
     parser.add_argument(
+        "--harsh-share",
+        type=float,
+        default=0.0,
+        help="share of the training frames shown blurred, dark, overexposed or hazy instead of the usual "
+        "augmentation (train.augment.harsh)",
+    )
+    parser.add_argument(
         "--scenes",
         type=Path,
         nargs="*",
@@ -113,6 +120,7 @@ def main(argv: list[str] | None = None) -> None:
         prepare=prepare,
         weights=weights,
         rotation=args.rotation,
+        harsh_share=args.harsh_share,
     )
     val_paths = val_paths[: args.val_images]
     priors = make_priors(args.size, args.size, STRIDES)
