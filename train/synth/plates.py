@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from lpr_models.geometry import quad_box
 from train.arguments import keyed_number
 from train.ccpd import list_ccpd_images, parse_ccpd_name
 from train.ocr_data import PlateSample, cut_box, read_image
@@ -99,8 +100,7 @@ def synthetic_samples(
 
 def cut_around(image: np.ndarray, corners: np.ndarray, margin: float = 0.35) -> tuple[np.ndarray, np.ndarray]:
     """The plate with a margin of `margin` of its size (room for corner jitter), and its corners there."""
-    box = (*corners.min(axis=0), *corners.max(axis=0))
-    return cut_box(image, box, margin, margin, corners, end_pad=1)
+    return cut_box(image, quad_box(corners), margin, margin, corners, end_pad=1)
 
 
 def main(argv: list[str] | None = None) -> None:
