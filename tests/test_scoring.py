@@ -130,14 +130,22 @@ def test_a_validation_with_nothing_found_scores_the_worst_corner_error():
     assert corner_penalty({"corner_error": 0.03}) == 0.03
 
 
-def test_a_turned_photo_keeps_its_labels_on_the_plate(tmp_path):
-    from train.evaluate import LabelledImage, load_frame, turned_items
+def plate_photo(tmp_path, background: int = 0, plate: int = 255):
+    """A 500x300 photo holding one plain 120x40 plate, saved, and its labelled item; and the photo."""
+    from train.evaluate import LabelledImage
 
     corners = np.array([[200, 150], [320, 150], [320, 190], [200, 190]], np.float32)
-    photo = np.zeros((300, 500, 3), np.uint8)
-    cv2.fillConvexPoly(photo, corners.astype(np.int32), (255, 255, 255))
+    photo = np.full((300, 500, 3), background, np.uint8)
+    cv2.fillConvexPoly(photo, corners.astype(np.int32), (plate, plate, plate))
     cv2.imwrite(str(tmp_path / "plate.png"), photo)
-    item = LabelledImage(tmp_path / "plate.png", quad_box(corners), "A1", corners)
+    return LabelledImage(tmp_path / "plate.png", quad_box(corners), "A1", corners), photo
+
+
+def test_a_turned_photo_keeps_its_labels_on_the_plate(tmp_path):
+    from train.evaluate import load_frame, turned_items
+
+    item, _ = plate_photo(tmp_path)
+    corners = item.corners
     (turned,) = turned_items([item], 30, 40, seed=1)
     assert 30 <= abs(turned.turn) <= 40
     frame, labels = load_frame(turned)
@@ -148,13 +156,9 @@ def test_a_turned_photo_keeps_its_labels_on_the_plate(tmp_path):
 
 
 def test_a_tilted_photo_shows_its_plate_from_the_side_with_its_labels_on_it(tmp_path):
-    from train.evaluate import LabelledImage, load_frame, tilted_items
+    from train.evaluate import load_frame, tilted_items
 
-    corners = np.array([[200, 150], [320, 150], [320, 190], [200, 190]], np.float32)
-    photo = np.zeros((300, 500, 3), np.uint8)
-    cv2.fillConvexPoly(photo, corners.astype(np.int32), (255, 255, 255))
-    cv2.imwrite(str(tmp_path / "plate.png"), photo)
-    item = LabelledImage(tmp_path / "plate.png", quad_box(corners), "A1", corners)
+    item, _ = plate_photo(tmp_path)
     (tilted,) = tilted_items([item], 40, 50, max_pitch=0, seed=1)
     assert 40 <= abs(tilted.tilt[0]) <= 50 and tilted.tilt[1] == 0
     frame, labels = load_frame(tilted)
@@ -167,13 +171,10 @@ def test_a_tilted_photo_shows_its_plate_from_the_side_with_its_labels_on_it(tmp_
 
 
 def test_a_degraded_photo_keeps_its_labels_and_shows_its_condition(tmp_path):
-    from train.evaluate import LabelledImage, degraded_items, load_frame
+    from train.evaluate import degraded_items, load_frame
 
-    corners = np.array([[200, 150], [320, 150], [320, 190], [200, 190]], np.float32)
-    photo = np.full((300, 500, 3), 60, np.uint8)
-    cv2.fillConvexPoly(photo, corners.astype(np.int32), (200, 200, 200))
-    cv2.imwrite(str(tmp_path / "plate.png"), photo)
-    item = LabelledImage(tmp_path / "plate.png", quad_box(corners), "A1", corners)
+    item, photo = plate_photo(tmp_path, background=60, plate=200)
+    corners = item.corners
     frames = {}
     for condition in ("blur", "dark", "overexposed", "haze"):
         (degraded,) = degraded_items([item], condition)

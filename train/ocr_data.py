@@ -263,7 +263,8 @@ class PlateDataset(torch.utils.data.Dataset):
         wrong_view_share: float = 0.0,
         harsh_share: float = 0.0,
     ) -> None:
-        """`harsh_share`: the share of plates shown under one harsh condition besides (train.augment.harsh)."""
+        """`harsh_share`: the share of plates shown under one harsh condition (train.augment.harsh) instead of the
+        usual augmentation."""
         self.samples, self.cfg, self.strength, self.corner_jitter = samples, cfg, strength, corner_jitter
         self.wrong_view_share, self.harsh_share = wrong_view_share, harsh_share
         self.rng = np.random.default_rng(seed)

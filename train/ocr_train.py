@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> None:
         "--harsh-share",
         type=float,
         default=0.0,
-        help="share of plates also shown blurred, dark, overexposed or hazy past the usual augmentation "
+        help="share of plates shown blurred, dark, overexposed or hazy instead of the usual augmentation "
         "(train.augment.harsh; recognition only)",
     )
     parser.add_argument("--init", type=Path, help="checkpoint whose encoder starts recognition (MAE pre-training)")
