@@ -7,12 +7,13 @@ import torch
 
 from lpr_models.ocr.model import MaskOCR, OcrConfig, patches_of
 from lpr_models.ocr.reader import read_batch
-from lpr_models.vocab import REGIONS, encode, is_supported, vocab_size
+from lpr_models.vocab import PAD, REGIONS, encode, is_supported, vocab_size
 from train.ocr_data import (
     CropFolder,
     PlateDataset,
     PlateSample,
     checked_labels,
+    encode_target,
     full_corners,
     jitter_corners,
     load_crop_folder,
@@ -21,7 +22,7 @@ from train.ocr_data import (
     training_crops,
     with_checked_labels,
 )
-from train.ocr_train import region_repeat
+from train.ocr_train import hidden_slot_loss, region_repeat
 
 TINY = OcrConfig(
     height=16,
@@ -92,6 +93,17 @@ def test_a_recognition_step_lowers_the_loss():
         optimizer.step()
         losses.append(loss.item())
     assert losses[-1] < 0.5 * losses[0]
+
+
+def test_a_hidden_position_is_taught_to_hold_a_character_not_the_plates_end():
+    """UC3M paints two characters over: the cross-entropy ignores them, this loss keeps them characters."""
+    targets = torch.tensor([encode_target("57-4JN-", 8)])
+    ends_early = torch.zeros(1, 8, vocab_size())
+    ends_early[0, 6, PAD] = 8.0  # the last hidden position read as the plate's end
+    holds_one = torch.zeros(1, 8, vocab_size())
+    holds_one[0, 6, PAD] = -8.0
+    assert hidden_slot_loss(ends_early, targets) > 1.0 > 0.1 > hidden_slot_loss(holds_one, targets)
+    assert hidden_slot_loss(ends_early, torch.tensor([encode_target("5714JNB", 8)])) == 0  # nothing hidden
 
 
 def test_reader_returns_text_up_to_the_end_class_with_confidences():

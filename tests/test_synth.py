@@ -13,7 +13,7 @@ from train.ocr_data import PlateSample
 from train.synth.cn_plates import CN_TYPES, layout_boxes, random_cn_text, render_cn_plate
 from train.synth.composite import composite_plate, cover_quad
 from train.synth.plates import STYLES, render, style_boost, style_weights, synthetic_samples
-from train.synth.world_plates import WORLD_STYLES, render_world_plate, vn_rows
+from train.synth.world_plates import WORLD_STYLES, render_eu, render_world_plate, row_split, vn_rows
 
 ART = DATA.parent / "plate_art"
 if not ART.is_dir():  # pragma: no cover - the shared folder is beside every checkout
@@ -140,3 +140,23 @@ def test_vietnamese_motorbike_series_are_rendered_in_two_rows_only():
     rng = np.random.default_rng(3)
     assert {vn_rows(series, rng) for series in ("29X1", "29MD1") for _ in range(20)} == {2}
     assert {vn_rows(series, rng) for series in ("30A", "51LD") for _ in range(20)} == {1, 2}  # cars: both
+
+
+@pytest.mark.parametrize(
+    ("groups", "upper"),
+    [((3, 4), 3), ((4, 3), 4), ((2, 5), 2), ((1, 2, 4), 3), ((3, 2, 4), 5), ((2, 3, 2), 2), ((1, 5), 1)],
+)
+def test_two_row_eu_plates_split_at_the_group_boundary_that_halves_the_text(groups, upper):
+    assert row_split(groups) == upper  # Czech 1A2 / 3456, Spanish 1234 / BCD, German B AB / 1234 ...
+
+
+def test_square_eu_plates_put_the_upper_groups_above_the_lower_ones():
+    rng = np.random.default_rng(4)
+    plates = [render_eu(ART, rng) for _ in range(60)]
+    square = [p for p in plates if p.rows == 2]
+    assert 0 < len(square) < len(plates) // 2  # a share of them, not all
+    for plate in square:
+        assert fits_format("eu", plate.text)
+        ink = (plate.image[:, 45:].astype(int).sum(axis=2) < 200).mean(axis=1)  # dark pixels right of the band
+        upper, gap, lower = ink[16:92].mean(), ink[94:106].mean(), ink[108:184].mean()
+        assert upper > 0.05 and lower > 0.05 and gap < min(upper, lower) / 2  # two rows of text, apart

@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 
 from lpr_models.ocr.model import MaskOCR, OcrConfig
-from lpr_models.vocab import REGIONS
+from lpr_models.vocab import PAD, REGIONS
 from train.arguments import keyed_number
 from train.loop import load_checkpoint, load_trained, run_epochs
 from train.ocr_data import CORNER_JITTER, IGNORE, WRONG_VIEW_SHARE, PlateDataset, load_splits, repeat_regions
@@ -45,6 +45,19 @@ def transfer_weights(model: torch.nn.Module, source: dict) -> str:
 
 
 region_repeat = keyed_number(REGIONS, int, "REGION")
+
+
+def hidden_slot_loss(char_logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Mean -log P(not the end) over the hidden (IGNORE) positions of (B, slots, classes) logits.
+
+    A painted-over character (UC3M) is still a character: ignored by the cross-entropy alone, the
+    reader was free to end the plate there, and read 57-4JN- as the six characters 5714JN.
+    """
+    hidden = targets == IGNORE
+    if not hidden.any():
+        return char_logits.new_zeros(())
+    log_end = char_logits.log_softmax(-1)[..., PAD][hidden]
+    return -torch.log(-torch.expm1(log_end).clamp(max=-1e-6)).mean()
 
 
 def build_config(args: argparse.Namespace) -> OcrConfig:
@@ -197,7 +210,7 @@ def main(argv: list[str] | None = None) -> None:
         def step_loss(batch) -> torch.Tensor:
             images, targets, regions = batch
             chars, region_logits = model(images)
-            loss = criterion(chars.flatten(0, 1), targets.flatten())
+            loss = criterion(chars.flatten(0, 1), targets.flatten()) + hidden_slot_loss(chars, targets)
             return loss + args.region_weight * torch.nn.functional.cross_entropy(region_logits, regions)
 
         def validate() -> tuple[float, dict]:

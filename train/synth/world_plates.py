@@ -1,5 +1,5 @@
-"""Plates from outside China, rendered with plate fonts: EU countries (with the blue band), UK,
-Brazil (Mercosur and grey), US and Vietnam (one and two rows).
+"""Plates from outside China, rendered with plate fonts: EU countries (with the blue band; one row, and
+two on square motorbike plates), UK, Brazil (Mercosur and grey), US and Vietnam (one and two rows).
 
 Texts come from the format table (lpr_models/plate_formats.toml), so every rendered plate fits
 a format the reader knows; US plates, which have no table entry, get 5-7 mixed characters.
@@ -46,6 +46,8 @@ WORLD_STYLES = ("eu", "uk", "br", "us", "vn")
 US_STATES = ["TEXAS", "OHIO", "UTAH", "IOWA", "MAINE", "CALIFORNIA", "FLORIDA", "NEW YORK", "ARIZONA", "OREGON"]
 US_SLOGANS = ["VACATIONLAND", "LIVE FREE OR DIE", "THE EMPIRE STATE", "LAND OF LINCOLN", "GREEN MOUNTAIN STATE"]
 # old grey Brazilian plates carry the owner's state and town above the text; the colour tells the use
+# Share of EU plates rendered square, in two rows, as on motorbikes (and Croatian or Spanish square car plates).
+EU_TWO_ROW_SHARE = 0.15
 BR_OLD_COLOURS = [((185, 185, 185), (25, 25, 25)), ((170, 30, 30), (240, 240, 240)), ((235, 235, 235), (25, 25, 25))]
 
 
@@ -101,9 +103,38 @@ def _choose(formats: tuple[PlateFormat, ...], rng: np.random.Generator) -> Plate
     return formats[rng.integers(len(formats))]
 
 
+def row_split(groups: tuple[int, ...]) -> int:
+    """Characters on the upper row of a two-row plate whose text has these groups: the group boundary that
+    halves it most evenly, the shorter row on top (Czech 1A2 / 3456, Spanish 1234 / BCD, Croatian ZG / 123AB)."""
+    total, best, start = sum(groups), groups[0], 0
+    for size in groups[:-1]:
+        start += size
+        if abs(2 * start - total) < abs(2 * best - total) or (
+            abs(2 * start - total) == abs(2 * best - total) and start < best
+        ):
+            best = start
+    return best
+
+
+def _render_eu_two_rows(fmt: PlateFormat, text: str, art: Path, rng: np.random.Generator) -> WorldPlate:
+    image = _blank((280, 200), (245, 245, 245), (20, 20, 20))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((6, 6, 40, 193), fill=(0, 51, 153))
+    _text_line(draw, fmt.band or "EU", (9, 150, 37, 176), FONTS["eu"][0], art, (255, 255, 255))
+    font = FONTS["eu"][rng.integers(len(FONTS["eu"]))]
+    groups = grouped(fmt, text).split(" ")
+    top = row_split(fmt.groups)
+    upper = [g for i, g in enumerate(groups) if sum(fmt.groups[:i]) < top]
+    _text_line(draw, " ".join(upper), (52, 16, 268, 92), font, art, (15, 15, 15))
+    _text_line(draw, " ".join(groups[len(upper) :]), (52, 108, 268, 184), font, art, (15, 15, 15))
+    return WorldPlate(_bgr(image), text, "eu", 2)
+
+
 def render_eu(art: Path, rng: np.random.Generator) -> WorldPlate:
     fmt = _choose(region_formats("eu"), rng)
     text = random_text(fmt, rng)
+    if rng.random() < EU_TWO_ROW_SHARE:
+        return _render_eu_two_rows(fmt, text, art, rng)
     yellow = fmt.band == "NL" and rng.random() < 0.7
     image = _blank((520, 110), (245, 200, 30) if yellow else (245, 245, 245), (20, 20, 20))
     draw = ImageDraw.Draw(image)
