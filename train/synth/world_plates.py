@@ -47,7 +47,7 @@ US_STATES = ["TEXAS", "OHIO", "UTAH", "IOWA", "MAINE", "CALIFORNIA", "FLORIDA", 
 US_SLOGANS = ["VACATIONLAND", "LIVE FREE OR DIE", "THE EMPIRE STATE", "LAND OF LINCOLN", "GREEN MOUNTAIN STATE"]
 # old grey Brazilian plates carry the owner's state and town above the text; the colour tells the use
 # Share of EU plates rendered square, in two rows, as on motorbikes (and Croatian or Spanish square car plates).
-EU_TWO_ROW_SHARE = 0.15
+EU_TWO_ROW_SHARE = 0.25
 BR_OLD_COLOURS = [((185, 185, 185), (25, 25, 25)), ((170, 30, 30), (240, 240, 240)), ((235, 235, 235), (25, 25, 25))]
 
 
