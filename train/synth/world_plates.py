@@ -45,9 +45,9 @@ MERCOSUR_BLANK = "br_mercosul_luancesar/assets/placa_mercosul.png"
 WORLD_STYLES = ("eu", "uk", "br", "us", "vn")
 US_STATES = ["TEXAS", "OHIO", "UTAH", "IOWA", "MAINE", "CALIFORNIA", "FLORIDA", "NEW YORK", "ARIZONA", "OREGON"]
 US_SLOGANS = ["VACATIONLAND", "LIVE FREE OR DIE", "THE EMPIRE STATE", "LAND OF LINCOLN", "GREEN MOUNTAIN STATE"]
-# old grey Brazilian plates carry the owner's state and town above the text; the colour tells the use
 # Share of EU plates rendered square, in two rows, as on motorbikes (and Croatian or Spanish square car plates).
 EU_TWO_ROW_SHARE = 0.25
+# old grey Brazilian plates carry the owner's state and town above the text; the colour tells the use
 BR_OLD_COLOURS = [((185, 185, 185), (25, 25, 25)), ((170, 30, 30), (240, 240, 240)), ((235, 235, 235), (25, 25, 25))]
 
 
@@ -104,8 +104,9 @@ def _choose(formats: tuple[PlateFormat, ...], rng: np.random.Generator) -> Plate
 
 
 def row_split(groups: tuple[int, ...]) -> int:
-    """Characters on the upper row of a two-row plate whose text has these groups: the group boundary that
-    halves it most evenly, the shorter row on top (Czech 1A2 / 3456, Spanish 1234 / BCD, Croatian ZG / 123AB)."""
+    """Characters on the upper row of a two-row plate whose text has these groups (at least two): the group
+    boundary that halves it most evenly, on a tie the shorter row on top (Czech 1A2 / 3456, Spanish 1234 / BCD,
+    Croatian ZG / 123AB)."""
     total, best, start = sum(groups), groups[0], 0
     for size in groups[:-1]:
         start += size
@@ -133,7 +134,7 @@ def _render_eu_two_rows(fmt: PlateFormat, text: str, art: Path, rng: np.random.G
 def render_eu(art: Path, rng: np.random.Generator) -> WorldPlate:
     fmt = _choose(region_formats("eu"), rng)
     text = random_text(fmt, rng)
-    if rng.random() < EU_TWO_ROW_SHARE:
+    if len(fmt.groups) > 1 and rng.random() < EU_TWO_ROW_SHARE:  # a plate in one group stays in one row
         return _render_eu_two_rows(fmt, text, art, rng)
     yellow = fmt.band == "NL" and rng.random() < 0.7
     image = _blank((520, 110), (245, 200, 30) if yellow else (245, 245, 245), (20, 20, 20))
