@@ -8,6 +8,7 @@ Fonts are read from `../shared/plate_art/` (see its README for their licences), 
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -107,14 +108,8 @@ def row_split(groups: tuple[int, ...]) -> int:
     """Characters on the upper row of a two-row plate whose text has these groups (at least two): the group
     boundary that halves it most evenly, on a tie the shorter row on top (Czech 1A2 / 3456, Spanish 1234 / BCD,
     Croatian ZG / 123AB)."""
-    total, best, start = sum(groups), groups[0], 0
-    for size in groups[:-1]:
-        start += size
-        if abs(2 * start - total) < abs(2 * best - total) or (
-            abs(2 * start - total) == abs(2 * best - total) and start < best
-        ):
-            best = start
-    return best
+    total = sum(groups)
+    return min(itertools.accumulate(groups[:-1]), key=lambda start: abs(2 * start - total))  # first of a tie
 
 
 def _render_eu_two_rows(fmt: PlateFormat, text: str, art: Path, rng: np.random.Generator) -> WorldPlate:
