@@ -101,6 +101,13 @@ def main(argv: list[str] | None = None) -> None:
         help="share of plates shown blurred, dark, overexposed or hazy instead of the usual augmentation "
         "(train.augment.harsh; recognition only)",
     )
+    parser.add_argument(
+        "--loose-share",
+        type=float,
+        default=0.0,
+        help="share of plates framed loosely, with up to LOOSE_FRAMING of their size added around them "
+        "(train.ocr_data.loosen; recognition only)",
+    )
     parser.add_argument("--init", type=Path, help="checkpoint whose encoder starts recognition (MAE pre-training)")
     parser.add_argument("--finetune", type=Path, help="start from this whole trained reader (its config is kept)")
     parser.add_argument(
@@ -195,6 +202,7 @@ def main(argv: list[str] | None = None) -> None:
         corner_jitter=tuple(args.corner_jitter),
         wrong_view_share=args.wrong_view_share if args.stage == "recog" else 0.0,
         harsh_share=args.harsh_share if args.stage == "recog" else 0.0,
+        loose_share=args.loose_share if args.stage == "recog" else 0.0,
     )
 
     def batches():
