@@ -17,6 +17,7 @@ from train.ocr_data import (
     full_corners,
     jitter_corners,
     load_crop_folder,
+    loosen,
     plausible_label,
     repeat_regions,
     training_crops,
@@ -134,6 +135,21 @@ def test_training_warp_jitters_corners_within_bounds():
     dataset = PlateDataset([PlateSample(image, full_corners(image), "AB1", "x")], TINY, strength=1.0)
     x, y, region = dataset[0]
     assert x.shape == (3, 16, 64) and y.tolist() == encode("AB1", 6) and REGIONS[region] == "cn"
+
+
+def test_a_loosely_framed_plate_has_its_surroundings_around_it_in_the_view():
+    rng = np.random.default_rng(0)
+    corners = np.array([[100, 50], [200, 50], [200, 70], [100, 70]], np.float32)
+    grown = np.stack([loosen(corners, rng) - corners for _ in range(200)])
+    outward = grown * np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]])  # each corner's move away from the plate
+    assert outward.min() >= 0 and outward[..., 0].max() <= 8.0 + 1e-4 and outward[..., 1].max() <= 3.0 + 1e-4
+    assert outward[..., 0].max() > 6 and outward[..., 1].max() > 2
+    image = np.zeros((120, 300, 3), np.uint8)  # a white plate on a black car
+    image[50:70, 100:200] = 255
+    sample = PlateSample(image, corners, "AB1", "x")
+    tight, loose = (PlateDataset([sample], TINY, loose_share=share, seed=1)[0][0] for share in (0.0, 1.0))
+    # the white plate fills less of the loosely framed view: some of the black around it came in
+    assert (loose > 0).float().mean() < (tight > 0).float().mean() - 0.03
 
 
 def two_band_crop(height: int = 32, width: int = 64) -> np.ndarray:
