@@ -9,10 +9,12 @@ from lpr_models.ocr.model import MaskOCR, OcrConfig, patches_of
 from lpr_models.ocr.reader import read_batch
 from lpr_models.vocab import PAD, REGIONS, encode, is_supported, vocab_size
 from train.ocr_data import (
+    CHECKED_ROWS,
     CropFolder,
     PlateDataset,
     PlateSample,
     checked_labels,
+    checked_rows,
     encode_target,
     full_corners,
     jitter_corners,
@@ -309,14 +311,27 @@ def test_repeating_a_region_adds_copies_of_its_plates_only():
 
 
 def test_a_square_vietnamese_crop_is_a_two_row_plate_even_where_the_labels_do_not_say(tmp_path):
-    rows = [("square.png", 80, 60, "vn"), ("wide.png", 240, 52, "vn"), ("square_cz.png", 80, 60, "cz")]
+    rows = [
+        ("square.png", 80, 60, "vn"),
+        ("framed.png", 120, 60, "vn"),  # a two-row plate with some car beside it
+        ("cut_off.png", 120, 60, "vn"),  # a one-row plate cut to the same shape, its rows counted by eye
+        ("wide.png", 240, 52, "vn"),
+        ("square_cz.png", 80, 60, "cz"),
+    ]
     lines = ["file,text,region,rows_hint"]
     for name, width, height, country in rows:
         cv2.imwrite(str(tmp_path / name), np.full((height, width, 3), 200, np.uint8))
         lines.append(f"{name},29A18526,{country},0")
     (tmp_path / "labels.csv").write_text("\n".join(lines) + "\n")
-    samples = load_crop_folder(tmp_path, spec=CropFolder("vn_crops", noisy=True))
-    assert [(s.region, s.rows) for s in samples] == [("vn", 2), ("vn", 1), ("eu", 1)]
+    samples = load_crop_folder(tmp_path, spec=CropFolder("vn_crops", noisy=True), rows_by_file={"cut_off.png": 1})
+    assert [(s.region, s.rows) for s in samples] == [("vn", 2), ("vn", 2), ("vn", 1), ("vn", 1), ("eu", 1)]
+
+
+def test_the_rows_counted_by_eye_are_one_or_two_a_crop():
+    counted = checked_rows()
+    listed = len(CHECKED_ROWS.read_text(encoding="utf-8").splitlines()) - 1
+    assert listed > 0 and sum(len(files) for files in counted.values()) == listed  # no crop twice
+    assert all(rows in (1, 2) for files in counted.values() for rows in files.values())
 
 
 def test_checked_labels_put_a_machine_read_label_right_and_leave_out_what_nobody_can_read():

@@ -54,12 +54,15 @@ CROP_FOLDERS = (
 )
 COUNTRY_REGION = {"vn": "vn", "cz": "eu", "hr": "eu"}
 # a crop of a region's plate narrower than this (width / height) is a two-row plate where the labels do not say:
-# vn_crops marks only motorbike plates (rows_hint 2), yet about 380 of its other Vietnamese crops are square
-# two-row car plates (one-row ones are 4.7:1, 2:1 at worst when cut off); Croatian plates overlap, so not there
-TWO_ROW_BELOW = {"vn": 1.6}
+# vn_crops marks only motorbike plates (rows_hint 2), yet 413 of its other Vietnamese crops are two-row car
+# plates, square or framed with some car beside them up to 2.15:1 (one-row ones are 4.7:1, down to 1.7:1 when cut
+# off: those below this are listed in CHECKED_ROWS); Croatian plates overlap, so not there
+TWO_ROW_BELOW = {"vn": 2.2}
 # labels checked by eye where the machine-read label and the reader disagreed (docs/training.md): every such
 # crop of vn_crops, us_crops and br_crops, validation and training alike
 CHECKED_LABELS = Path(__file__).with_name("checked_labels.csv")
+# rows counted by eye on the crops whose shape says otherwise (TWO_ROW_BELOW): one-row plates cut off to a square
+CHECKED_ROWS = Path(__file__).with_name("checked_rows.csv")
 
 
 @dataclass
@@ -91,9 +94,13 @@ def readable(text: str) -> str:
     return text.replace(UNREADABLE, "")
 
 
-def load_crop_folder(folder: Path, limit: int | None = None, spec: CropFolder | None = None) -> list[PlateSample]:
-    """A crop folder with a labels file (file, text, ...); unsupported texts are skipped."""
+def load_crop_folder(
+    folder: Path, limit: int | None = None, spec: CropFolder | None = None, rows_by_file: dict[str, int] | None = None
+) -> list[PlateSample]:
+    """A crop folder with a labels file (file, text, ...); unsupported texts are skipped. `rows_by_file`: rows
+    counted by eye (`checked_rows`), which win over the labels' hints and the crop's shape."""
     spec = spec or CropFolder(folder.name)
+    rows_by_file = rows_by_file or {}
     labels = folder / spec.labels
     if not labels.is_file():
         raise FileNotFoundError(f"no {spec.labels} in {folder}")
@@ -109,7 +116,7 @@ def load_crop_folder(folder: Path, limit: int | None = None, spec: CropFolder | 
             or row.get("plate_type") == "B"
             or image.shape[1] < TWO_ROW_BELOW.get(region, 0) * image.shape[0]
         )
-        rows_count = 2 if two_rows else 1
+        rows_count = rows_by_file.get(row["file"], 2 if two_rows else 1)
         samples.append(
             PlateSample(image, full_corners(image), row["text"], folder.name, region, rows_count, row["file"], country)
         )
@@ -120,6 +127,15 @@ def checked_labels(path: Path = CHECKED_LABELS) -> dict[tuple[str, str, str], st
     """(folder, file, machine-read label) -> the text a person read on the crop ("" where it cannot be read)."""
     with path.open(newline="", encoding="utf-8") as fh:
         return {(r["folder"], r["file"], r["label"]): r["text"] for r in csv.DictReader(fh)}
+
+
+def checked_rows(path: Path = CHECKED_ROWS) -> dict[str, dict[str, int]]:
+    """folder -> file -> the rows a person counted on the crop."""
+    rows: dict[str, dict[str, int]] = {}
+    with path.open(newline="", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            rows.setdefault(r["folder"], {})[r["file"]] = int(r["rows"])
+    return rows
 
 
 def checked_key(sample: PlateSample) -> tuple[str, str, str]:
@@ -193,13 +209,13 @@ def load_splits(data_root: Path, limit: int | None = None) -> tuple[list[PlateSa
     (a German plate among the Croatian ones); the split itself follows the labels as given, so
     checking one moves nothing between splits.
     """
-    checked = checked_labels()
+    checked, rows = checked_labels(), checked_rows()
     ccpd = load_ccpd_plates(data_root / "ccpd" / "images", limit)
     val_texts = {s.text for s in ccpd if is_validation(s.text)}
     train = [s for s in ccpd if s.text not in val_texts]
     val: dict[str, list[PlateSample]] = {"ccpd": [s for s in ccpd if s.text in val_texts]}
     for spec in CROP_FOLDERS:
-        samples = load_crop_folder(data_root / spec.name, limit, spec)
+        samples = load_crop_folder(data_root / spec.name, limit, spec, rows.get(spec.name))
         if spec.name == "ccpd_crops":
             train += [s for s in samples if s.text not in val_texts]
             continue
