@@ -12,7 +12,7 @@ from lpr_models.vocab import PROVINCES, is_supported
 from train.ocr_data import PlateSample
 from train.synth.cn_plates import CN_TYPES, layout_boxes, random_cn_text, render_cn_plate
 from train.synth.composite import composite_plate, cover_quad
-from train.synth.plates import STYLES, render, style_boost, style_weights, synthetic_samples
+from train.synth.plates import STYLES, holds, render, style_boost, style_weights, synthetic_samples
 from train.synth.world_plates import WORLD_STYLES, render_eu, render_world_plate, row_split, vn_rows
 
 ART = DATA.parent / "plate_art"
@@ -103,6 +103,19 @@ def test_synthetic_samples_are_composited_into_the_given_scenes():
         crop = rectify(s.image, s.corners, (48, 192))
         assert crop.std() > 15 and s.region in ("cn", "eu", "uk", "br", "us", "vn")
         assert s.rows == 2 or s.source != "synth_cn_yellow_2row"
+
+
+def test_a_rendered_plate_is_pasted_only_into_a_scene_that_holds_all_of_it():
+    scene = np.full((200, 400, 3), 60, np.uint8)
+    centred = np.array([[120, 80], [280, 80], [280, 130], [120, 130]], np.float32)
+    at_the_edge = centred + np.array([110, 0], np.float32)  # a long plate over it would stick out to the right
+    scenes = [PlateSample(scene, at_the_edge, "皖A12345", "ccpd"), PlateSample(scene, centred, "皖A12345", "ccpd")]
+    assert holds(scenes[0], 440 / 140) and not holds(scenes[0], 4.7) and holds(scenes[1], 4.7)
+    for s in synthetic_samples(30, scenes, ART, seed=1, styles=("eu", "uk", "cn_blue")):
+        # cut out around the plate: a plate that stuck out of its scene has corners past the cut's edge
+        assert s.corners.min() >= 0 and s.corners[:, 0].max() <= s.image.shape[1]
+    with pytest.raises(ValueError, match="no scene of 1 holds a plate"):
+        synthetic_samples(5, scenes[:1], ART, seed=1, styles=("uk",))
 
 
 def test_boosted_synthetic_samples_draw_that_style_more_often():

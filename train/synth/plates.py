@@ -25,7 +25,7 @@ from train.ccpd import list_ccpd_images, parse_ccpd_name
 from train.ocr_data import PlateSample, cut_box, read_image
 from train.splits import is_validation
 from train.synth.cn_plates import CN_TYPES, random_cn_text, render_cn_plate
-from train.synth.composite import composite_plate
+from train.synth.composite import composite_plate, cover_quad
 from train.synth.world_plates import WORLD_STYLES, render_world_plate
 
 STYLES = tuple(f"cn_{kind}" for kind in CN_TYPES) + WORLD_STYLES
@@ -91,11 +91,34 @@ def synthetic_samples(
     for _ in tqdm(range(count), desc="rendering plates", leave=False):
         style = styles[rng.choice(len(styles), p=weights)]
         plate, text, region, rows = render(style, art, rng)
-        scene = scenes[rng.integers(len(scenes))]
+        scene = scene_for(plate.shape[1] / plate.shape[0], scenes, rng)
         image, corners = composite_plate(scene.image, scene.corners, plate, rng)
         image, corners = cut_around(image, corners)
         samples.append(PlateSample(image, corners, text, f"synth_{style}", region, rows))
     return samples
+
+
+# Scenes drawn for a plate before giving up: a long plate (EU, UK, one-row Vietnamese, 4.7:1) sticks out of 15% of the
+# CCPD validation scenes, so fifty draws all failing means no scene can hold it.
+SCENE_DRAWS = 50
+
+
+def holds(scene: PlateSample, aspect: float) -> bool:
+    """Whether a plate of width / height `aspect` pasted over the scene's plate lies wholly inside the scene. One
+    sticking out is cut off: part of its text is gone while its label keeps all of it (4 of the 24 rendered
+    validation plates a reader of this release missed were such)."""
+    corners = cover_quad(scene.corners, aspect)
+    height, width = scene.image.shape[:2]
+    return bool((corners >= 0).all() and (corners[:, 0] <= width).all() and (corners[:, 1] <= height).all())
+
+
+def scene_for(aspect: float, scenes: list[PlateSample], rng: np.random.Generator) -> PlateSample:
+    """A random scene that holds a plate of width / height `aspect`."""
+    for _ in range(SCENE_DRAWS):
+        scene = scenes[rng.integers(len(scenes))]
+        if holds(scene, aspect):
+            return scene
+    raise ValueError(f"no scene of {len(scenes)} holds a plate of {aspect:.1f}:1 (drawn {SCENE_DRAWS} times)")
 
 
 def cut_around(image: np.ndarray, corners: np.ndarray, margin: float = 0.35) -> tuple[np.ndarray, np.ndarray]:
