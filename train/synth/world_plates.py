@@ -48,6 +48,10 @@ US_STATES = ["TEXAS", "OHIO", "UTAH", "IOWA", "MAINE", "CALIFORNIA", "FLORIDA", 
 US_SLOGANS = ["VACATIONLAND", "LIVE FREE OR DIE", "THE EMPIRE STATE", "LAND OF LINCOLN", "GREEN MOUNTAIN STATE"]
 # Share of EU plates rendered square, in two rows, as on motorbikes (and Croatian or Spanish square car plates).
 EU_TWO_ROW_SHARE = 0.25
+# Share of Spanish plates rendered white on red, as temporary and trade plates are. Never shown one, the reader
+# took the red UC3M plate `-111LS-` (white text on a dark plate, a letter at its left) for a Chinese embassy plate,
+# or came within a few points of it (0.27-0.61 Chinese, 0.5 reads a province) as training went on.
+ES_RED_SHARE = 0.5
 # old grey Brazilian plates carry the owner's state and town above the text; the colour tells the use
 BR_OLD_COLOURS = [((185, 185, 185), (25, 25, 25)), ((170, 30, 30), (240, 240, 240)), ((235, 235, 235), (25, 25, 25))]
 
@@ -126,11 +130,23 @@ def _render_eu_two_rows(fmt: PlateFormat, text: str, art: Path, rng: np.random.G
     return WorldPlate(_bgr(image), text, "eu", 2)
 
 
+def _render_es_red(fmt: PlateFormat, text: str, art: Path, rng: np.random.Generator) -> WorldPlate:
+    red = tuple(int(c) for c in rng.integers((150, 10, 10), (215, 50, 50)))
+    image = _blank((520, 110), red, (240, 240, 240))
+    draw = ImageDraw.Draw(image)
+    _text_line(draw, "E", (14, 70, 34, 94), FONTS["eu"][0], art, (240, 240, 240))
+    font = FONTS["eu"][rng.integers(len(FONTS["eu"]))]
+    _text_line(draw, grouped(fmt, text), (62, 14, 508, 96), font, art, (240, 240, 240))
+    return WorldPlate(_bgr(image), text, "eu", 1)
+
+
 def render_eu(art: Path, rng: np.random.Generator) -> WorldPlate:
     fmt = _choose(region_formats("eu"), rng)
     text = random_text(fmt, rng)
     if len(fmt.groups) > 1 and rng.random() < EU_TWO_ROW_SHARE:  # a plate in one group stays in one row
         return _render_eu_two_rows(fmt, text, art, rng)
+    if fmt.band == "E" and rng.random() < ES_RED_SHARE:
+        return _render_es_red(fmt, text, art, rng)
     yellow = fmt.band == "NL" and rng.random() < 0.7
     image = _blank((520, 110), (245, 200, 30) if yellow else (245, 245, 245), (20, 20, 20))
     draw = ImageDraw.Draw(image)
