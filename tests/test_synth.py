@@ -173,3 +173,16 @@ def test_square_eu_plates_put_the_upper_groups_above_the_lower_ones():
         ink = (plate.image[:, 45:].astype(int).sum(axis=2) < 200).mean(axis=1)  # dark pixels right of the band
         upper, gap, lower = ink[16:92].mean(), ink[94:106].mean(), ink[108:184].mean()
         assert upper > 0.05 and lower > 0.05 and gap < min(upper, lower) / 2  # two rows of text, apart
+
+
+def test_some_spanish_plates_are_white_on_red_with_no_blue_band():
+    rng = np.random.default_rng(5)
+    plates = [render_eu(ART, rng) for _ in range(400)]
+    red = [p for p in plates if p.image[20:90, 100:500, 2].mean() > 1.5 * p.image[20:90, 100:500, 1].mean()]
+    assert red and len(red) < len(plates) // 10  # Spanish ones, half of them: a few of all EU plates
+    for plate in red:
+        assert fits_format("eu", plate.text, "ES") and plate.rows == 1
+        text = plate.image[14:96, 62:508].astype(int).sum(axis=2)
+        assert (text > 600).mean() > 0.1  # white characters
+        band = plate.image[10:100, 8:48].astype(int)
+        assert not (band[..., 0] > band[..., 2] + 60).any()  # nothing blue at the left
