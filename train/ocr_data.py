@@ -249,10 +249,10 @@ CORNER_JITTER = (0.03, 0.06)
 # Share of training plates shown in the view that is not theirs, to be read as nothing.
 WRONG_VIEW_SHARE = 0.15
 # Largest extra margin of a loosely framed plate, on each side, as a share of its width and of its height. Crops
-# from other tools and loose detections hold a plate with its frame and some car around it: the shipped reader read
-# rendered one-row Vietnamese plates of 9 characters 100% framed tight, 82% with 8% of the width added on each side,
-# and misread 6 of the 8 real 9-character ones, 4 of them right once cropped 2% of the width and 5% of the height
-# tighter.
+# from other tools and loose detections hold a plate with its frame and some car around it: the reader trained
+# without it (the release before `--loose-share`) read rendered one-row Vietnamese plates of 9 characters 100% framed
+# tight, 82% with 8% of the width added on each side, and misread 6 of the 8 real 9-character ones, 4 of them right
+# once cropped 2% of the width and 5% of the height tighter.
 LOOSE_FRAMING = (0.08, 0.15)
 
 

@@ -48,9 +48,10 @@ US_STATES = ["TEXAS", "OHIO", "UTAH", "IOWA", "MAINE", "CALIFORNIA", "FLORIDA", 
 US_SLOGANS = ["VACATIONLAND", "LIVE FREE OR DIE", "THE EMPIRE STATE", "LAND OF LINCOLN", "GREEN MOUNTAIN STATE"]
 # Share of EU plates rendered square, in two rows, as on motorbikes (and Croatian or Spanish square car plates).
 EU_TWO_ROW_SHARE = 0.25
-# Share of Spanish plates rendered white on red, as temporary and trade plates are. Never shown one, the reader
-# took the red UC3M plate `-111LS-` (white text on a dark plate, a letter at its left) for a Chinese embassy plate,
-# or came within a few points of it (0.27-0.61 Chinese, 0.5 reads a province) as training went on.
+# Share of Spanish plates rendered white on red, as temporary and trade plates are. Never shown a red EU plate (only
+# the old red Brazilian ones), the reader took the red UC3M plate `-111LS-` (white text on a dark plate, a letter at
+# its left) for a Chinese embassy plate, or came within a few points of it (0.27-0.61 Chinese, 0.5 reads a province)
+# as training went on.
 ES_RED_SHARE = 0.5
 # old grey Brazilian plates carry the owner's state and town above the text; the colour tells the use
 BR_OLD_COLOURS = [((185, 185, 185), (25, 25, 25)), ((170, 30, 30), (240, 240, 240)), ((235, 235, 235), (25, 25, 25))]
