@@ -53,6 +53,16 @@ EU_TWO_ROW_SHARE = 0.25
 # its left) for a Chinese embassy plate, or came within a few points of it (0.27-0.61 Chinese, 0.5 reads a province)
 # as training went on.
 ES_RED_SHARE = 0.5
+# Share of plates (EU, old Brazilian, US, Vietnamese) whose glyphs are drawn narrower than their font and spread
+# over the plate, and how much narrower. Real faces are often narrower than these fonts, with wider gaps (Vietnamese,
+# Czech, many US states): a reader trained on the fonts' own widths read 46 of 46 rendered 9-character one-row
+# Vietnamese plates but 3 of 46 drawn at 0.7 of the width, as it misread the real 50LD-044.11 (EU 94% -> 60%, US 93% ->
+# 81%). Of the room left over on such a plate, SPREAD_GAPS goes between the glyphs (each gap at most MAX_GAP of the
+# text's height) and the rest to the margins.
+CONDENSED_SHARE = 0.35
+CONDENSED_WIDTH = (0.6, 0.9)
+SPREAD_GAPS = 0.6
+MAX_GAP = 0.2
 # old grey Brazilian plates carry the owner's state and town above the text; the colour tells the use
 BR_OLD_COLOURS = [((185, 185, 185), (25, 25, 25)), ((170, 30, 30), (240, 240, 240)), ((235, 235, 235), (25, 25, 25))]
 
@@ -80,8 +90,10 @@ def _text_line(
     font_path: str,
     art: Path,
     fill: tuple[int, int, int],
+    width: float = 1.0,
 ) -> None:
-    """`text` centred in `box`, as tall as the box and squeezed to its width when too wide."""
+    """`text` centred in `box`, as tall as the box and squeezed to its width when too wide. With `width` < 1 each
+    glyph is drawn at that share of its font's width and the glyphs are spread over the box (`_spread_line`)."""
     x1, y1, x2, y2 = box
     font = _font(art, font_path, max(8, int((y2 - y1) * 1.25)))
     layer = Image.new("L", (int(font.size * (len(text) + 2)), int(font.size * 1.6)), 0)
@@ -89,10 +101,49 @@ def _text_line(
     bbox = layer.getbbox()
     if bbox is None:
         return
+    if width < 1:
+        _spread_line(draw, text, box, font, (bbox[1], bbox[3]), fill, width)
+        return
     layer = layer.crop(bbox)
-    width = min(x2 - x1, int(layer.width * (y2 - y1) / layer.height))
-    layer = layer.resize((max(1, width), y2 - y1))
-    draw.bitmap((x1 + (x2 - x1 - width) // 2, y1), layer, fill=fill)
+    fitted = min(x2 - x1, int(layer.width * (y2 - y1) / layer.height))
+    layer = layer.resize((max(1, fitted), y2 - y1))
+    draw.bitmap((x1 + (x2 - x1 - fitted) // 2, y1), layer, fill=fill)
+
+
+def _spread_line(
+    draw: ImageDraw.ImageDraw,
+    text: str,
+    box: tuple[int, int, int, int],
+    font: ImageFont.FreeTypeFont,
+    rows: tuple[int, int],
+    fill: tuple[int, int, int],
+    width: float,
+) -> None:
+    """Glyph by glyph: each cut from the line's rows (so a dot stays low and a dash in the middle), drawn at `width`
+    of its scaled width, the glyphs spread over the box with even gaps (a share of the room left over, at most
+    MAX_GAP of the height: a short text stays together)."""
+    x1, y1, x2, y2 = box
+    scale = (y2 - y1) / (rows[1] - rows[0])
+    glyphs: list[Image.Image | None] = []
+    for char in text:
+        layer = Image.new("L", (font.size * 3, int(font.size * 1.6)), 0)
+        ImageDraw.Draw(layer).text((font.size // 2, font.size // 5), char, font=font, fill=255)
+        bbox = layer.getbbox()
+        glyphs.append(layer.crop((bbox[0], rows[0], bbox[2], rows[1])) if bbox else None)
+    widths = [(g.width if g else font.getlength(char)) * scale * width for g, char in zip(glyphs, text)]
+    squeeze = min(1.0, (x2 - x1) / sum(widths))
+    widths = [w * squeeze for w in widths]
+    gap = min((x2 - x1 - sum(widths)) * SPREAD_GAPS / max(1, len(text) - 1), MAX_GAP * (y2 - y1))
+    x = x1 + (x2 - x1 - sum(widths) - gap * (len(text) - 1)) / 2
+    for glyph, w in zip(glyphs, widths):
+        if glyph is not None:
+            draw.bitmap((round(x), y1), glyph.resize((max(1, round(w)), y2 - y1)), fill=fill)
+        x += w + gap
+
+
+def glyph_width(rng: np.random.Generator) -> float:
+    """How wide a plate's glyphs are drawn, as a share of their font's width: narrower on CONDENSED_SHARE of plates."""
+    return float(rng.uniform(*CONDENSED_WIDTH)) if rng.random() < CONDENSED_SHARE else 1.0
 
 
 def _blank(size: tuple[int, int], colour: tuple[int, int, int], border: tuple[int, int, int] | None) -> Image.Image:
@@ -126,8 +177,9 @@ def _render_eu_two_rows(fmt: PlateFormat, text: str, art: Path, rng: np.random.G
     groups = grouped(fmt, text).split(" ")
     top = row_split(fmt.groups)
     upper = [g for i, g in enumerate(groups) if sum(fmt.groups[:i]) < top]
-    _text_line(draw, " ".join(upper), (52, 16, 268, 92), font, art, (15, 15, 15))
-    _text_line(draw, " ".join(groups[len(upper) :]), (52, 108, 268, 184), font, art, (15, 15, 15))
+    width = glyph_width(rng)
+    _text_line(draw, " ".join(upper), (52, 16, 268, 92), font, art, (15, 15, 15), width)
+    _text_line(draw, " ".join(groups[len(upper) :]), (52, 108, 268, 184), font, art, (15, 15, 15), width)
     return WorldPlate(_bgr(image), text, "eu", 2)
 
 
@@ -137,7 +189,7 @@ def _render_es_red(fmt: PlateFormat, text: str, art: Path, rng: np.random.Genera
     draw = ImageDraw.Draw(image)
     _text_line(draw, "E", (14, 70, 34, 94), FONTS["eu"][0], art, (240, 240, 240))
     font = FONTS["eu"][rng.integers(len(FONTS["eu"]))]
-    _text_line(draw, grouped(fmt, text), (62, 14, 508, 96), font, art, (240, 240, 240))
+    _text_line(draw, grouped(fmt, text), (62, 14, 508, 96), font, art, (240, 240, 240), glyph_width(rng))
     return WorldPlate(_bgr(image), text, "eu", 1)
 
 
@@ -158,7 +210,8 @@ def render_eu(art: Path, rng: np.random.Generator) -> WorldPlate:
         draw.ellipse((cx - 2, cy - 2, cx + 2, cy + 2), fill=(255, 204, 0))
     _text_line(draw, fmt.band or "EU", (10, 62, 46, 94), FONTS["eu"][0], art, (255, 255, 255))
     font = FONTS["eu"][rng.integers(len(FONTS["eu"]))]
-    _text_line(draw, grouped(fmt, text, " " if fmt.band != "FR" else "-"), (62, 14, 508, 96), font, art, (15, 15, 15))
+    grouped_text = grouped(fmt, text, " " if fmt.band != "FR" else "-")
+    _text_line(draw, grouped_text, (62, 14, 508, 96), font, art, (15, 15, 15), glyph_width(rng))
     return WorldPlate(_bgr(image), text, "eu", 1)
 
 
@@ -199,7 +252,7 @@ def render_br(art: Path, rng: np.random.Generator) -> WorldPlate:
             art,
             ink,
         )
-        _text_line(draw, grouped(fmt, text, "-"), (18, 38, 382, 118), FONTS["br"][1], art, ink)
+        _text_line(draw, grouped(fmt, text, "-"), (18, 38, 382, 118), FONTS["br"][1], art, ink, glyph_width(rng))
     return WorldPlate(_bgr(image), text, "br", 1)
 
 
@@ -233,16 +286,16 @@ def render_us(art: Path, rng: np.random.Generator) -> WorldPlate:
     _text_line(draw, US_STATES[rng.integers(len(US_STATES))], (40, 10, 260, 34), FONTS["eu"][0], art, ink)
     if rng.random() < 0.4:
         _text_line(draw, US_SLOGANS[rng.integers(len(US_SLOGANS))], (60, 128, 240, 144), FONTS["eu"][0], art, ink)
-    split = int(rng.integers(2, len(text) - 1))
+    split, width = int(rng.integers(2, len(text) - 1)), glyph_width(rng)
     if rng.random() < 0.3:  # an emblem between the groups (a star, a state's outline): no character
         step = (268 - 32) / len(text)  # the same width per character on both sides of the emblem
         middle = int(16 + split * step)
-        _text_line(draw, text[:split], (16, 42, middle, 124), font, art, ink)
-        _text_line(draw, text[split:], (middle + 32, 42, 284, 124), font, art, ink)
+        _text_line(draw, text[:split], (16, 42, middle, 124), font, art, ink, width)
+        _text_line(draw, text[split:], (middle + 32, 42, 284, 124), font, art, ink, width)
         emblem = tuple(int(c) for c in rng.integers(0, 200, 3))
         draw.regular_polygon((middle + 16, 83, 13), int(rng.integers(3, 7)), fill=emblem)
     else:
-        _text_line(draw, text, (16, 42, 284, 124), font, art, ink)
+        _text_line(draw, text, (16, 42, 284, 124), font, art, ink, width)
     return WorldPlate(_bgr(image), text, "us", 1)
 
 
@@ -259,14 +312,15 @@ def render_vn(art: Path, rng: np.random.Generator) -> WorldPlate:
     background = (250, 200, 0) if rng.random() < 0.2 else (240, 240, 240)
     top, bottom = text[: fmt.groups[0]], text[fmt.groups[0] :]
     tail = bottom[:-2] + "." + bottom[-2:] if len(bottom) == 5 else bottom
+    width = glyph_width(rng)
     if vn_rows(top, rng) == 2:
         image = _blank((280, 200), background, (20, 20, 20))
         draw = ImageDraw.Draw(image)
-        _text_line(draw, top[:2] + "-" + top[2:], (20, 14, 260, 94), font, art, (15, 15, 15))
-        _text_line(draw, tail, (20, 108, 260, 188), font, art, (15, 15, 15))
+        _text_line(draw, top[:2] + "-" + top[2:], (20, 14, 260, 94), font, art, (15, 15, 15), width)
+        _text_line(draw, tail, (20, 108, 260, 188), font, art, (15, 15, 15), width)
         return WorldPlate(_bgr(image), text, "vn", 2)
     image = _blank((520, 110), background, (20, 20, 20))
-    _text_line(ImageDraw.Draw(image), f"{top}-{tail}", (16, 14, 504, 96), font, art, (15, 15, 15))
+    _text_line(ImageDraw.Draw(image), f"{top}-{tail}", (16, 14, 504, 96), font, art, (15, 15, 15), width)
     return WorldPlate(_bgr(image), text, "vn", 1)
 
 
