@@ -5,6 +5,7 @@ import argparse
 import numpy as np
 import pytest
 from conftest import DATA
+from PIL import Image, ImageDraw
 
 from lpr_models.formats import fits_format
 from lpr_models.geometry import rectify
@@ -13,7 +14,18 @@ from train.ocr_data import PlateSample
 from train.synth.cn_plates import CN_TYPES, layout_boxes, random_cn_text, render_cn_plate
 from train.synth.composite import composite_plate, cover_quad
 from train.synth.plates import STYLES, holds, render, style_boost, style_weights, synthetic_samples
-from train.synth.world_plates import WORLD_STYLES, render_eu, render_world_plate, row_split, vn_rows
+from train.synth.world_plates import (
+    CONDENSED_SHARE,
+    CONDENSED_WIDTH,
+    FONTS,
+    WORLD_STYLES,
+    _text_line,
+    glyph_width,
+    render_eu,
+    render_world_plate,
+    row_split,
+    vn_rows,
+)
 
 ART = DATA.parent / "plate_art"
 if not ART.is_dir():  # pragma: no cover - the shared folder is beside every checkout
@@ -186,3 +198,49 @@ def test_some_spanish_plates_are_white_on_red_with_no_blue_band():
         assert (text > 600).mean() > 0.1  # white characters
         band = plate.image[10:100, 8:48].astype(int)
         assert not (band[..., 0] > band[..., 2] + 60).any()  # nothing blue at the left
+
+
+def _ink_runs(image: Image.Image) -> list[tuple[int, int]]:
+    """(first, last) column of each run of columns holding ink (one run per glyph, for glyphs apart)."""
+    columns = np.asarray(image)[..., 0] < 128
+    inked = columns.any(axis=0).astype(int)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], inked, [0]])))
+    return list(zip(edges[::2], edges[1::2] - 1))
+
+
+def _line(text: str, width: float, box=(20, 10, 1180, 90)) -> Image.Image:
+    image = Image.new("RGB", (1200, 100), (255, 255, 255))
+    _text_line(ImageDraw.Draw(image), text, box, FONTS["vn"][0], ART, (0, 0, 0), width)
+    return image
+
+
+def test_condensed_glyphs_are_narrower_and_spread_apart_inside_their_box():
+    full, condensed = _ink_runs(_line("50LD04411", 1.0)), _ink_runs(_line("50LD04411", 0.7))
+    assert len(full) == len(condensed) == 9  # one glyph each, none merged
+    widths = lambda runs: np.array([b - a + 1 for a, b in runs])  # noqa: E731
+    assert 0.6 < np.median(widths(condensed) / widths(full)) < 0.8  # each glyph at 0.7 of its width
+    gaps = lambda runs: np.array([b[0] - a[1] for a, b in zip(runs, runs[1:])])  # noqa: E731
+    assert gaps(condensed).mean() > 1.5 * gaps(full).mean()  # and further apart
+    assert (
+        condensed[0][0] >= 20 and condensed[-1][1] <= 1180 and gaps(condensed).max() <= 0.2 * 80 + 4
+    )  # gaps capped (MAX_GAP)
+
+
+def test_a_dot_keeps_its_place_at_the_foot_of_a_condensed_line():
+    ink = np.asarray(_line("4.1", 0.7))[..., 0] < 128
+    dot = _ink_runs(_line("4.1", 0.7))[1]
+    rows = np.flatnonzero(ink[:, dot[0] : dot[1] + 1].any(axis=1))
+    assert rows.min() > 60 and rows.max() >= 85  # low on the line, not stretched to the height of a digit
+
+
+def test_a_long_condensed_line_is_squeezed_into_its_box():
+    runs = _ink_runs(_line("50LD04411" * 3, 0.9, box=(20, 10, 420, 90)))
+    assert runs[0][0] >= 20 and runs[-1][1] <= 420
+
+
+def test_a_share_of_plates_is_drawn_with_condensed_glyphs():
+    rng = np.random.default_rng(0)
+    widths = np.array([glyph_width(rng) for _ in range(2000)])
+    condensed = widths[widths < 1]
+    assert abs(len(condensed) / len(widths) - CONDENSED_SHARE) < 0.04
+    assert condensed.min() >= CONDENSED_WIDTH[0] and condensed.max() <= CONDENSED_WIDTH[1]
