@@ -244,3 +244,13 @@ def test_a_share_of_plates_is_drawn_with_condensed_glyphs():
     condensed = widths[widths < 1]
     assert abs(len(condensed) / len(widths) - CONDENSED_SHARE) < 0.04
     assert condensed.min() >= CONDENSED_WIDTH[0] and condensed.max() <= CONDENSED_WIDTH[1]
+
+
+def test_us_plates_in_a_face_that_draws_o_and_0_alike_carry_no_letter_o(monkeypatch):
+    import train.synth.world_plates as world_plates
+
+    monkeypatch.setattr(world_plates, "CONDENSED_SHARE", 1.0)  # narrowed DIN and FE faces lose the O/0 width cue
+    rng = np.random.default_rng(3)
+    assert not any("O" in world_plates.render_us(ART, rng).text for _ in range(200))
+    monkeypatch.setattr(world_plates, "CONDENSED_SHARE", 0.0)
+    assert any("O" in world_plates.render_us(ART, rng).text for _ in range(200))  # the full-width faces keep it

@@ -274,9 +274,11 @@ def _painted(size: tuple[int, int], rng: np.random.Generator) -> Image.Image:
 
 def render_us(art: Path, rng: np.random.Generator) -> WorldPlate:
     font = FONTS["us"][int(rng.choice(len(FONTS["us"]), p=[0.5, 0.25, 0.25]))]
-    alphabet = LATIN + DIGITS
-    if font == FONTS["us"][0]:
-        alphabet = alphabet.replace("O", "")  # its font draws O and 0 alike (2% of their pixels differ)
+    alphabet, width = LATIN + DIGITS, glyph_width(rng)
+    # The licence-plate font draws O and 0 alike (2% of their pixels differ); the others tell them apart by width
+    # alone, which a narrower face takes away (a free US text has no letter and digit groups to tell them by).
+    if font == FONTS["us"][0] or width < 1:
+        alphabet = alphabet.replace("O", "")
     text = "".join(alphabet[i] for i in rng.integers(0, len(alphabet), int(rng.integers(5, 8))))
     colours = [(25, 40, 120), (130, 20, 20), (20, 20, 20), (20, 80, 30)]
     ink = colours[rng.integers(len(colours))]
@@ -286,7 +288,7 @@ def render_us(art: Path, rng: np.random.Generator) -> WorldPlate:
     _text_line(draw, US_STATES[rng.integers(len(US_STATES))], (40, 10, 260, 34), FONTS["eu"][0], art, ink)
     if rng.random() < 0.4:
         _text_line(draw, US_SLOGANS[rng.integers(len(US_SLOGANS))], (60, 128, 240, 144), FONTS["eu"][0], art, ink)
-    split, width = int(rng.integers(2, len(text) - 1)), glyph_width(rng)
+    split = int(rng.integers(2, len(text) - 1))
     if rng.random() < 0.3:  # an emblem between the groups (a star, a state's outline): no character
         step = (268 - 32) / len(text)  # the same width per character on both sides of the emblem
         middle = int(16 + split * step)
