@@ -96,8 +96,7 @@ def _text_line(
     glyph is drawn at that share of its font's width and the glyphs are spread over the box (`_spread_line`)."""
     x1, y1, x2, y2 = box
     font = _font(art, font_path, max(8, int((y2 - y1) * 1.25)))
-    layer = Image.new("L", (int(font.size * (len(text) + 2)), int(font.size * 1.6)), 0)
-    ImageDraw.Draw(layer).text((font.size // 2, font.size // 5), text, font=font, fill=255)
+    layer = _ink(text, font)
     bbox = layer.getbbox()
     if bbox is None:
         return
@@ -108,6 +107,14 @@ def _text_line(
     fitted = min(x2 - x1, int(layer.width * (y2 - y1) / layer.height))
     layer = layer.resize((max(1, fitted), y2 - y1))
     draw.bitmap((x1 + (x2 - x1 - fitted) // 2, y1), layer, fill=fill)
+
+
+def _ink(text: str, font: ImageFont.FreeTypeFont) -> Image.Image:
+    """`text` in white on black, drawn from the same origin whatever the text, so that a glyph cut from the rows of
+    its whole line keeps its height on that line."""
+    layer = Image.new("L", (int(font.size * (len(text) + 2)), int(font.size * 1.6)), 0)
+    ImageDraw.Draw(layer).text((font.size // 2, font.size // 5), text, font=font, fill=255)
+    return layer
 
 
 def _spread_line(
@@ -126,8 +133,7 @@ def _spread_line(
     scale = (y2 - y1) / (rows[1] - rows[0])
     glyphs: list[Image.Image | None] = []
     for char in text:
-        layer = Image.new("L", (font.size * 3, int(font.size * 1.6)), 0)
-        ImageDraw.Draw(layer).text((font.size // 2, font.size // 5), char, font=font, fill=255)
+        layer = _ink(char, font)
         bbox = layer.getbbox()
         glyphs.append(layer.crop((bbox[0], rows[0], bbox[2], rows[1])) if bbox else None)
     widths = [(g.width if g else font.getlength(char)) * scale * width for g, char in zip(glyphs, text)]
