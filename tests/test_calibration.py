@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from lpr_models.ocr.calibration import Calibration, expected_calibration_error, fit_temperature, fit_text_map
+from lpr_models.ocr.calibration import (
+    Calibration,
+    chance_calibration_error,
+    expected_calibration_error,
+    fit_temperature,
+    fit_text_map,
+)
 from lpr_models.ocr.model import MaskOCR
 from lpr_models.ocr.reader import PlateReader, Reading, read_batch
 from lpr_models.weights import DIGESTS_FILE
@@ -41,6 +47,18 @@ def test_ece_tells_calibrated_from_overconfident_and_the_text_map_fixes_it():
     assert abs(scale - 3) < 0.4 and abs(bias + 0.5) < 0.3
     mapped = np.array([Calibration(1.0, scale, bias, fitted=True).text_confidence(c) for c in product])
     assert expected_calibration_error(mapped, right) < 0.03
+
+
+def test_chance_ece_shrinks_with_the_set_and_bounds_a_calibrated_readers_ece():
+    rng = np.random.default_rng(3)
+    small, large = rng.uniform(0.5, 1, 80), rng.uniform(0.5, 1, 8000)
+    small_median, small_high = chance_calibration_error(small, draws=300)
+    large_median, large_high = chance_calibration_error(large, draws=100)
+    assert small_median > 0.03 > large_high  # 80 reads: ECE well above 0 with nothing to correct
+    assert small_median < small_high
+    calibrated = [expected_calibration_error(small, rng.random(80) < small) for _ in range(100)]
+    assert 0.85 < np.mean(np.array(calibrated) <= small_high) <= 1  # about 95% of calibrated readers within
+    assert expected_calibration_error(small, rng.random(80) < small - 0.3) > small_high  # 0.3 too sure: beyond it
 
 
 def test_regions_read_alike_but_right_differently_get_maps_of_their_own(tmp_path):
@@ -104,6 +122,8 @@ def test_the_calibration_command_scores_every_plate_cross_fitted_and_writes_the_
         name: len(samples) for name, samples in val.items() if samples
     }
     assert report["folds"][0] != report["folds"][1] != report["calibration"]  # each fold fitted on its own half
+    for figures in report["sets"].values():  # chance alone leaves some ECE on a dozen plates
+        assert 0 < figures["text_ece_by_chance"][0] <= figures["text_ece_by_chance"][1]
     assert torch.load(weights, weights_only=True)["calibration"] == report["calibration"]
 
 

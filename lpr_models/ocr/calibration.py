@@ -54,6 +54,20 @@ def expected_calibration_error(confidences: np.ndarray, correct: np.ndarray, bin
     return float(gap)
 
 
+def chance_calibration_error(
+    confidences: np.ndarray, bins: int = 10, draws: int = 1000, seed: int = 0
+) -> tuple[float, float]:
+    """(median, 95th percentile) ECE that a perfectly calibrated reader shows with these confidences: each read drawn
+    right with the probability its confidence says. Each bin's accuracy is a share of few reads, so on a small set
+    the ECE stays well above 0 even with nothing to correct; only what exceeds this is miscalibration."""
+    confidences = np.asarray(confidences, float)
+    rng = np.random.default_rng(seed)
+    errors = [
+        expected_calibration_error(confidences, rng.random(len(confidences)) < confidences, bins) for _ in range(draws)
+    ]
+    return float(np.median(errors)), float(np.percentile(errors, 95))
+
+
 def reliability(confidences: np.ndarray, correct: np.ndarray, bins: int = 10) -> list[tuple[float, float, int]]:
     """(mean confidence, accuracy, count) per equal-width confidence bin with any reads."""
     confidences, correct = np.asarray(confidences, float), np.asarray(correct, float)
