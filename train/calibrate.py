@@ -130,8 +130,11 @@ def fit(logits, regions, views, samples, max_chars: int) -> Calibration:
 
 
 def draw(curves: dict[str, list[tuple[float, float, int]]], path: Path, size: int = 420) -> None:
-    """Reliability diagram: accuracy against confidence per set, the diagonal is perfect calibration."""
-    margin, canvas = 50, np.full((size + 2 * 50, size + 2 * 50 + 200, 3), 255, np.uint8)
+    """Reliability diagram: accuracy against confidence per set, the diagonal is perfect calibration. Each bin's
+    dot grows with its reads: a bin of three reads that zigzags off the diagonal is chance, a large dot off it is
+    not."""
+    margin, legend = 50, 330
+    canvas = np.full((size + 2 * margin, size + 2 * margin + legend, 3), 255, np.uint8)
     to_px = lambda c, a: (int(margin + c * size), int(margin + (1 - a) * size))  # noqa: E731
     cv2.rectangle(canvas, to_px(0, 1), to_px(1, 0), (0, 0, 0), 1)
     cv2.line(canvas, to_px(0, 0), to_px(1, 1), (160, 160, 160), 1)
@@ -145,10 +148,10 @@ def draw(curves: dict[str, list[tuple[float, float, int]]], path: Path, size: in
         colour = palette[i % len(palette)]
         pts = [to_px(c, a) for c, a, _ in points]
         for a, b in zip(pts, pts[1:]):
-            cv2.line(canvas, a, b, colour, 2)
-        for p in pts:
-            cv2.circle(canvas, p, 3, colour, -1)
-        cv2.putText(canvas, name, (margin + size + 15, margin + 20 + 22 * i), 0, 0.5, colour, 1)
+            cv2.line(canvas, a, b, colour, 1, cv2.LINE_AA)
+        for p, (_, _, count) in zip(pts, points):
+            cv2.circle(canvas, p, int(2 + min(10, np.sqrt(count) / 2)), colour, -1, cv2.LINE_AA)
+        cv2.putText(canvas, name, (margin + size + 15, margin + 20 + 22 * i), 0, 0.45, colour, 1, cv2.LINE_AA)
     path.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(path), canvas)
 
@@ -242,7 +245,9 @@ def main(argv: list[str] | None = None) -> dict:
         if not kept.all():  # also on the labels the fit trusts alone
             report["sets"][name]["trusted_plates"] = int(kept.sum())
             report["sets"][name]["trusted_text_ece"] = expected_calibration_error(*(a[kept] for a in pooled["text"]))
-        curves[name] = reliability(*pooled["text"])
+        chance = report["sets"][name]["text_ece_by_chance"][0]
+        ece = report["sets"][name]["text_ece"]
+        curves[f"{name}: ECE {ece:.3f} (chance {chance:.3f})"] = reliability(*pooled["text"])
     print(json.dumps(report, indent=1))
     if args.plot:
         draw(curves, args.plot)
