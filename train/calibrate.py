@@ -6,8 +6,9 @@
 Every validation set is split in two by plate text, and each half's expected calibration error (ECE)
 is measured under the calibration fitted on the other half (cross-fitting: every plate counts, none
 is scored by a fit that saw it), before and after, per set, beside the ECE that chance alone gives a
-perfectly calibrated reader on a set of that size (median and 95th percentile). The calibration stored by `--write` (in
-the weights file's `calibration` entry, with the shipped digests updated) is fitted on both halves.
+perfectly calibrated reader on a set of that size (median and 95th percentile). The calibration stored
+by `--write` (in the weights file's `calibration` entry, with the shipped digests updated) is fitted on
+both halves.
 """
 
 from __future__ import annotations
