@@ -41,17 +41,21 @@ class Calibration:
         return cls(**data) if data else cls()
 
 
-def expected_calibration_error(confidences: np.ndarray, correct: np.ndarray, bins: int = 10) -> float:
-    """Mean gap between confidence and accuracy over equal-width confidence bins, weighted by their counts."""
+def reliability(confidences: np.ndarray, correct: np.ndarray, bins: int = 10) -> list[tuple[float, float, int]]:
+    """(mean confidence, accuracy, count) per equal-width confidence bin with any reads."""
     confidences, correct = np.asarray(confidences, float), np.asarray(correct, float)
     edges = np.linspace(0, 1, bins + 1)
     which = np.clip(np.digitize(confidences, edges[1:-1]), 0, bins - 1)
-    gap = 0.0
-    for b in range(bins):
-        mask = which == b
-        if mask.any():
-            gap += mask.mean() * abs(confidences[mask].mean() - correct[mask].mean())
-    return float(gap)
+    return [
+        (float(confidences[which == b].mean()), float(correct[which == b].mean()), int((which == b).sum()))
+        for b in range(bins)
+        if (which == b).any()
+    ]
+
+
+def expected_calibration_error(confidences: np.ndarray, correct: np.ndarray, bins: int = 10) -> float:
+    """Mean gap between confidence and accuracy over equal-width confidence bins, weighted by their counts."""
+    return float(sum(n * abs(c - a) for c, a, n in reliability(confidences, correct, bins)) / max(1, len(confidences)))
 
 
 def chance_calibration_error(
@@ -66,18 +70,6 @@ def chance_calibration_error(
         expected_calibration_error(confidences, rng.random(len(confidences)) < confidences, bins) for _ in range(draws)
     ]
     return float(np.median(errors)), float(np.percentile(errors, 95))
-
-
-def reliability(confidences: np.ndarray, correct: np.ndarray, bins: int = 10) -> list[tuple[float, float, int]]:
-    """(mean confidence, accuracy, count) per equal-width confidence bin with any reads."""
-    confidences, correct = np.asarray(confidences, float), np.asarray(correct, float)
-    edges = np.linspace(0, 1, bins + 1)
-    which = np.clip(np.digitize(confidences, edges[1:-1]), 0, bins - 1)
-    return [
-        (float(confidences[which == b].mean()), float(correct[which == b].mean()), int((which == b).sum()))
-        for b in range(bins)
-        if (which == b).any()
-    ]
 
 
 def fit_temperature(logits: np.ndarray, targets: np.ndarray) -> float:
