@@ -344,7 +344,7 @@ class FrameGrabber:
                         self._gap_start = None
                         log.warning("camera %s: stream back after %.1fs gap", self.camera_id, self.stats.gaps[-1])
                         self.on_health("connected", self.stats)
-                    elif self.stats.decoded == 0:
+                    elif self._index == 0:  # the first frame out (those decoded before a range's start are not)
                         self.on_health("connected", self.stats)
                         last_health = time.monotonic()
                     elif time.monotonic() - last_health >= self.options.health_every_s:

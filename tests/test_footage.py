@@ -88,6 +88,20 @@ def test_a_range_seeks_instead_of_decoding_from_the_start(tmp_path):
     assert stats.frames == 250 and not read
 
 
+def test_a_range_announces_its_connection_before_its_first_frame(tmp_path):
+    """The frames decoded between the keyframe sought and the range's start are not the range's: a replay started
+    part-way (a range, or a restarted worker going on where it stopped) still says `connected` before its first."""
+    clip = long_clip(tmp_path / "long.mp4")
+    health = []
+    options = GrabberOptions(range_from="24.5", range_to="25.5")
+    grabber = FrameGrabber(
+        str(clip), "cam", options, on_health=lambda state, stats: health.append((state, stats.decoded))
+    )
+    assert len(list(grabber)) == 25
+    assert health[0][0] == "connected"
+    assert health[0][1] > 0  # after frames decoded and skipped before the range
+
+
 def test_positions_are_offsets_or_recording_times():
     start = EIGHT_AM.timestamp()
     assert parse_position("90", start) == parse_position("1:30", None) == parse_position("00:01:30", None) == 90
