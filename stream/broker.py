@@ -56,10 +56,23 @@ def run_broker(
                 raise ValueError(f"cannot bind {endpoint}: {err}") from None
         address = f"inproc://broker-control-{id(control)}"
         control.bind(address)
-        if stop is not None:
-            threading.Thread(target=_stop_when, args=(stop, context, address), daemon=True).start()
+        # The proxy forwards in a thread of its own while this one waits in Python: a signal that lands
+        # while libzmq is busy forwarding interrupts no system call, so a handler waiting for the proxy
+        # to return to Python would wait for ever once the traffic stops.
+        forwarder = threading.Thread(
+            target=zmq.proxy_steerable, args=(xsub, xpub, None, control), name="broker-proxy", daemon=True
+        )
+        forwarder.start()
         log.info("broker: publishers connect to %s, subscribers to %s", frontend, backend)
-        zmq.proxy_steerable(xsub, xpub, None, control)
+        forever = threading.Event()
+        try:
+            while not (stop or forever).wait(0.5):
+                if not forwarder.is_alive():
+                    raise RuntimeError("the broker's proxy stopped by itself")
+        finally:  # also on an exception here: the proxy must let go of the sockets before they close
+            if forwarder.is_alive():
+                _terminate(context, address)
+                forwarder.join()
     finally:
         for socket in (xsub, xpub, control):
             socket.close(0)
@@ -67,11 +80,10 @@ def run_broker(
             authenticator.stop()
 
 
-def _stop_when(stop: threading.Event, context: zmq.Context, address: str) -> None:
-    stop.wait()
+def _terminate(context: zmq.Context, address: str) -> None:
     signal = context.socket(zmq.PAIR)
     signal.connect(address)
     signal.send(b"TERMINATE")
-    if signal.poll(1000):  # libzmq 4.3.5 answers each command on a PAIR; closing before the answer can
+    if signal.poll(10_000):  # libzmq 4.3.5 answers each command on a PAIR; closing before the answer can
         signal.recv()  # leave the proxy blocked on it, never stopping
     signal.close(0)
