@@ -110,7 +110,7 @@ def _broker(args: argparse.Namespace) -> int:
     except ValueError as err:
         raise ConfigError(str(err)) from None
     stop = threading.Event()
-    stop_on_signals(stop)
+    stop_on_signals(stop, "stopping the broker")
     run_broker(args.frontend, args.backend, args.curve_secret_key or "", args.curve_clients_dir or "", stop)
     return 0
 

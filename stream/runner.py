@@ -241,11 +241,12 @@ def write_summary(path: Path, results: list[CameraResult]) -> None:
     path.write_text(json.dumps({"cameras": cameras}, indent=1) + "\n", encoding="utf-8")
 
 
-def stop_on_signals(stop: threading.Event) -> None:
-    """SIGINT/SIGTERM set `stop` so the pipeline flushes its tracks and sockets close cleanly."""
+def stop_on_signals(stop: threading.Event, doing: str = "flushing open tracks and stopping") -> None:
+    """SIGINT/SIGTERM set `stop` so the pipeline flushes its tracks and sockets close cleanly; `doing` is what
+    the log says happens next."""
 
     def handler(signum, _frame):
-        log.warning("received %s: flushing open tracks and stopping", signal.Signals(signum).name)
+        log.warning("received %s: %s", signal.Signals(signum).name, doing)
         stop.set()
 
     signal.signal(signal.SIGINT, handler)

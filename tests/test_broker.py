@@ -185,4 +185,4 @@ def test_the_broker_stops_on_a_sigterm_its_main_thread_does_not_see_arrive():
     finally:
         broker.kill()
     assert broker.returncode == 0, err
-    assert "received SIGTERM" in err
+    assert "received SIGTERM: stopping the broker" in err
