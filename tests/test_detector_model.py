@@ -132,3 +132,17 @@ def test_rotation_turns_the_labels_with_the_plate_and_drops_plates_it_takes_out_
         np.testing.assert_allclose([xs.min(), ys.min(), xs.max(), ys.max()], quad_box(kept[0]), atol=1.5)
         top_edge = kept[0][1] - kept[0][0]  # TL -> TR still runs along the plate's long side
         assert np.linalg.norm(top_edge) == pytest.approx(40, abs=0.5)
+
+
+def test_suppressing_overlaps_keeps_the_surer_of_two_boxes_on_one_plate_and_every_other_plate():
+    from lpr_models.detection import Detection
+    from lpr_models.detector.postprocess import suppress_overlaps
+
+    def plate(score, x1, y1, x2, y2):
+        box = np.array([x1, y1, x2, y2], np.float32)
+        return Detection(score, box, np.array([[x1, y1], [x2, y1], [x2, y2], [x1, y2]], np.float32))
+
+    lower_row, whole, other = plate(0.4, 10, 30, 110, 60), plate(0.8, 8, 10, 112, 62), plate(0.5, 300, 10, 400, 40)
+    kept = suppress_overlaps([lower_row, whole, other], nms_iou=0.5)  # lower row and whole: IoU 0.56
+    assert kept == [whole, other]
+    assert suppress_overlaps([lower_row, whole], nms_iou=0.6) == [whole, lower_row]  # under the bar: both stay

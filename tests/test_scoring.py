@@ -32,6 +32,19 @@ def test_video_scoring_counts_correct_duplicate_misread_and_false_events():
     assert score["missed"] == ["CD456", "EF789"]
 
 
+def test_video_scoring_counts_chinese_characters_no_plate_in_view_carries():
+    truth = {"plates": ["29C55125", "皖AY339S"], "ranges": [[0, 2], [3, 5]]}
+    events = [
+        event("皖C55125", 0.1, 1.9),  # a province on the Vietnamese plate
+        {**event("皖LL7627", 0.5, 1.5), "readable": False},  # shown to a person all the same
+        event("皖AY339S", 3.1, 4.9),  # the Chinese plate: its province is no invention
+        event("29C55125", 0.2, 1.8),
+    ]
+    score = score_video_events(events, truth)
+    assert score["chinese_invented"] == 2
+    assert score["found_correct"] == 2 and score["misread_events"] == 1 and score["unreadable_events"] == 1
+
+
 def test_video_scoring_without_ranges_matches_by_text_only():
     score = score_video_events([event("AB123", 50, 60), event("XX")], {"plates": ["AB123"]})
     assert score["found_correct"] == 1 and score["false_events"] == 1

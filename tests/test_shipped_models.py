@@ -3,6 +3,7 @@
 import json
 import threading
 import time
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -18,7 +19,7 @@ from stream.runner import build_models, run_camera
 from stream.sinks import Sinks
 from tests.conftest import ROOT, RUN_DIR
 from train.det_eval import corner_error
-from train.evaluate import ccpd_items, evaluate_images, score_video_events, tilted_items, turned_items
+from train.evaluate import ccpd_items, evaluate_images, load_frame, score_video_events, tilted_items, turned_items
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +45,20 @@ def test_detector_finds_the_plate_in_real_validation_photos(models, validation):
         detections = detector.detect(cv2.imread(str(item.path)))
         hits += bool(detections) and box_iou(np.stack([d.box for d in detections]), item.box[None]).max() > 0.7
     assert hits >= 18, f"only {hits}/20 plates found at IoU > 0.7"
+
+
+def test_no_two_refined_plates_overlap_so_one_plate_starts_one_track(validation, data_root):
+    """NMS before refinement kept a two-row plate's whole and its lower row apart; the refiner moved both onto
+    the plate, and in a video each started a track: one plate, two events (a rendered virtual-camera video read
+    5 of its 50 plates twice). At a low threshold, which keeps more such boxes, nearly every two-row plate did."""
+    detector = PlateDetector.from_weights(score_threshold=0.1)
+    for item in validation[:8]:
+        frame, _ = load_frame(replace(item, swap=("vn", 7)), data_root.parent / "plate_art")
+        detections = detector.detect(frame)
+        if len(detections) > 1:
+            overlaps = box_iou(*(np.stack([d.box for d in detections]),) * 2)
+            np.fill_diagonal(overlaps, 0)
+            assert overlaps.max() <= detector.nms_iou, item.path.name
 
 
 def test_refined_corners_are_closer_to_the_labels_than_the_detectors_own(models, plain_detector, validation):

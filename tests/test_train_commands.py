@@ -173,3 +173,25 @@ def test_provenance_names_every_changed_file_whole(tmp_path, monkeypatch):
     monkeypatch.setattr(provenance, "ROOT", tmp_path)
     commit, changed = provenance.code_state()
     assert len(commit) == 40 and changed == ["stream/cli.py", "new.py"]
+
+
+def test_a_virtual_video_of_plates_from_elsewhere_carries_the_rendered_texts(data_root, tmp_path):
+    import json
+
+    import av
+
+    from lpr_models.formats import fits_format
+    from lpr_models.vocab import CHINESE
+    from train import virtual_video
+    from train.evaluate import ccpd_items
+
+    photos = [str(item.path) for item in ccpd_items(data_root / "ccpd" / "images", "val")[:3]]
+    out = tmp_path / "world.mp4"
+    art = ["--art", str(data_root.parent / "plate_art")]
+    virtual_video.main([str(out), *photos, "--swap", "uk", "vn", "--size", "320x180", "--seconds", "0.4", *art])
+    truth = json.loads(out.with_suffix(".truth.json").read_text(encoding="utf-8"))
+    uk, vn, uk_again = truth["plates"]
+    assert fits_format("uk", uk) and fits_format("uk", uk_again) and fits_format("vn", vn)  # the styles, in turn
+    assert uk != uk_again and not any(c in CHINESE for c in uk + vn + uk_again)  # no CCPD text left
+    with av.open(str(out)) as video:
+        assert sum(1 for _ in video.decode(video=0)) == 3 * (10 + 25)  # 0.4 s of each photo, 1 s between, at 25 fps

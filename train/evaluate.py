@@ -23,6 +23,7 @@ from tqdm import tqdm
 from lpr_models.detector.detector import PlateDetector
 from lpr_models.geometry import box_iou, quad_box, rotation_matrix, tilt_matrix, transform_points
 from lpr_models.ocr.reader import PlateReader
+from lpr_models.vocab import CHINESE
 from train.ccpd import list_ccpd_images, parse_ccpd_name
 from train.det_eval import average_precision, corner_error, match_single_plate
 from train.ocr_eval import char_accuracy, confusions
@@ -267,6 +268,10 @@ def evaluate_images(
     return report
 
 
+def _has_chinese(text: str) -> bool:
+    return any(c in CHINESE for c in text)
+
+
 def prediction_row(path: str, expected: str, reading, detected: bool = True) -> dict:
     """One labelled plate's outcome, enough to recompute accuracy and calibration (`--predictions`)."""
     return {
@@ -295,7 +300,8 @@ def _draw_error(frame: np.ndarray, item: LabelledImage, detection, text: str, ou
 
 
 def score_video_events(events: list[dict], truth: dict) -> dict:
-    """Match events to expected plates: correct reads, duplicate events, false events.
+    """Match events to expected plates: correct reads, duplicate events, false events, and Chinese characters
+    invented (an event of any kind whose text carries one while no plate of its time range does).
 
     `truth` is {"plates": [...], "ranges": [[start_s, end_s], ...] (optional)}; with ranges an
     event only counts for a plate whose range overlaps the event's first/last seen times.
@@ -305,17 +311,18 @@ def score_video_events(events: list[dict], truth: dict) -> dict:
     if ranges is not None and len(ranges) != len(plates):
         raise ValueError("truth: 'ranges' must have one [start, end] per plate")
     found = [0] * len(plates)
-    false_events = misread = unreadable = 0
+    false_events = misread = unreadable = invented = 0
     for event in events:
-        if not event.get("readable", True):  # reported for a person to look at, not a read: counted apart
-            unreadable += 1
-            continue
         start, end = event["first_seen"].get("pts"), event["last_seen"].get("pts")
         overlapping = [
             i
             for i in range(len(plates))
             if ranges is None or start is None or (start <= ranges[i][1] + 0.5 and end >= ranges[i][0] - 0.5)
         ]
+        invented += _has_chinese(event["text"]) and not any(_has_chinese(plates[i]) for i in overlapping)
+        if not event.get("readable", True):  # reported for a person to look at, not a read: counted apart
+            unreadable += 1
+            continue
         match = [i for i in overlapping if plates[i] == event["text"]]
         if match:
             found[match[0]] += 1
@@ -331,5 +338,6 @@ def score_video_events(events: list[dict], truth: dict) -> dict:
         "misread_events": misread,
         "unreadable_events": unreadable,
         "false_events": false_events,
+        "chinese_invented": invented,
         "missed": [p for p, f in zip(plates, found) if not f],
     }

@@ -7,6 +7,10 @@ the video in the format `lpr eval video` reads.
 
     python -m train.virtual_video OUT.mp4 PHOTO [PHOTO ...] [--size 1280x720] [--seconds 3]
     python -m train.virtual_video OUT.mp4 --validation-from ../shared/data/ccpd/images --count 10
+    python -m train.virtual_video OUT.mp4 --validation-from ../shared/data/ccpd/images --count 10 --swap uk vn
+
+With `--swap`, each photo's plate is first replaced by a rendered plate of the next style given (as `lpr eval ccpd
+--swap-plates` does), so the video shows plates from elsewhere: a UK or Vietnamese camera's footage, scored the same way.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ import numpy as np
 
 from stream.video_writer import VideoWriter
 from train.ccpd import parse_ccpd_name
+from train.evaluate import LabelledImage, load_frame
+from train.synth.plates import DEFAULT_ART, STYLES
 
 
 def camera_path(t: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -66,19 +72,25 @@ def make_video(
     fps: int = 25,
     seed: int = 0,
     crf: int = 23,
+    swap: tuple[str, ...] = (),
+    art: Path | None = None,
 ) -> dict:
-    """Write the video and return its ground truth: {"plates": [...], "ranges": [[start_s, end_s], ...]}."""
+    """Write the video and return its ground truth: {"plates": [...], "ranges": [[start_s, end_s], ...]}.
+
+    `swap`: rendered plate styles (train.synth.plates.STYLES) pasted over the photos' plates in turn, from `art`."""
     rng = np.random.default_rng(seed)
     writer = VideoWriter(out, fps, crf)
     blank = np.full((size[1], size[0], 3), 40, np.uint8)
     truth: dict = {"plates": [], "ranges": []}
     t = 0.0
-    for path in photos:
+    for n, path in enumerate(photos):
         label = parse_ccpd_name(path.name)
-        photo = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        frames = film(photo, label.corners.mean(axis=0), size, int(seconds * fps), rng)
+        style = (swap[n % len(swap)], seed * 100_003 + n) if swap else None
+        photo, item = load_frame(LabelledImage(path, label.box, label.text, label.corners, swap=style), art)
+        assert item.corners is not None  # CCPD names carry them
+        frames = film(photo, item.corners.mean(axis=0), size, int(seconds * fps), rng)
         frames += [blank] * int(gap_seconds * fps)
-        truth["plates"].append(label.text)
+        truth["plates"].append(item.text)
         truth["ranges"].append([round(t, 3), round(t + seconds, 3)])
         t += seconds + gap_seconds
         for frame in frames:
@@ -99,6 +111,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fps", type=int, default=25)
     parser.add_argument("--crf", type=int, default=23)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--swap", nargs="+", default=[], choices=STYLES, metavar="STYLE",
+        help=f"paste rendered plates of these styles over the photos' plates, in turn ({', '.join(STYLES)})",
+    )  # fmt: skip
+    parser.add_argument("--art", type=Path, default=DEFAULT_ART, help="plate art for --swap")
     args = parser.parse_args(argv)
     w, h = (int(v) for v in args.size.lower().split("x"))
     photos = list(args.photos)
@@ -109,7 +126,9 @@ def main(argv: list[str] | None = None) -> None:
         photos += val[:: max(1, len(val) // args.count)][: args.count]
     if not photos:
         parser.error("give photos or --validation-from")
-    truth = make_video(args.out, photos, (w, h), args.seconds, args.gap, args.fps, args.seed, args.crf)
+    truth = make_video(
+        args.out, photos, (w, h), args.seconds, args.gap, args.fps, args.seed, args.crf, tuple(args.swap), args.art
+    )
     truth_path = args.out.with_suffix(".truth.json")
     truth_path.write_text(json.dumps(truth, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {args.out} and {truth_path}: {len(truth['plates'])} plates")

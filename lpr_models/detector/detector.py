@@ -10,7 +10,7 @@ import torch
 from lpr_models.detection import Detection
 from lpr_models.detector.head import decode, make_priors
 from lpr_models.detector.model import STRIDES, DetectorConfig, PlateDetectorNet
-from lpr_models.detector.postprocess import select
+from lpr_models.detector.postprocess import select, suppress_overlaps
 from lpr_models.detector.preprocess import to_tensor
 from lpr_models.detector.refiner import CornerRefiner
 from lpr_models.geometry import box_iou, letterbox
@@ -91,6 +91,7 @@ class PlateDetector:
             found = [self._add_missing(full, extra) for full, extra in zip(found, coarse)]
         if self.refiner is not None:
             found = [self.refiner.refine(frame, plates) for frame, plates in zip(frames, found)]
+            found = [suppress_overlaps(plates, self.nms_iou) for plates in found]
         return found
 
     def _pass(self, frames: list[np.ndarray], size: tuple[int, int], priors: torch.Tensor) -> list[list[Detection]]:
