@@ -64,9 +64,9 @@ def run_broker(
         )
         forwarder.start()
         log.info("broker: publishers connect to %s, subscribers to %s", frontend, backend)
-        forever = threading.Event()
+        stop = stop if stop is not None else threading.Event()  # none given: forward for ever
         try:
-            while not (stop or forever).wait(0.5):
+            while not stop.wait(0.5):
                 if not forwarder.is_alive():
                     raise RuntimeError("the broker's proxy stopped by itself")
         finally:  # also on an exception here: the proxy must let go of the sockets before they close

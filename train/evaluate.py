@@ -23,10 +23,9 @@ from tqdm import tqdm
 from lpr_models.detector.detector import PlateDetector
 from lpr_models.geometry import box_iou, quad_box, rotation_matrix, tilt_matrix, transform_points
 from lpr_models.ocr.reader import PlateReader
-from lpr_models.vocab import CHINESE
 from train.ccpd import list_ccpd_images, parse_ccpd_name
 from train.det_eval import average_precision, corner_error, match_single_plate
-from train.ocr_eval import char_accuracy, confusions
+from train.ocr_eval import char_accuracy, confusions, has_chinese
 from train.splits import is_validation
 
 
@@ -268,10 +267,6 @@ def evaluate_images(
     return report
 
 
-def _has_chinese(text: str) -> bool:
-    return any(c in CHINESE for c in text)
-
-
 def prediction_row(path: str, expected: str, reading, detected: bool = True) -> dict:
     """One labelled plate's outcome, enough to recompute accuracy and calibration (`--predictions`)."""
     return {
@@ -319,7 +314,7 @@ def score_video_events(events: list[dict], truth: dict) -> dict:
             for i in range(len(plates))
             if ranges is None or start is None or (start <= ranges[i][1] + 0.5 and end >= ranges[i][0] - 0.5)
         ]
-        invented += _has_chinese(event["text"]) and not any(_has_chinese(plates[i]) for i in overlapping)
+        invented += has_chinese(event["text"]) and not any(has_chinese(plates[i]) for i in overlapping)
         if not event.get("readable", True):  # reported for a person to look at, not a read: counted apart
             unreadable += 1
             continue

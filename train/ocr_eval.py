@@ -32,9 +32,14 @@ def char_accuracy(predicted: str, truth: str) -> float:
     return right / max(len(truth) - hidden, len(predicted) - hidden, 1)
 
 
+def has_chinese(text: str) -> bool:
+    """Whether `text` holds a character only a Chinese plate shows (a province, 警, 使...)."""
+    return any(c in CHINESE for c in text)
+
+
 def invents_province(predicted: str, region: str) -> bool:
     """A Chinese character read on a plate that is not Chinese."""
-    return region != "cn" and any(c in CHINESE for c in predicted)
+    return region != "cn" and has_chinese(predicted)
 
 
 def confusions(pairs: list[tuple[str, str]], top: int = 10) -> list[tuple[str, str, int]]:

@@ -26,9 +26,7 @@ def select(
     if keep.numel() > 1000:
         keep = keep[scores[keep].topk(1000).indices]
     s, b, c = scores[keep].numpy(), boxes[keep].numpy(), corners[keep].numpy()
-    xywh = np.concatenate([b[:, :2], b[:, 2:] - b[:, :2]], axis=1)
-    picked = cv2.dnn.NMSBoxes(xywh.tolist(), s.tolist(), score_threshold, nms_iou, top_k=max_plates)
-    chosen = np.asarray(picked, dtype=np.int64).reshape(-1)
+    chosen = nms(b, s, nms_iou, score_threshold, max_plates)
     frame_boxes = letterbox.to_frame(b[chosen].reshape(-1, 2, 2)).reshape(-1, 4)
     frame_corners = letterbox.to_frame(c[chosen])
     return [Detection(float(s[i]), frame_boxes[k], frame_corners[k]) for k, i in enumerate(chosen)]
@@ -42,8 +40,12 @@ def suppress_overlaps(detections: list[Detection], nms_iou: float) -> list[Detec
     two events."""
     if len(detections) < 2:
         return detections
-    xywh = [
-        [float(d.box[0]), float(d.box[1]), float(d.box[2] - d.box[0]), float(d.box[3] - d.box[1])] for d in detections
-    ]
-    picked = cv2.dnn.NMSBoxes(xywh, [d.score for d in detections], 0.0, nms_iou)
-    return [detections[i] for i in np.asarray(picked, dtype=np.int64).reshape(-1)]
+    boxes, scores = np.stack([d.box for d in detections]), np.array([d.score for d in detections])
+    return [detections[i] for i in nms(boxes, scores, nms_iou)]
+
+
+def nms(boxes: np.ndarray, scores: np.ndarray, iou: float, score_threshold: float = 0.0, top_k: int = 0) -> np.ndarray:
+    """Indices of the (N, 4) x1, y1, x2, y2 `boxes` that non-maximum suppression keeps, best first."""
+    xywh = np.concatenate([boxes[:, :2], boxes[:, 2:] - boxes[:, :2]], axis=1).astype(float)
+    picked = cv2.dnn.NMSBoxes(xywh.tolist(), np.asarray(scores, float).tolist(), score_threshold, iou, top_k=top_k)
+    return np.asarray(picked, dtype=np.int64).reshape(-1)
