@@ -253,7 +253,7 @@ def _eval_ocr(args, reader) -> dict:
 
         scenes = scene_plates(args.data / "ccpd" / "images", args.limit, "val")
         val["synthetic"] = synthetic_samples(args.synthetic, scenes, args.art, seed=2)
-    rows = {name: read_samples(reader.model, samples, shifts=reader.shifts) for name, samples in val.items()}
+    rows = {name: read_samples(reader.model, samples, copies=reader.copies) for name, samples in val.items()}
     report: dict = {name: score(r) for name, r in rows.items() if r}  # each set read once, then grouped
     report["ccpd by province"] = score_by(val["ccpd"], rows["ccpd"], lambda s: s.text[0])
     for name, samples in list(val.items()):

@@ -59,7 +59,7 @@ class DetectorSection:
 class OcrSection:
     weights: str = ""
     backend: str = "auto"
-    shifted_reads: bool = True  # also read each plate half a strip to either side and average (more plates read)
+    shifted_reads: bool = True  # also read each plate shifted and zoomed (reader.COPIES) and average (more read)
 
 
 @dataclass(frozen=True)

@@ -187,24 +187,30 @@ def test_a_doubtful_one_row_reading_is_retried_in_the_two_row_view_and_the_surer
         return torch.nn.functional.one_hot(ids, vocab_size()).float() * 20, torch.zeros(len(x), len(REGIONS))
 
     two_rows, one_row = two_band_crop(), np.full((32, 64, 3), 255, np.uint8)
-    chars, _, rows = read_views(model, np.stack([two_rows, one_row]), TINY, shifts=())
+    chars, _, rows = read_views(model, np.stack([two_rows, one_row]), TINY, copies=())
     assert rows.tolist() == [2, 1]
     assert [decode_ids(c) for c in chars] == ["AB", "CD"]
     assert batch_sizes == [2, 1]  # only the plate that read nothing was read again
 
 
-def test_shift_moves_the_crop_sideways_and_repeats_its_edge_column():
-    from lpr_models.ocr.reader import shift
+def test_move_shifts_the_crop_sideways_repeating_its_edge_and_zooms_it_about_its_centre():
+    from lpr_models.ocr.reader import move
 
     crop = np.arange(8, dtype=np.uint8)[None, :, None].repeat(3, 0).repeat(3, 2)
-    assert shift(crop, 2)[0, :, 0].tolist() == [0, 0, 0, 1, 2, 3, 4, 5]
-    assert shift(crop, -3)[0, :, 0].tolist() == [3, 4, 5, 6, 7, 7, 7, 7]
-    assert shift(crop, 0) is crop and shift(crop, 5).shape == crop.shape
+    assert move(crop, 2)[0, :, 0].tolist() == [0, 0, 0, 1, 2, 3, 4, 5]
+    assert move(crop, -3)[0, :, 0].tolist() == [3, 4, 5, 6, 7, 7, 7, 7]
+    assert move(crop, 0) is crop and move(crop, 5).shape == crop.shape
+    square = np.zeros((21, 41, 3), np.uint8)
+    square[8:13, 18:23] = 255  # 5x5, centred
+    zoomed = move(square, 0, 2.0)
+    assert zoomed.shape == square.shape
+    for lit, centre in ((np.flatnonzero(zoomed[10, :, 0] > 127), 20), (np.flatnonzero(zoomed[:, 20, 0] > 127), 10)):
+        assert lit.min() + lit.max() == 2 * centre and 9 <= len(lit) <= 11  # twice as wide, same centre
 
 
-def test_shifted_reads_are_made_in_the_plates_view_and_their_probabilities_averaged():
+def test_copies_are_read_in_the_plates_view_and_their_probabilities_averaged():
     from lpr_models.ocr.preprocess import two_row_view
-    from lpr_models.ocr.reader import SHIFTS, read_views, shift
+    from lpr_models.ocr.reader import COPIES, move, read_views
 
     crop = two_band_crop()
     crop[:, :3] = 128  # a grey left edge, so a shifted copy differs from the crop
@@ -212,7 +218,7 @@ def test_shifted_reads_are_made_in_the_plates_view_and_their_probabilities_avera
     ab, cd = (torch.nn.functional.one_hot(torch.tensor(encode(t, 6)), vocab_size()).float() * 20 for t in ("AB", "CD"))
 
     def model(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Reads AB from the unshifted two-row view, CD from anything else (its one-row view reads nothing)."""
+        """Reads AB from the unmoved two-row view, CD from anything else (its one-row view reads nothing)."""
         seen.extend(x.numpy())
         dark_right = x[:, :, :, 32:].mean(dim=(1, 2, 3)) < -0.5
         base = to_input(two_row_view(crop, TINY))
@@ -222,12 +228,33 @@ def test_shifted_reads_are_made_in_the_plates_view_and_their_probabilities_avera
         return torch.stack(logits), torch.zeros(len(x), len(REGIONS))
 
     chars, _, rows = read_views(model, crop[None], TINY)
-    copies = 1 + len(SHIFTS)  # the crop and its shifted copies, read in one batch per view
-    assert rows.tolist() == [2] and len(seen) == 2 * copies
-    moved = [to_input(two_row_view(shift(crop, round(s * TINY.strip_width)), TINY)) for s in SHIFTS]
-    assert all(torch.equal(torch.from_numpy(a), b) for a, b in zip(seen[copies + 1 :], moved))  # two-row, shifted
-    assert decode_ids(chars[0]) == "CD"  # two shifted readings outvote the unshifted one
-    assert chars[0, 0].exp().max().item() == pytest.approx(len(SHIFTS) / (len(SHIFTS) + 1), abs=1e-3)
+    shifted = [(s, z) for s, z in COPIES if z == 1.0]  # a zoom would move the rows across the bands' split
+    assert 0 < len(shifted) < len(COPIES)
+    assert rows.tolist() == [2] and len(seen) == (1 + len(COPIES)) + (1 + len(shifted))
+    moved = [to_input(two_row_view(move(crop, s * TINY.strip_width), TINY)) for s, _ in shifted]
+    two_row_copies = seen[len(seen) - len(shifted) :]
+    assert all(torch.equal(torch.from_numpy(a), b) for a, b in zip(two_row_copies, moved))  # two-row, shifted
+    assert decode_ids(chars[0]) == "CD"  # the shifted readings outvote the unmoved one
+    assert chars[0, 0].exp().max().item() == pytest.approx(len(shifted) / (len(shifted) + 1), abs=1e-3)
+
+
+def test_a_plate_read_in_one_row_is_averaged_over_every_copy_zoomed_ones_included():
+    from lpr_models.ocr.preprocess import one_row_view
+    from lpr_models.ocr.reader import COPIES, move, read_views
+
+    crop = np.random.default_rng(0).integers(0, 256, (32, 64, 3), dtype=np.uint8)
+    zoomed = [to_input(one_row_view(move(crop, s * TINY.strip_width, z), TINY)) for s, z in COPIES if z != 1.0]
+    ab, cd = (torch.nn.functional.one_hot(torch.tensor(encode(t, 6)), vocab_size()).float() * 20 for t in ("AB", "CD"))
+
+    def model(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Reads CD from a zoomed copy's one-row view, AB from anything else (surely: no two-row retry)."""
+        logits = [cd if any(torch.equal(v, z) for z in zoomed) else ab for v in x]
+        return torch.stack(logits), torch.zeros(len(x), len(REGIONS))
+
+    chars, _, rows = read_views(model, crop[None], TINY)
+    assert rows.tolist() == [1] and zoomed
+    cd_share = chars[0, 0].exp()[encode("CD", 6)[0]].item()
+    assert cd_share == pytest.approx(len(zoomed) / (1 + len(COPIES)), abs=1e-3)
 
 
 def to_input(view: np.ndarray) -> torch.Tensor:

@@ -13,7 +13,7 @@ import torch
 
 from lpr_models.ocr.model import MaskOCR
 from lpr_models.ocr.preprocess import plate_crop
-from lpr_models.ocr.reader import SHIFTS, read_batch
+from lpr_models.ocr.reader import COPIES, read_batch
 from lpr_models.vocab import CHINESE
 from train.ocr_data import UNREADABLE, PlateSample
 
@@ -66,10 +66,10 @@ def score(rows: list[tuple[str, str, str, str]]) -> dict:
 
 @torch.inference_mode()
 def read_samples(
-    model: MaskOCR, samples: list[PlateSample], batch: int = 128, shifts: tuple[float, ...] = SHIFTS
+    model: MaskOCR, samples: list[PlateSample], batch: int = 128, copies: tuple[tuple[float, float], ...] = COPIES
 ) -> list[tuple[str, str, str, str]]:
     """(predicted text, truth, predicted region, true region) for plates cropped from their labelled corners,
-    read as the shipped reader reads (`shifts`: lpr_models.ocr.reader.SHIFTS)."""
+    read as the shipped reader reads (`copies`: lpr_models.ocr.reader.COPIES)."""
     model.eval()
     rows = []
     for start in range(0, len(samples), batch):
@@ -77,16 +77,16 @@ def read_samples(
         plates = np.stack([plate_crop(s.image, s.corners, model.cfg) for s in chunk])
         rows += [
             (r.text, s.text, r.region, s.region)
-            for r, s in zip(read_batch(model, plates, model.cfg, shifts=shifts), chunk)
+            for r, s in zip(read_batch(model, plates, model.cfg, copies=copies), chunk)
         ]
     return rows
 
 
 def evaluate_reader(
-    model: MaskOCR, samples: list[PlateSample], batch: int = 128, shifts: tuple[float, ...] = SHIFTS
+    model: MaskOCR, samples: list[PlateSample], batch: int = 128, copies: tuple[tuple[float, float], ...] = COPIES
 ) -> dict:
     """Figures for plates cropped from their labelled corners."""
-    return score(read_samples(model, samples, batch, shifts))
+    return score(read_samples(model, samples, batch, copies))
 
 
 def score_by(samples: list[PlateSample], rows: list[tuple[str, str, str, str]], group) -> dict[str, dict]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 import torch
 
@@ -31,11 +32,13 @@ FORMAT_PRIOR = 0.1
 # in one row (most of them) cost one read. (Not the product of the characters: label smoothing caps
 # each near 0.9, so a clean 8-slot reading multiplies to about 0.43.)
 TWO_ROW_RETRY = 0.5
-# Besides its own crop, each plate is read shifted by these shares of a strip (the encoder's token width), and the
-# readings' probabilities are averaged. Half a strip moves every character across a token boundary, so the three
-# readings err apart: on the real validation crops this reads up to 5 points more plates (docs/training.md) for
-# two to three times the reader's work. Chosen on rendered plates; an empty tuple reads each plate once.
-SHIFTS = (-0.5, 0.5)
+# Besides its own crop, each plate is read in these copies, each (shift, zoom): moved sideways by a share of a strip
+# (the encoder's token width) and scaled about its centre, and the readings' probabilities are averaged. Half a strip
+# moves every character across a token boundary and a zoom changes every character's size in strips, so the copies err
+# apart: on the real validation crops the shifted copies read up to 5 points more plates than one read, and the zoomed
+# ones 1 point more again (docs/training.md), for three to six times the reader's work. An empty tuple reads each plate
+# once.
+COPIES: tuple[tuple[float, float], ...] = ((-0.5, 1.0), (0.5, 1.0), (0.0, 1.06), (-0.5, 1.06), (0.5, 1.06))
 
 Model = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 
@@ -117,46 +120,55 @@ def view_scores(char_logits: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
     return torch.where(empty, zero, confidence).numpy(), torch.where(empty, zero, weakest).numpy()
 
 
-def shift(crop: np.ndarray, pixels: int) -> np.ndarray:
-    """`crop` moved `pixels` to the right (left when negative), its edge column repeated into the gap."""
-    if pixels == 0:
+def move(crop: np.ndarray, pixels: float, zoom: float = 1.0) -> np.ndarray:
+    """`crop` scaled by `zoom` about its centre and moved `pixels` to the right (left when negative), its edge
+    pixels repeated into any gap."""
+    if pixels == 0 and zoom == 1.0:
         return crop
-    padded = np.pad(crop, ((0, 0), (abs(pixels), abs(pixels)), (0, 0)), mode="edge")
-    start = abs(pixels) - pixels
-    return padded[:, start : start + crop.shape[1]]
+    h, w = crop.shape[:2]
+    matrix = np.array([[zoom, 0, (1 - zoom) * (w - 1) / 2 + pixels], [0, zoom, (1 - zoom) * (h - 1) / 2]], np.float32)
+    return cv2.warpAffine(crop, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 @torch.inference_mode()
 def read_views(
-    model: Model, crops: np.ndarray, cfg: OcrConfig, shifts: tuple[float, ...] = SHIFTS
+    model: Model, crops: np.ndarray, cfg: OcrConfig, copies: tuple[tuple[float, float], ...] = COPIES
 ) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
-    """(character logits, region logits, rows) of (B, 2H, W, 3) crops, each from the view its plate reads
-    best in: the one-row view, or the two-row view where the one-row reading is empty or doubtful. With
-    `shifts`, each crop's shifted copies are read in the same batches as the crop (one call of the model
-    for a plate read in one row), and the logits are the log of the probabilities averaged over the crop
-    and its copies, all in the view the crop's own reading chose."""
-    copies = 1 + len(shifts)
-    moved = [np.stack([shift(c, round(s * cfg.strip_width)) for c in crops]) for s in shifts]
-    stack = np.concatenate([crops, *moved]) if moved else crops
-    chars, regions = (t.unflatten(0, (copies, len(crops))) for t in model(to_tensor(_views(stack, cfg, 1))))
+    """(character log-probabilities, region log-probabilities, rows) of (B, 2H, W, 3) crops, each from the view
+    its plate reads best in: the one-row view, or the two-row view where the one-row reading is empty or
+    doubtful. With `copies` ((shift, zoom) pairs, see COPIES), each crop's moved copies are read in the same
+    batches as the crop (one call of the model for a plate read in one row), and the probabilities are averaged
+    over the crop and its copies, all in the view the crop's own reading chose. A plate read in two rows is
+    averaged over its shifted copies only: a zoom moves its rows across the split between the two bands."""
+    chars, regions = _read_copies(model, crops, cfg, 1, copies)
     rows = np.ones(len(crops), dtype=int)
     first, weakest = view_scores(chars[0])
+    chars, regions = _average(chars), _average(regions)
     retry = np.flatnonzero(weakest < TWO_ROW_RETRY)
     if len(retry):
-        again = stack.reshape(copies, len(crops), *crops.shape[1:])[:, retry].reshape(-1, *crops.shape[1:])
-        chars2, regions2 = (t.unflatten(0, (copies, len(retry))) for t in model(to_tensor(_views(again, cfg, 2))))
+        shifted = tuple(c for c in copies if c[1] == 1.0)
+        chars2, regions2 = _read_copies(model, crops[retry], cfg, 2, shifted)
         better = view_scores(chars2[0])[0] > first[retry]
         chosen = retry[better]
-        chars, regions = chars.clone(), regions.clone()
-        chars[:, chosen], regions[:, chosen] = chars2[:, better], regions2[:, better]
+        chars[chosen], regions[chosen] = _average(chars2)[better], _average(regions2)[better]
         rows[chosen] = 2
-    if not shifts:
-        return chars[0], regions[0], rows
-    return chars.softmax(-1).mean(0).log(), regions.softmax(-1).mean(0).log(), rows
+    return chars, regions, rows
 
 
-def _views(crops: np.ndarray, cfg: OcrConfig, rows: int) -> np.ndarray:
-    return np.stack([view(c, cfg, rows) for c in crops])
+def _read_copies(
+    model: Model, crops: np.ndarray, cfg: OcrConfig, rows: int, copies: tuple[tuple[float, float], ...]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Character and region logits, (1 + copies, B, ...), of the crops and their moved copies in one view."""
+    moved = [np.stack([move(c, s * cfg.strip_width, z) for c in crops]) for s, z in copies]
+    stack = np.concatenate([crops, *moved]) if moved else crops
+    views = np.stack([view(c, cfg, rows) for c in stack])
+    chars, regions = model(to_tensor(views))
+    return chars.unflatten(0, (1 + len(copies), len(crops))), regions.unflatten(0, (1 + len(copies), len(crops)))
+
+
+def _average(logits: torch.Tensor) -> torch.Tensor:
+    """The log of the probabilities averaged over the copies (the first axis)."""
+    return logits.softmax(-1).mean(0).log()
 
 
 def read_batch(
@@ -164,12 +176,12 @@ def read_batch(
     crops: np.ndarray,
     cfg: OcrConfig,
     calibration: Calibration = NO_CALIBRATION,
-    shifts: tuple[float, ...] = SHIFTS,
+    copies: tuple[tuple[float, float], ...] = COPIES,
 ) -> list[Reading]:
     """Read (B, 2H, W, 3) BGR crops (`plate_crop`) with `model` (or its compiled form), each in its better view."""
     if len(crops) == 0:
         return []
-    return decode_batch(*read_views(model, crops, cfg, shifts), calibration)
+    return decode_batch(*read_views(model, crops, cfg, copies), calibration)
 
 
 def decode_batch(
@@ -187,7 +199,7 @@ def decode_batch(
 
 class PlateReader:
     """`crop(image, corners)` a plate, then `read(plates) -> list[Reading]` a batch of crops; `shifted_reads`
-    reads each plate also shifted half a strip either way (SHIFTS), two to three times the work for more plates read."""
+    reads each plate also in shifted and zoomed copies (COPIES), three to six times the work for more plates read."""
 
     def __init__(
         self,
@@ -199,7 +211,7 @@ class PlateReader:
     ) -> None:
         self.model = model.eval()
         self.calibration = calibration
-        self.shifts = SHIFTS if shifted_reads else ()
+        self.copies = COPIES if shifted_reads else ()
         self.forward = ShapeCache(self.model, backend)
         self.input_size = (model.cfg.height, model.cfg.width)
         self.crop_size = crop_size(model.cfg)
@@ -222,5 +234,5 @@ class PlateReader:
         out: list[Reading] = []
         for start in range(0, len(plates), self.max_batch):
             batch = np.stack(plates[start : start + self.max_batch])
-            out += read_batch(self.forward, batch, self.model.cfg, self.calibration, self.shifts)
+            out += read_batch(self.forward, batch, self.model.cfg, self.calibration, self.copies)
         return out
