@@ -19,7 +19,8 @@ from lpr_models.weights import DIGESTS_FILE
 from stream.voting import vote
 from tests.test_ocr_model import TINY
 from train import calibrate
-from train.calibrate import trusted_label, visible_product, write_calibration
+from train.calibrate import degraded_ccpd, trusted_label, visible_product, write_calibration
+from train.evaluate import DEGRADATIONS
 from train.loop import save_checkpoint
 from train.ocr_data import PlateSample, load_splits
 
@@ -118,9 +119,10 @@ def test_the_calibration_command_scores_every_plate_cross_fitted_and_writes_the_
     shutil.copy(DIGESTS_FILE.parent / "ocr.pt", weights)
     report = calibrate.main(["--ocr", str(weights), "--data", str(data_root), "--limit", "24", "--write"])
     _, val = load_splits(data_root, 24)
+    hard = {f"ccpd {condition}": len(val["ccpd"]) for condition in DEGRADATIONS}  # the same plates, degraded
     assert {name: figures["plates"] for name, figures in report["sets"].items()} == {
         name: len(samples) for name, samples in val.items() if samples
-    }
+    } | hard
     assert report["folds"][0] != report["folds"][1] != report["calibration"]  # each fold fitted on its own half
     for figures in report["sets"].values():  # chance alone leaves some ECE on a dozen plates
         assert 0 < figures["text_ece_by_chance"][0] <= figures["text_ece_by_chance"][1]
@@ -143,3 +145,14 @@ def test_the_hidden_positions_of_a_label_leave_the_product_a_confidence_is_fitte
     assert visible_product(reading, painted) == pytest.approx(0.9**6 * 0.8)
     assert visible_product(reading, PlateSample(image, None, "1234BCD", "uc3m", "eu")) == reading.confidence
     assert visible_product(reading, PlateSample(image, None, "12-4BC", "uc3m", "eu")) == reading.confidence
+
+
+def test_the_hard_condition_sets_hold_the_validation_plates_degraded_as_lpr_eval_ccpd_degrades_them(data_root):
+    _, val = load_splits(data_root, 24)
+    hard = degraded_ccpd(data_root / "ccpd" / "images", 24)
+    assert set(hard) == {f"ccpd {condition}" for condition in DEGRADATIONS}
+    for name, samples in hard.items():
+        assert [s.text for s in samples] == [s.text for s in val["ccpd"]]
+        for degraded, clean in zip(samples, val["ccpd"]):
+            assert degraded.image.shape == clean.image.shape and np.allclose(degraded.corners, clean.corners)
+            assert not np.array_equal(degraded.image, clean.image), name

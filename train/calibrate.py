@@ -32,8 +32,20 @@ from lpr_models.ocr.calibration import (
 )
 from lpr_models.ocr.preprocess import plate_crop
 from lpr_models.ocr.reader import PlateReader, Reading, decode_batch, read_views
-from train.ocr_data import CROP_FOLDERS, IGNORE, UNREADABLE, PlateSample, encode_target, load_splits, plausible_label
+from train.evaluate import DEGRADATIONS, ccpd_items
+from train.ocr_data import (
+    CROP_FOLDERS,
+    IGNORE,
+    UNREADABLE,
+    PlateSample,
+    cut_box,
+    encode_target,
+    load_splits,
+    plausible_label,
+    read_image,
+)
 from train.ocr_eval import matches
+from train.splits import is_validation
 
 
 def fit_half(text: str) -> bool:
@@ -122,6 +134,22 @@ def trusted_label(sample: PlateSample) -> bool:
     return sample.source not in NOISY_FOLDERS or plausible_label(sample)
 
 
+def degraded_ccpd(folder: Path, limit: int | None = None) -> dict[str, list[PlateSample]]:
+    """The CCPD validation plates under each fixed hard condition `lpr eval ccpd --degrade` scores (motion blur,
+    night, overexposure, haze, applied to the whole photo), one set each. Clean validation plates are nearly all
+    read right, so a map fitted on them alone trusts any reading of a Chinese plate: 0.99 on the photos blurred
+    11 px, of which 88% are read right end to end."""
+    items = [item for item in ccpd_items(folder, "all", limit) if is_validation(item.text)]  # load_splits' plates
+    sets: dict[str, list[PlateSample]] = {}
+    for condition, degrade in DEGRADATIONS.items():
+        sets[f"ccpd {condition}"] = [
+            PlateSample(*cut_box(degrade(read_image(item.path)), item.box, 0.35, 0.35, item.corners), item.text, "ccpd")
+            for item in items
+            if item.corners is not None
+        ]
+    return sets
+
+
 def fit(logits, regions, views, samples, max_chars: int) -> Calibration:
     rows, targets = char_rows(logits, samples, max_chars)
     temperature = fit_temperature(rows, targets)
@@ -145,6 +173,7 @@ def draw(curves: dict[str, list[tuple[float, float, int]]], path: Path, size: in
     cv2.putText(canvas, "confidence", (margin + size // 2 - 40, margin + size + 38), 0, 0.5, (0, 0, 0), 1)
     cv2.putText(canvas, "right", (5, margin - 12), 0, 0.5, (0, 0, 0), 1)
     palette = [(200, 80, 0), (0, 140, 0), (0, 0, 200), (160, 0, 160), (0, 160, 200), (90, 90, 90), (200, 160, 0)]
+    palette += [(0, 90, 160), (120, 200, 0), (140, 60, 60), (230, 0, 120), (0, 0, 0)]  # one colour a set, up to 12
     for i, (name, points) in enumerate(curves.items()):
         colour = palette[i % len(palette)]
         pts = [to_px(c, a) for c, a, _ in points]
@@ -176,6 +205,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--ocr", type=Path, default=Path("lpr_models/weights/ocr.pt"))
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--synthetic", type=int, default=0, help="also rendered plates in validation photos")
+    parser.add_argument(
+        "--no-hard-conditions",
+        dest="hard_conditions",
+        action="store_false",
+        help="leave out the CCPD validation plates under the fixed hard conditions (degraded_ccpd)",
+    )
     parser.add_argument("--art", type=Path, default=Path("../shared/plate_art"))
     parser.add_argument("--limit", type=int)
     parser.add_argument("--plot", type=Path, help="write the reliability diagram (PNG) here")
@@ -190,6 +225,8 @@ def main(argv: list[str] | None = None) -> dict:
 
         scenes = scene_plates(args.data / "ccpd" / "images", args.limit, "val")
         val["synthetic"] = synthetic_samples(args.synthetic, scenes, args.art, seed=3)
+    if args.hard_conditions:
+        val.update(degraded_ccpd(args.data / "ccpd" / "images", args.limit))
     sets = {name: samples for name, samples in val.items() if samples}
     out = {name: outputs(reader, samples) for name, samples in sets.items()}
     halves = {name: np.array([fit_half(s.text) for s in samples]) for name, samples in sets.items()}
