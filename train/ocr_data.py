@@ -14,6 +14,7 @@ characters over): that position is ignored by the loss and by the scores.
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -178,10 +179,14 @@ def cut_box(
     return image[top:bottom, left:right].copy(), (corners - np.array([left, top], np.float32)).astype(np.float32)
 
 
-def cut_ccpd_plate(path: Path, margin: float = 0.35) -> PlateSample:
-    """The plate region of a CCPD photo with a margin, so corner jitter has pixels to move into."""
+def cut_ccpd_plate(
+    path: Path, margin: float = 0.35, degrade: Callable[[np.ndarray], np.ndarray] | None = None
+) -> PlateSample:
+    """The plate region of a CCPD photo with a margin, so corner jitter has pixels to move into; `degrade` (one of
+    train.evaluate.DEGRADATIONS) is applied to the whole photo first, as `lpr eval ccpd --degrade` does."""
     label = parse_ccpd_name(path.name)
-    crop, corners = cut_box(read_image(path), label.box, margin, margin, label.corners)
+    image = read_image(path)
+    crop, corners = cut_box(degrade(image) if degrade else image, label.box, margin, margin, label.corners)
     return PlateSample(crop, corners, label.text, "ccpd", "cn")
 
 
