@@ -10,12 +10,12 @@ from hypothesis import strategies as st
 
 from lpr_models.geometry import quad_box
 from train.det_eval import average_precision, corner_error
-from train.evaluate import csv_items, score_video_events
+from train.evaluate import confidence_figures, csv_items, score_video_events
 from train.ocr_eval import char_accuracy, confusions
 
 
-def event(text, start=0.0, end=1.0):
-    return {"text": text, "first_seen": {"pts": start}, "last_seen": {"pts": end}}
+def event(text, start=0.0, end=1.0, confidence=0.9):
+    return {"text": text, "first_seen": {"pts": start}, "last_seen": {"pts": end}, "confidence": confidence}
 
 
 def test_video_scoring_counts_correct_duplicate_misread_and_false_events():
@@ -43,6 +43,21 @@ def test_video_scoring_counts_chinese_characters_no_plate_in_view_carries():
     score = score_video_events(events, truth)
     assert score["chinese_invented"] == 2
     assert score["found_correct"] == 2 and score["misread_events"] == 1 and score["unreadable_events"] == 1
+
+
+def test_confidence_figures_say_how_often_each_confidence_decile_is_right():
+    figures = confidence_figures([(0.95, True), (0.93, False), (0.35, True), (1.0, True)])
+    assert figures["reads"] == 4
+    assert figures["deciles (confidence, right, reads)"] == {"0.3-0.4": [0.35, 1.0, 1], "0.9-1.0": [0.96, 0.667, 3]}
+    assert figures["ece"] == pytest.approx((3 * abs(0.96 - 2 / 3) + 1 * 0.65) / 4)
+    assert confidence_figures([]) == {"reads": 0, "ece": 0.0, "deciles (confidence, right, reads)": {}}
+
+
+def test_video_scoring_reports_the_confidence_of_right_and_wrong_events():
+    truth = {"plates": ["AB123", "CD456"], "ranges": [[0, 2], [3, 5]]}
+    events = [event("AB123", 0.1, 1.9, 0.95), event("CD455", 3.2, 4.8, 0.92), event("ZZ999", 10, 11, 0.15)]
+    deciles = score_video_events(events, truth)["confidence"]["deciles (confidence, right, reads)"]
+    assert deciles == {"0.1-0.2": [0.15, 0.0, 1], "0.9-1.0": [0.935, 0.5, 2]}  # a misread and a false event: wrong
 
 
 def test_video_scoring_without_ranges_matches_by_text_only():

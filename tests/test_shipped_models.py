@@ -131,6 +131,9 @@ def test_end_to_end_eval_on_a_few_real_photos(models, validation, tmp_path):
     assert report["recognition_rate_gt_corners"] >= 5 / 6
     misses = round((1 - report["recognition_rate"]) * 6)
     assert len(list((tmp_path / "errors").glob("*.jpg"))) == misses
+    confidence = report["confidence"]  # every plate read counts once, in the decile of its confidence
+    assert 6 - misses <= confidence["reads"] <= 6
+    assert sum(n for *_, n in confidence["deciles (confidence, right, reads)"].values()) == confidence["reads"]
 
 
 def test_sample_clip_yields_one_event_per_plate_at_a_zeromq_subscriber(models, endpoint):

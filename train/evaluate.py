@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from lpr_models.detector.detector import PlateDetector
 from lpr_models.geometry import box_iou, quad_box, rotation_matrix, tilt_matrix, transform_points
+from lpr_models.ocr.calibration import expected_calibration_error, reliability
 from lpr_models.ocr.reader import PlateReader
 from train.ccpd import list_ccpd_images, parse_ccpd_name
 from train.det_eval import average_precision, corner_error, match_single_plate
@@ -202,6 +203,7 @@ def evaluate_images(
     """Detection and end-to-end reading figures; `predictions` gets one JSON line per labelled plate."""
     detected = recognised = gt_recognised = found_iou50 = 0
     chars, gt_chars, corner_errors, scored, pairs, seconds = [], [], [], [], [], []
+    confidences: list[tuple[float, bool]] = []  # (confidence, right) of every plate read
     by_group: dict[str, list[tuple[bool, bool]]] = defaultdict(list)  # (detected, read) per plate
     if errors_dir:
         errors_dir.mkdir(parents=True, exist_ok=True)
@@ -225,6 +227,8 @@ def evaluate_images(
             by_group[group].append((bool(is_detected), text == item.text))
         chars.append(char_accuracy(text, item.text))
         pairs.append((text, item.text))
+        if reading is not None:
+            confidences.append((reading.confidence, text == item.text))
         if item.corners is not None:
             truth_read = reader.read([reader.crop(frame, item.corners)])[0].text
             gt_recognised += truth_read == item.text
@@ -250,6 +254,7 @@ def evaluate_images(
         "ap50": average_precision(scored, len(items)),
         "ms_per_image": 1000 * float(np.median(seconds)) if seconds else 0.0,
         "confusions": confusions(pairs),
+        "confidence": confidence_figures(confidences),
     }
     if by_group:
         report["groups"] = {
@@ -294,6 +299,22 @@ def _draw_error(frame: np.ndarray, item: LabelledImage, detection, text: str, ou
     cv2.imwrite(str(out / f"{item.path.stem[:40]}__truth-{item.text}__read-{text or 'none'}.jpg"), image)
 
 
+def confidence_figures(reads: list[tuple[float, bool]]) -> dict:
+    """Whether a confidence means what it says on these photos or this video (issue #13): for each confidence
+    decile with reads, their mean confidence, the share of them right and their number, and the expected
+    calibration error over the deciles."""
+    confidences, right = np.array([c for c, _ in reads], float), np.array([r for _, r in reads], float)
+    deciles = {
+        f"{min(9, int(c * 10)) / 10:.1f}-{(min(9, int(c * 10)) + 1) / 10:.1f}": [round(c, 3), round(a, 3), n]
+        for c, a, n in reliability(confidences, right)
+    }
+    return {
+        "reads": len(reads),
+        "ece": expected_calibration_error(confidences, right) if reads else 0.0,
+        "deciles (confidence, right, reads)": deciles,
+    }
+
+
 def score_video_events(events: list[dict], truth: dict) -> dict:
     """Match events to expected plates: correct reads, duplicate events, false events, and Chinese characters
     invented (an event of any kind whose text carries one while no plate of its time range does).
@@ -307,6 +328,7 @@ def score_video_events(events: list[dict], truth: dict) -> dict:
         raise ValueError("truth: 'ranges' must have one [start, end] per plate")
     found = [0] * len(plates)
     false_events = misread = unreadable = invented = 0
+    reads: list[tuple[float, bool]] = []  # (confidence, right) of every event
     for event in events:
         start, end = event["first_seen"].get("pts"), event["last_seen"].get("pts")
         overlapping = [
@@ -315,6 +337,7 @@ def score_video_events(events: list[dict], truth: dict) -> dict:
             if ranges is None or start is None or (start <= ranges[i][1] + 0.5 and end >= ranges[i][0] - 0.5)
         ]
         invented += has_chinese(event["text"]) and not any(has_chinese(plates[i]) for i in overlapping)
+        reads.append((event["confidence"], any(plates[i] == event["text"] for i in overlapping)))
         if not event.get("readable", True):  # reported for a person to look at, not a read: counted apart
             unreadable += 1
             continue
@@ -335,4 +358,5 @@ def score_video_events(events: list[dict], truth: dict) -> dict:
         "false_events": false_events,
         "chinese_invented": invented,
         "missed": [p for p, f in zip(plates, found) if not f],
+        "confidence": confidence_figures(reads),
     }
