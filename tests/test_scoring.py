@@ -141,12 +141,7 @@ def test_only_the_best_scored_overlapping_detection_is_a_hit():
 
 def test_unreadable_events_are_counted_apart_from_misreads():
     truth = {"plates": ["AB123"], "ranges": [[0.0, 2.0]]}
-    stamp = lambda t: {"pts": t}  # noqa: E731
-    events = [
-        {"text": "AB123", "first_seen": stamp(0.1), "last_seen": stamp(1.9)},
-        {"text": "XX", "readable": False, "first_seen": stamp(0.5), "last_seen": stamp(1.0)},
-        {"text": "AB128", "first_seen": stamp(0.2), "last_seen": stamp(1.5)},
-    ]
+    events = [event("AB123", 0.1, 1.9), {**event("XX", 0.5, 1.0, 0.01), "readable": False}, event("AB128", 0.2, 1.5)]
     score = score_video_events(events, truth)
     assert score["found_correct"] == 1 and score["unreadable_events"] == 1 and score["misread_events"] == 1
 
