@@ -21,7 +21,7 @@ from lpr_models.ocr.reader import COPIES, PlateReader
 from train.ocr_data import load_splits
 from train.ocr_eval import matches, read_samples
 
-SHIFTS = ((-0.5, 1.0), (0.5, 1.0))
+SHIFTS = tuple(copy for copy in COPIES if copy[1] == 1.0)  # the copies a plate read in two rows gets
 VARIANTS: dict[str, tuple[tuple[float, float], ...]] = {
     "one read": (),
     "shifted": SHIFTS,
