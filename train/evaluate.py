@@ -304,10 +304,10 @@ def confidence_figures(reads: list[tuple[float, bool]]) -> dict:
     decile with reads, their mean confidence, the share of them right and their number, and the expected
     calibration error over the deciles."""
     confidences, right = np.array([c for c, _ in reads], float), np.array([r for _, r in reads], float)
-    deciles = {
-        f"{min(9, int(c * 10)) / 10:.1f}-{(min(9, int(c * 10)) + 1) / 10:.1f}": [round(c, 3), round(a, 3), n]
-        for c, a, n in reliability(confidences, right)
-    }
+    deciles = {}
+    for mean, share, count in reliability(confidences, right):
+        low = min(9, int(mean * 10)) / 10  # a decile's mean lies in it
+        deciles[f"{low:.1f}-{low + 0.1:.1f}"] = [round(mean, 3), round(share, 3), count]
     return {
         "reads": len(reads),
         "ece": expected_calibration_error(confidences, right) if reads else 0.0,
@@ -337,11 +337,11 @@ def score_video_events(events: list[dict], truth: dict) -> dict:
             if ranges is None or start is None or (start <= ranges[i][1] + 0.5 and end >= ranges[i][0] - 0.5)
         ]
         invented += has_chinese(event["text"]) and not any(has_chinese(plates[i]) for i in overlapping)
-        reads.append((event["confidence"], any(plates[i] == event["text"] for i in overlapping)))
+        match = [i for i in overlapping if plates[i] == event["text"]]
+        reads.append((event["confidence"], bool(match)))
         if not event.get("readable", True):  # reported for a person to look at, not a read: counted apart
             unreadable += 1
             continue
-        match = [i for i in overlapping if plates[i] == event["text"]]
         if match:
             found[match[0]] += 1
         elif overlapping and ranges is not None:
