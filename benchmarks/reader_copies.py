@@ -17,11 +17,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from lpr_models.ocr.reader import COPIES, PlateReader
+from lpr_models.ocr.reader import COPIES, PlateReader, unzoomed
 from train.ocr_data import load_splits
 from train.ocr_eval import matches, read_samples
 
-SHIFTS = tuple(copy for copy in COPIES if copy[1] == 1.0)  # the copies a plate read in two rows gets
+SHIFTS = unzoomed(COPIES)
 VARIANTS: dict[str, tuple[tuple[float, float], ...]] = {
     "one read": (),
     "shifted": SHIFTS,

@@ -20,10 +20,10 @@ import numpy as np
 import torch
 
 from lpr_models.detector.detector import PlateDetector
-from lpr_models.ocr.reader import COPIES, PlateReader
+from lpr_models.ocr.reader import COPIES, PlateReader, unzoomed
 from stream.cli_bench import _timed_run, loop_clip
 
-SHIFTS = tuple(copy for copy in COPIES if copy[1] == 1.0)  # the copies a plate read in two rows gets
+SHIFTS = unzoomed(COPIES)
 
 
 def main() -> None:
@@ -46,10 +46,10 @@ def main() -> None:
         clip = loop_clip(args.video, args.height, args.frames, Path(tmp) / "clip.mp4")
         names = list(readers)
         for repeat in range(args.repeats):
-            for name in names[repeat % 3 :] + names[: repeat % 3]:  # each reader first in turn
-                reader = readers[name]
-                endpoint = f"ipc://{tmp}/cost-{len(runs[name])}-{repeat}.ipc"
-                runs[name].append(_timed_run(clip, (detector, reader), endpoint))
+            first = repeat % len(names)
+            for name in names[first:] + names[:first]:  # each reader first in turn
+                endpoint = f"ipc://{tmp}/cost-{names.index(name)}-{repeat}.ipc"
+                runs[name].append(_timed_run(clip, (detector, readers[name]), endpoint))
     report = {}
     for name, rows in runs.items():
         read_ms = [float(np.mean(r["stage_ms"].get("ocr", [0.0]))) for r in rows]  # most frames read nothing

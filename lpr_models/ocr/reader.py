@@ -146,13 +146,17 @@ def read_views(
     chars, regions = _average(chars), _average(regions)
     retry = np.flatnonzero(weakest < TWO_ROW_RETRY)
     if len(retry):
-        shifted = tuple(c for c in copies if c[1] == 1.0)
-        chars2, regions2 = _read_copies(model, crops[retry], cfg, 2, shifted)
+        chars2, regions2 = _read_copies(model, crops[retry], cfg, 2, unzoomed(copies))
         better = view_scores(chars2[0])[0] > first[retry]
         chosen = retry[better]
         chars[chosen], regions[chosen] = _average(chars2)[better], _average(regions2)[better]
         rows[chosen] = 2
     return chars, regions, rows
+
+
+def unzoomed(copies: tuple[tuple[float, float], ...]) -> tuple[tuple[float, float], ...]:
+    """The copies a plate read in two rows gets: the shifted ones, not the zoomed (see read_views)."""
+    return tuple(copy for copy in copies if copy[1] == 1.0)
 
 
 def _read_copies(
