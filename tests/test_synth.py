@@ -18,10 +18,13 @@ from train.synth.world_plates import (
     CONDENSED_SHARE,
     CONDENSED_WIDTH,
     FONTS,
+    US_DARK_SHARE,
+    US_YELLOW_SHARE,
     WORLD_STYLES,
     _text_line,
     glyph_width,
     render_eu,
+    render_us,
     render_world_plate,
     row_split,
     vn_rows,
@@ -254,3 +257,21 @@ def test_us_plates_in_a_face_that_draws_o_and_0_alike_carry_no_letter_o(monkeypa
     assert not any("O" in world_plates.render_us(ART, rng).text for _ in range(200))
     monkeypatch.setattr(world_plates, "CONDENSED_SHARE", 0.0)
     assert any("O" in world_plates.render_us(ART, rng).text for _ in range(200))  # the full-width faces keep it
+
+
+def test_us_plates_come_dark_on_light_light_on_dark_and_dark_on_yellow_always_legible():
+    rng = np.random.default_rng(7)
+    plates = [render_us(ART, rng) for _ in range(300)]
+    dark = yellow = 0
+    for plate in plates:
+        grey = plate.image[42:124, 16:284].astype(int).sum(axis=2) / 3  # the text's box
+        ground = np.median(plate.image[36:41, 16:284].astype(int).sum(axis=2) / 3)  # between state and text
+        if ground < 110:
+            dark += 1
+            assert np.percentile(grey, 97) > ground + 90  # light ink
+        else:
+            assert np.percentile(grey, 3) < ground - 60  # dark ink
+        b, g, r = plate.image[8, 20].astype(int)  # the ground above the text, inside the border
+        yellow += r > 200 and b < 100 and r - g > 20
+    assert abs(dark / len(plates) - US_DARK_SHARE) < 0.08
+    assert abs(yellow / len(plates) - US_YELLOW_SHARE) < 0.06
