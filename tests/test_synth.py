@@ -275,3 +275,32 @@ def test_us_plates_come_dark_on_light_light_on_dark_and_dark_on_yellow_always_le
         yellow += r > 200 and b < 100 and r - g > 20
     assert abs(dark / len(plates) - US_DARK_SHARE) < 0.08
     assert abs(yellow / len(plates) - US_YELLOW_SHARE) < 0.06
+
+
+def test_stacked_us_characters_stand_at_one_end_one_above_another_and_are_read_there(monkeypatch):
+    import train.synth.world_plates as world_plates
+
+    drawn: list[tuple[str, tuple[int, int, int, int]]] = []
+
+    def recording(draw, text, box, *args, **kwargs):
+        drawn.append((text, box))
+        return _text_line(draw, text, box, *args, **kwargs)
+
+    monkeypatch.setattr(world_plates, "_text_line", recording)
+    monkeypatch.setattr(world_plates, "US_STACK_SHARE", 1.0)
+    rng = np.random.default_rng(9)
+    for _ in range(30):
+        drawn.clear()
+        plate = render_us(ART, rng)
+        stack = [(text, box) for text, box in drawn if len(text) == 1 and box[2] - box[0] <= 24]
+        assert len(stack) in (2, 3)
+        tops = [box[1] for _, box in stack]
+        assert tops == sorted(tops) and all(b[1] >= a[3] for (_, a), (_, b) in zip(stack, stack[1:]))  # apart
+        lefts = {box[0] for _, box in stack}
+        assert len(lefts) == 1  # one column
+        letters = "".join(text for text, _ in stack)
+        text_boxes = [box for text, box in drawn if box[1] == 42 and (text, box) not in stack]
+        if lefts.pop() < min(box[0] for box in text_boxes):
+            assert plate.text.startswith(letters) and len(plate.text) - len(letters) in (5, 6, 7)
+        else:
+            assert plate.text.endswith(letters) and len(plate.text) - len(letters) in (5, 6, 7)
