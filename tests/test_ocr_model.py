@@ -154,6 +154,16 @@ def test_a_loosely_framed_plate_has_its_surroundings_around_it_in_the_view():
     assert (loose > 0).float().mean() < (tight > 0).float().mean() - 0.03
 
 
+def test_plates_from_outside_china_are_shown_inverted_and_chinese_ones_never():
+    image = np.full((20, 100, 3), 230, np.uint8)  # dark characters on a light plate
+    image[5:15, 10:90:10] = 20
+    corners = full_corners(image)
+    for region, inverted in (("us", True), ("cn", False)):
+        sample = PlateSample(image, corners, "AB1", "x", region=region)
+        plain, shown = (PlateDataset([sample], TINY, invert_share=share)[0][0] for share in (0.0, 1.0))
+        assert torch.allclose(shown, -plain, atol=0.02) if inverted else torch.equal(shown, plain)
+
+
 def two_band_crop(height: int = 32, width: int = 64) -> np.ndarray:
     """A crop whose upper half is white and lower half black, like the two rows of a plate."""
     crop = np.zeros((height, width, 3), np.uint8)

@@ -108,6 +108,13 @@ def main(argv: list[str] | None = None) -> None:
         help="share of plates framed loosely, with up to LOOSE_FRAMING of their size added around them "
         "(train.ocr_data.loosen; recognition only)",
     )
+    parser.add_argument(
+        "--invert-share",
+        type=float,
+        default=0.0,
+        help="share of plates from outside China shown in inverted colours, light characters on a dark ground "
+        "(recognition only; Chinese plates keep the colours that tell their types)",
+    )
     parser.add_argument("--init", type=Path, help="checkpoint whose encoder starts recognition (MAE pre-training)")
     parser.add_argument("--finetune", type=Path, help="start from this whole trained reader (its config is kept)")
     parser.add_argument(
@@ -203,6 +210,7 @@ def main(argv: list[str] | None = None) -> None:
         wrong_view_share=args.wrong_view_share if args.stage == "recog" else 0.0,
         harsh_share=args.harsh_share if args.stage == "recog" else 0.0,
         loose_share=args.loose_share if args.stage == "recog" else 0.0,
+        invert_share=args.invert_share if args.stage == "recog" else 0.0,
     )
 
     def batches():
