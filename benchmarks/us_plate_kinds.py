@@ -1,0 +1,55 @@
+"""How well readers read each kind of rendered US plate: dark on light, light on dark, dark on yellow, stacked.
+
+    python benchmarks/us_plate_kinds.py ../shared/data [READER.pt ...] [--plates 200] [--seed 11]
+
+For each kind, `--plates` US plates are rendered with only that kind drawn (train.synth.world_plates: US_DARK_SHARE,
+US_YELLOW_SHARE, US_STACK_SHARE), pasted into the CCPD validation photos, and read from their labelled corners by
+every reader given (the shipped one by default), as it reads in the pipeline (its copies). Prints the plates read
+exactly per kind and reader (docs/training.md, "light characters on dark plates").
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import train.synth.world_plates as world_plates
+from lpr_models.ocr.reader import PlateReader
+from train.ocr_eval import matches, read_samples
+from train.synth.plates import scene_plates, synthetic_samples
+
+# (US_DARK_SHARE, US_YELLOW_SHARE, US_STACK_SHARE) that draw one kind only
+KINDS = {
+    "dark on light": (0.0, 0.0, 0.0),
+    "light on dark": (1.0, 0.0, 0.0),
+    "dark on yellow": (0.0, 1.0, 0.0),
+    "stacked characters": (0.0, 0.0, 1.0),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("data", type=Path, help="the shared data folder (ccpd/ holds the photos pasted into)")
+    parser.add_argument("readers", type=Path, nargs="*", help="reader weights (default: the shipped reader)")
+    parser.add_argument("--plates", type=int, default=200, help="rendered plates of each kind")
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--art", type=Path, default=Path("../shared/plate_art"))
+    args = parser.parse_args()
+    readers = {str(path): PlateReader.from_weights(path) for path in args.readers} or {
+        "shipped": PlateReader.from_weights()
+    }
+    scenes = scene_plates(args.data / "ccpd" / "images", None, "val")
+    print("| kind | " + " | ".join(readers) + " |")
+    print("|---|" + "---|" * len(readers))
+    for kind, shares in KINDS.items():
+        world_plates.US_DARK_SHARE, world_plates.US_YELLOW_SHARE, world_plates.US_STACK_SHARE = shares
+        samples = synthetic_samples(args.plates, scenes, args.art, seed=args.seed, styles=("us",))
+        read = [
+            sum(matches(p, t) for p, t, _, _ in read_samples(reader.model, samples, copies=reader.copies))
+            for reader in readers.values()
+        ]
+        print(f"| {kind} | " + " | ".join(f"{n}/{len(samples)}" for n in read) + " |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
