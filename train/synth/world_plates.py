@@ -51,11 +51,11 @@ US_INKS = [(25, 40, 120), (130, 20, 20), (20, 20, 20), (20, 80, 30)]
 # Wyoming's old plates); the rest are dark on a light, often painted, ground. Rendered dark on light only, the reader
 # missed 8 clean light-on-dark plates of the 120 US validation crops (`858GAB` read `899GAB`, `BRRRR` `8RRRR`).
 US_DARK_SHARE = 0.25
+US_YELLOW_SHARE = 0.1
 # Share of US plates with two or three small characters stacked at one end (a county or a plate type: `NG` before
 # `00617`, `LR` after `0594`); the registration includes them, in reading order. None rendered, the reader read none
 # of the 5 US validation plates that have them.
 US_STACK_SHARE = 0.15
-US_YELLOW_SHARE = 0.1
 # Share of EU plates rendered square, in two rows, as on motorbikes (and Croatian or Spanish square car plates).
 # At 0.25, two-row plates were 4 of the 6 EU plates pasted into the CCPD validation photos that went unread.
 EU_TWO_ROW_SHARE = 0.35
@@ -320,7 +320,7 @@ def render_us(art: Path, rng: np.random.Generator) -> WorldPlate:
     if rng.random() < 0.4:
         _text_line(draw, US_SLOGANS[rng.integers(len(US_SLOGANS))], (60, 128, 240, 144), FONTS["eu"][0], art, ink)
     left, right = 16, 284
-    stack = ""
+    label = text
     if rng.random() < US_STACK_SHARE:  # two or three small characters stacked at one end, read top to bottom there
         stack = "".join(alphabet[i] for i in rng.integers(0, len(alphabet), int(rng.integers(2, 4))))
         at_left = rng.random() < 0.6
@@ -329,6 +329,7 @@ def render_us(art: Path, rng: np.random.Generator) -> WorldPlate:
         for k, character in enumerate(stack):
             _text_line(draw, character, (x, int(42 + k * step), x + 24, int(42 + (k + 1) * step) - 3), font, art, ink)
         left, right = (left + 32, right) if at_left else (left, right - 32)
+        label = stack + text if at_left else text + stack
     split = int(rng.integers(2, len(text) - 1))
     if rng.random() < 0.3:  # an emblem between the groups (a star, a state's outline): no character
         step = (right - left - 32) / len(text)  # the same width per character on both sides of the emblem
@@ -339,9 +340,7 @@ def render_us(art: Path, rng: np.random.Generator) -> WorldPlate:
         draw.regular_polygon((middle + 16, 83, 13), int(rng.integers(3, 7)), fill=emblem)
     else:
         _text_line(draw, text, (left, 42, right, 124), font, art, ink, width)
-    if stack:
-        text = stack + text if left > 16 else text + stack
-    return WorldPlate(_bgr(image), text, "us", 1)
+    return WorldPlate(_bgr(image), label, "us", 1)
 
 
 def vn_rows(series: str, rng: np.random.Generator) -> int:
