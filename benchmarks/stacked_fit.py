@@ -25,8 +25,9 @@ import torch
 import train.synth.world_plates as world_plates
 from lpr_models.ocr.model import MaskOCR, OcrConfig
 from lpr_models.ocr.reader import PlateReader
-from train.ocr_data import IGNORE, PlateDataset
+from train.ocr_data import PlateDataset
 from train.ocr_eval import matches, read_samples
+from train.ocr_train import character_loss
 from train.synth.plates import scene_plates, synthetic_samples
 
 
@@ -71,7 +72,6 @@ def main() -> None:
     model = PlateReader.from_weights(args.reader).model
     if args.height or args.width:
         model = resized(model, args.height, args.width)
-    criterion = torch.nn.CrossEntropyLoss(label_smoothing=0.1, ignore_index=IGNORE)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.05)
     loader = torch.utils.data.DataLoader(PlateDataset(train, model.cfg, 1.0), args.batch, shuffle=True, drop_last=True)
 
@@ -86,7 +86,7 @@ def main() -> None:
     while step < args.steps:
         for images, targets, _ in loader:
             chars, _ = model(images)
-            loss = criterion(chars.flatten(0, 1), targets.flatten())
+            loss = character_loss(chars, targets)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

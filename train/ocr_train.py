@@ -60,6 +60,15 @@ def hidden_slot_loss(char_logits: torch.Tensor, targets: torch.Tensor) -> torch.
     return -torch.log(-torch.expm1(log_end).clamp(max=-1e-6)).mean()
 
 
+def character_loss(char_logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """The reader's loss on its (B, slots, classes) character logits: label-smoothed cross-entropy on the readable
+    slots, and `hidden_slot_loss` on the painted-over ones."""
+    smoothed = torch.nn.functional.cross_entropy(
+        char_logits.flatten(0, 1), targets.flatten(), label_smoothing=0.1, ignore_index=IGNORE
+    )
+    return smoothed + hidden_slot_loss(char_logits, targets)
+
+
 def build_config(args: argparse.Namespace) -> OcrConfig:
     overrides = {f.name: getattr(args, f.name) for f in fields(OcrConfig) if getattr(args, f.name, None) is not None}
     return OcrConfig(**overrides)
@@ -221,13 +230,12 @@ def main(argv: list[str] | None = None) -> None:
         step_loss = lambda batch: model.mae_loss(batch[0], args.mask_ratio)  # noqa: E731
         validate = None
     else:
-        criterion = torch.nn.CrossEntropyLoss(label_smoothing=0.1, ignore_index=IGNORE)
 
         def step_loss(batch) -> torch.Tensor:
             images, targets, regions = batch
             chars, region_logits = model(images)
-            loss = criterion(chars.flatten(0, 1), targets.flatten()) + hidden_slot_loss(chars, targets)
-            return loss + args.region_weight * torch.nn.functional.cross_entropy(region_logits, regions)
+            region_loss = torch.nn.functional.cross_entropy(region_logits, regions)
+            return character_loss(chars, targets) + args.region_weight * region_loss
 
         def validate() -> tuple[float, dict]:
             report = {name: evaluate_reader(model, samples) for name, samples in val.items() if samples}
