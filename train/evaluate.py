@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from lpr_models.detection import Detection
 from lpr_models.detector.detector import PlateDetector
 from lpr_models.geometry import box_iou, quad_box, rotation_matrix, tilt_matrix, transform_points
 from lpr_models.ocr.calibration import expected_calibration_error, reliability
@@ -190,12 +191,22 @@ def csv_items(csv_path: Path, root: Path, limit: int | None = None) -> list[Labe
     return items[:limit]
 
 
+# A plate is read from the detection overlapping its labelled box most, where that overlap is above this IoU.
+READ_IOU = 0.6
+
+
+def overlaps(detections: list[Detection], box: np.ndarray) -> tuple[np.ndarray, int]:
+    """Each detection's IoU with the labelled `box`, and the index of the best-overlapping one (-1: none)."""
+    ious = box_iou(np.stack([d.box for d in detections]), box[None])[:, 0] if detections else np.zeros(0)
+    return ious, int(np.argmax(ious)) if detections else -1
+
+
 def evaluate_images(
     detector: PlateDetector,
     reader: PlateReader,
     items: list[LabelledImage],
     iou_detect: float = 0.7,
-    iou_read: float = 0.6,
+    iou_read: float = READ_IOU,
     errors_dir: Path | None = None,
     art: Path | None = None,
     predictions: TextIO | None = None,
@@ -211,8 +222,7 @@ def evaluate_images(
         frame, item = load_frame(item, art)
         started = time.perf_counter()
         detections = detector.detect(frame)
-        ious = box_iou(np.stack([d.box for d in detections]), item.box[None])[:, 0] if detections else np.zeros(0)
-        best = int(np.argmax(ious)) if detections else -1
+        ious, best = overlaps(detections, item.box)
         reading = None
         if best >= 0 and ious[best] > iou_read:
             reading = reader.read([reader.crop(frame, detections[best].corners)])[0]
