@@ -2,16 +2,19 @@
 
 import shutil
 
+import cv2
 import numpy as np
 import pytest
 import torch
 
+from lpr_models.detector.detector import PlateDetector
 from lpr_models.ocr.calibration import (
     Calibration,
     chance_calibration_error,
     expected_calibration_error,
     fit_temperature,
     fit_text_map,
+    log_loss,
 )
 from lpr_models.ocr.model import MaskOCR
 from lpr_models.ocr.reader import PlateReader, Reading, read_batch
@@ -19,7 +22,7 @@ from lpr_models.weights import DIGESTS_FILE
 from stream.voting import vote
 from tests.test_ocr_model import TINY
 from train import calibrate
-from train.calibrate import degraded_ccpd, trusted_label, visible_product, write_calibration
+from train.calibrate import detected_ccpd, trusted_label, visible_product, write_calibration
 from train.evaluate import DEGRADATIONS
 from train.loop import save_checkpoint
 from train.ocr_data import PlateSample, load_splits
@@ -44,10 +47,37 @@ def test_ece_tells_calibrated_from_overconfident_and_the_text_map_fixes_it():
     truth = 1 / (1 + np.exp(-(3 * np.log(product) - 0.5)))
     right = rng.uniform(0, 1, len(product)) < truth
     assert expected_calibration_error(product, right) > 0.1
-    scale, bias = fit_text_map(product, right)
-    assert abs(scale - 3) < 0.4 and abs(bias + 0.5) < 0.3
-    mapped = np.array([Calibration(1.0, scale, bias, fitted=True).text_confidence(c) for c in product])
+    scale, bias, gap_scale = fit_text_map(product, right)
+    assert abs(scale - 3) < 0.4 and abs(bias + 0.5) < 0.3 and gap_scale < 0.3  # no gap term in the truth
+    mapped = np.array([Calibration(1.0, scale, bias, gap_scale, fitted=True).text_confidence(c) for c in product])
     assert expected_calibration_error(mapped, right) < 0.03
+
+
+def test_the_text_map_trusts_sure_reads_fully_and_doubts_middling_ones_at_once():
+    # read end to end, sure reads are nearly always right and middling ones often wrong: right with
+    # sigmoid(2 logit(p) + 1), which a map of log(p) alone cannot follow (it levels off at sigmoid(bias))
+    rng = np.random.default_rng(4)
+    product = rng.beta(8, 1, 20000)
+    truth = 1 / (1 + np.exp(-(2 * (np.log(product) - np.log1p(-product)) + 1)))
+    right = rng.uniform(0, 1, len(product)) < truth
+    calibration = Calibration(1.0, *fit_text_map(product, right), fitted=True)
+    mapped = np.array([calibration.text_confidence(p) for p in product])
+    assert np.abs(mapped - truth).mean() < 0.01  # the map found is the truth's (its parameters trade off near p = 1)
+    assert expected_calibration_error(mapped, right) < 0.02
+    assert calibration.text_confidence(0.999) > 0.99 and calibration.text_confidence(0.6) < 0.9
+    assert log_loss(mapped, right) < log_loss(np.clip(mapped + 0.05, 0, 1), right)  # the truth scores best
+    assert log_loss(mapped, right) < log_loss(np.clip(mapped - 0.05, 0, 1), right)
+
+
+def test_a_surer_reading_never_gets_a_lower_confidence():
+    # data whose gap term would come out negative: right less often as the product nears 1 past a point
+    rng = np.random.default_rng(5)
+    product = rng.uniform(0.05, 0.9999, 20000)
+    truth = 1 / (1 + np.exp(-(3 * np.log(product) + 0.5 * np.log1p(-product) + 1)))
+    scale, bias, gap_scale = fit_text_map(product, rng.uniform(0, 1, len(product)) < truth)
+    calibration = Calibration(1.0, scale, bias, gap_scale, fitted=True)
+    grid = [calibration.text_confidence(p) for p in np.linspace(0.01, 0.9999, 200)]
+    assert gap_scale == 0 and np.all(np.diff(grid) >= 0)
 
 
 def test_chance_ece_shrinks_with_the_set_and_bounds_a_calibrated_readers_ece():
@@ -80,6 +110,9 @@ def test_regions_read_alike_but_right_differently_get_maps_of_their_own(tmp_path
         theirs = [own.text_confidence(p, name) for p in product[mask]]
         assert expected_calibration_error(theirs, right[mask]) < 0.03 < expected_calibration_error(shared, right[mask])
     assert own.text_confidence(0.5, "uk") == one.text_confidence(0.5)  # the rest share the global map
+    earlier = Calibration(1.0, 3.0, 0.5, fitted=True, regions={"br": [2.0, 1.0]})  # maps fitted before the gap term
+    assert earlier.text_confidence(0.5, "br") == pytest.approx(1 / (1 + np.exp(-(2 * np.log(0.5) + 1))))
+    assert earlier.text_confidence(0.5) == pytest.approx(1 / (1 + np.exp(-(3 * np.log(0.5) + 0.5))))
     weights = tmp_path / "ocr.pt"
     save_checkpoint(weights, kind="ocr", config=TINY.to_dict(), model={}, calibration=own.to_dict())
     assert Calibration.from_dict(torch.load(weights, weights_only=True)["calibration"]) == own
@@ -119,10 +152,10 @@ def test_the_calibration_command_scores_every_plate_cross_fitted_and_writes_the_
     shutil.copy(DIGESTS_FILE.parent / "ocr.pt", weights)
     report = calibrate.main(["--ocr", str(weights), "--data", str(data_root), "--limit", "24", "--write"])
     _, val = load_splits(data_root, 24)
-    hard = {f"ccpd {condition}": len(val["ccpd"]) for condition in DEGRADATIONS}  # the same plates, degraded
-    assert {name: figures["plates"] for name, figures in report["sets"].items()} == {
-        name: len(samples) for name, samples in val.items() if samples
-    } | hard
+    plates = {name: figures["plates"] for name, figures in report["sets"].items()}
+    detected = {name: plates.pop(name) for name in DETECTED_SETS}  # the validation photos, as the detector cuts them
+    assert plates == {name: len(samples) for name, samples in val.items() if samples}
+    assert detected["ccpd, detected"] == len(val["ccpd"]) and all(0 < n <= len(val["ccpd"]) for n in detected.values())
     assert report["folds"][0] != report["folds"][1] != report["calibration"]  # each fold fitted on its own half
     for figures in report["sets"].values():  # chance alone leaves some ECE on a dozen plates
         assert 0 < figures["text_ece_by_chance"][0] <= figures["text_ece_by_chance"][1]
@@ -147,12 +180,27 @@ def test_the_hidden_positions_of_a_label_leave_the_product_a_confidence_is_fitte
     assert visible_product(reading, PlateSample(image, None, "12-4BC", "uc3m", "eu")) == reading.confidence
 
 
-def test_the_hard_condition_sets_hold_the_validation_plates_degraded_as_lpr_eval_ccpd_degrades_them(data_root):
+def test_the_detected_sets_hold_the_validation_plates_cut_where_the_detector_finds_them(data_root):
     _, val = load_splits(data_root, 24)
-    hard = degraded_ccpd(data_root / "ccpd" / "images", 24)
-    assert set(hard) == {f"ccpd {condition}" for condition in DEGRADATIONS}
-    for name, samples in hard.items():
-        assert [s.text for s in samples] == [s.text for s in val["ccpd"]]
-        for degraded, clean in zip(samples, val["ccpd"]):
-            assert degraded.image.shape == clean.image.shape and np.allclose(degraded.corners, clean.corners)
-            assert not np.array_equal(degraded.image, clean.image), name
+    sets = detected_ccpd(data_root / "ccpd" / "images", PlateDetector.from_weights(coarse_pass=True), limit=24)
+    assert set(sets) == set(DETECTED_SETS)
+    clean = sets["ccpd, detected"]
+    assert [s.text for s in clean] == [s.text for s in val["ccpd"]]
+    reader = PlateReader.from_weights()  # cut at the detected corners, the clean plates read as the pipeline reads them
+    assert [r.text for r in reader.read([reader.crop(s.image, s.corners) for s in clean])] == [s.text for s in clean]
+    plate = {s.text: reader.crop(s.image, s.corners) for s in clean}
+
+    def sharpness(image):
+        return cv2.Laplacian(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), cv2.CV_64F).var()
+
+    for condition, changed in {
+        "blur": lambda before, after: sharpness(after) < sharpness(before) / 2,
+        "dark": lambda before, after: after.mean() < before.mean() / 2,
+        "overexposed": lambda before, after: after.mean() > before.mean(),
+        "haze": lambda before, after: after.std() < before.std(),
+    }.items():
+        for s in sets[f"ccpd {condition}, detected"]:  # the same plates, under the condition `lpr eval ccpd` applies
+            assert changed(plate[s.text], reader.crop(s.image, s.corners)), (condition, s.text)
+
+
+DETECTED_SETS = ("ccpd, detected", *(f"ccpd {condition}, detected" for condition in DEGRADATIONS))

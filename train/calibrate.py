@@ -16,36 +16,39 @@ from __future__ import annotations
 import argparse
 import json
 import zlib
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 import torch
+from tqdm import tqdm
 
+from lpr_models.detector.detector import PlateDetector
 from lpr_models.ocr.calibration import (
     Calibration,
     chance_calibration_error,
     expected_calibration_error,
     fit_temperature,
     fit_text_map,
+    log_loss,
     reliability,
 )
 from lpr_models.ocr.preprocess import plate_crop
 from lpr_models.ocr.reader import PlateReader, Reading, decode_batch, read_views
-from train.ccpd import list_ccpd_images, parse_ccpd_name
-from train.evaluate import DEGRADATIONS
+from train.ccpd import list_ccpd_images
+from train.evaluate import DEGRADATIONS, READ_IOU, ccpd_items, load_frame, overlaps
 from train.ocr_data import (
     CROP_FOLDERS,
     IGNORE,
     UNREADABLE,
     PlateSample,
-    cut_ccpd_plate,
+    cut_box,
     encode_target,
     load_splits,
     plausible_label,
 )
 from train.ocr_eval import matches
-from train.splits import is_validation
 
 
 def fit_half(text: str) -> bool:
@@ -134,30 +137,48 @@ def trusted_label(sample: PlateSample) -> bool:
     return sample.source not in NOISY_FOLDERS or plausible_label(sample)
 
 
-def degraded_ccpd(folder: Path, limit: int | None = None) -> dict[str, list[PlateSample]]:
-    """The CCPD validation plates (load_splits' "ccpd" set) under each fixed hard condition `lpr eval ccpd --degrade`
-    scores (motion blur, night, overexposure, haze, applied to the whole photo), one set each. Clean validation
-    plates are nearly all read right, so a map fitted on them alone trusts any reading of a Chinese plate: 0.996 on
-    the photos blurred 11 px, of which 88% are read right end to end."""
-    paths = [p for p in list_ccpd_images(folder)[:limit] if is_validation(parse_ccpd_name(p.name).text)]
-    return {
-        f"ccpd {name}": [cut_ccpd_plate(p, degrade=degrade) for p in paths] for name, degrade in DEGRADATIONS.items()
-    }
+def detected_ccpd(
+    folder: Path, detector: PlateDetector, hard_conditions: bool = True, limit: int | None = None
+) -> dict[str, list[PlateSample]]:
+    """The CCPD validation photos as they are and under each fixed hard condition `lpr eval ccpd --degrade` scores
+    (motion blur, night, overexposure, haze, applied to the whole photo), one set each, every plate cut at the
+    corners `detector` finds for it, as `lpr eval ccpd` and the pipeline read it; a plate no detection overlaps
+    (IoU above READ_IOU) gives no reading and is left out. Fitted on the labelled corners of these plates instead,
+    the Chinese map said 0.976 for the blurred photos read end to end, which were right 92% of the time: a blurred
+    plate's detected corners err more than its labelled ones, and its reads with them."""
+    first = set(list_ccpd_images(folder)[:limit])  # the photos load_splits(limit=...) looks at: the sets compare
+    items = [item for item in ccpd_items(folder, "val") if item.path in first]
+    conditions = ("", *DEGRADATIONS) if hard_conditions else ("",)
+    sets = {}
+    for condition in conditions:
+        name = f"ccpd {condition}, detected" if condition else "ccpd, detected"
+        samples = []
+        for item in tqdm(items, desc=name, leave=False):
+            frame, item = load_frame(replace(item, degrade=condition))
+            detections = detector.detect(frame)
+            ious, best = overlaps(detections, item.box)
+            if best >= 0 and ious[best] > READ_IOU:
+                crop, corners = cut_box(frame, detections[best].box, 0.35, 0.35, detections[best].corners)
+                samples.append(PlateSample(crop, corners, item.text, "ccpd", "cn"))
+        sets[name] = samples
+    return sets
 
 
 def fit(logits, regions, views, samples, max_chars: int) -> Calibration:
     rows, targets = char_rows(logits, samples, max_chars)
     temperature = fit_temperature(rows, targets)
     products, right, read_region = text_reads(logits, regions, views, samples, Calibration(temperature=temperature))
-    scale, bias = fit_text_map(products, right)
-    return Calibration(temperature, scale, bias, fitted=True, regions=fit_region_maps(products, right, read_region))
+    scale, bias, gap_scale = fit_text_map(products, right)
+    regions = fit_region_maps(products, right, read_region)
+    return Calibration(temperature, scale, bias, gap_scale, fitted=True, regions=regions)
 
 
 def draw(curves: dict[str, list[tuple[float, float, int]]], path: Path, size: int = 420) -> None:
     """Reliability diagram: accuracy against confidence per set, the diagonal is perfect calibration. Each bin's
     dot grows with its reads: a bin of three reads that zigzags off the diagonal is chance, a large dot off it is
     not."""
-    margin, legend = 50, 330
+    margin = 50
+    legend = 30 + max((cv2.getTextSize(name, 0, 0.45, 1)[0][0] for name in curves), default=0)  # every name whole
     canvas = np.full((size + 2 * margin, size + 2 * margin + legend, 3), 255, np.uint8)
     to_px = lambda c, a: (int(margin + c * size), int(margin + (1 - a) * size))  # noqa: E731
     cv2.rectangle(canvas, to_px(0, 1), to_px(1, 0), (0, 0, 0), 1)
@@ -204,7 +225,8 @@ def main(argv: list[str] | None = None) -> dict:
         "--no-hard-conditions",
         dest="hard_conditions",
         action="store_false",
-        help="leave out the CCPD validation plates under the fixed hard conditions (degraded_ccpd)",
+        help="of the CCPD validation photos read at their detected corners (detected_ccpd), fit on them only as they "
+        "are, not under the fixed hard conditions",
     )
     parser.add_argument("--art", type=Path, default=Path("../shared/plate_art"))
     parser.add_argument("--limit", type=int)
@@ -220,8 +242,8 @@ def main(argv: list[str] | None = None) -> dict:
 
         scenes = scene_plates(args.data / "ccpd" / "images", args.limit, "val")
         val["synthetic"] = synthetic_samples(args.synthetic, scenes, args.art, seed=3)
-    if args.hard_conditions:
-        val.update(degraded_ccpd(args.data / "ccpd" / "images", args.limit))
+    detector = PlateDetector.from_weights(coarse_pass=True)  # photos: as `lpr eval ccpd` reads them
+    val.update(detected_ccpd(args.data / "ccpd" / "images", detector, args.hard_conditions, args.limit))
     sets = {name: samples for name, samples in val.items() if samples}
     out = {name: outputs(reader, samples) for name, samples in sets.items()}
     halves = {name: np.array([fit_half(s.text) for s in samples]) for name, samples in sets.items()}
@@ -270,6 +292,8 @@ def main(argv: list[str] | None = None) -> dict:
         report["sets"][name] = {
             "plates": len(sets[name]),
             **{f"{key}_ece": expected_calibration_error(*pair) for key, pair in pooled.items()},
+            # a proper score of the whole-text confidences (lower is better), less noisy than the ECE on a small set
+            "text_log_loss": log_loss(*pooled["text"]),
             "exact": float(pooled["text"][1].mean()),
             # what a perfectly calibrated reader with these confidences would show on a set this size
             "text_ece_by_chance": chance_calibration_error(pooled["text"][0]),
