@@ -32,8 +32,8 @@ class ConfigError(ValueError):
 class EventOptions:
     best_crops: int = 5  # K best crops of a track that are read
     publish_after_s: float = 3.0  # a track confident this long is published before it ends
-    min_confidence: float = 0.3  # confidence needed to publish early (a clean read scores about 0.4)
-    min_event_confidence: float = 0.05  # tracks read less surely are still published, marked readable: false
+    min_confidence: float = 0.3  # confidence (calibrated: the chance the text is right) needed to publish early
+    min_event_confidence: float = 0.15  # tracks read less surely are still published, marked readable: false
     min_text_chars: int = 3  # shorter readings too (clutter, a plate cut off; no plate format is shorter)
     min_frames: int = 2  # tracks seen fewer times are dropped as noise
     max_reads_per_frame: int = 8  # bounds the OCR work done for one frame
