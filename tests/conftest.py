@@ -27,6 +27,12 @@ RUN_DIR = Path(
 )  # one for both imports of this file
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: a worker a core, and at least 3. Many tests wait on the real processes, servers and sockets they
+    start rather than compute: on 2 cores the suite took 200-221 s with 2 workers, 182 s with 3 and 179 s with 4."""
+    return int(os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS") or max(3, os.cpu_count() or 1))
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _run_outside_the_checkout():
     cwd = os.getcwd()
