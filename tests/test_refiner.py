@@ -101,6 +101,16 @@ def test_training_targets_land_on_the_plate_in_the_canvas():
         assert r > 0.6 and g < 0.4, f"corner {marked} must sit on the red mark"
 
 
+def test_a_harsh_share_degrades_the_canvas_and_leaves_the_corners_where_they_are():
+    patch = bright_plate_patch()
+    for seed in range(8):  # each sample's first draws (the plate, its guess) are the same with or without it
+        (canvas, target), (degraded, same_target) = (
+            RefinerDataset([patch], TINY, 1, strength=0.0, seed=seed, harsh_share=share)[0] for share in (0.0, 1.0)
+        )
+        assert torch.equal(target, same_target)  # the same plate through the same guess
+        assert (canvas - degraded).abs().max() > 0.1  # under one of the harsh conditions
+
+
 def test_a_training_step_lowers_the_refiner_loss():
     torch.manual_seed(0)
     dataset = RefinerDataset([bright_plate_patch()], TINY, 16, strength=0.0)

@@ -20,7 +20,7 @@ from tqdm import tqdm
 from lpr_models.detector.preprocess import to_tensor
 from lpr_models.detector.refiner import RefinerConfig, canvas_size, warp_to_canvas
 from lpr_models.geometry import plate_axes, rotation_matrix, transform_points
-from train.augment import photometric
+from train.augment import harsh, photometric
 from train.ccpd import parse_ccpd_name
 from train.det_data import LabelledPhoto, PlateSwap, hflip
 from train.loop import RandomSamples
@@ -101,12 +101,17 @@ class RefinerDataset(RandomSamples):
         seed: int = 0,
         swap: PlateSwap | None = None,
         rotation: float = 0.0,
+        harsh_share: float = 0.0,
     ) -> None:
         """`swap`: replaces a share of the plates by rendered plates of every type (yellow, green, two-row, EU...);
         `rotation`: a third of the guesses are also turned by up to this many degrees, as the detector's corners
-        of a plate turned in the frame lag behind its turn, and the refiner must turn them the rest of the way."""
+        of a plate turned in the frame lag behind its turn, and the refiner must turn them the rest of the way;
+        `harsh_share`: this share of the canvases is shown under one harsh condition (train.augment.harsh: long
+        motion blur, defocus, night, overexposure, haze) instead of the usual degradations, as the detector and
+        the reader are trained."""
         super().__init__(length, strength, seed)
         self.patches, self.cfg, self.swap, self.rotation = patches, cfg, swap, rotation
+        self.harsh_share = harsh_share
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         rng = self.rng
@@ -122,6 +127,9 @@ class RefinerDataset(RandomSamples):
         if self.rotation and rng.random() < TURNED_SHARE:
             guess = turn(guess, rng.uniform(-self.rotation, self.rotation))
         canvas, matrix = warp_to_canvas(patch.image, guess, self.cfg)
-        canvas = photometric(canvas, rng, self.strength)
+        if self.harsh_share and rng.random() < self.harsh_share:  # no draw at 0: earlier runs' samples stay the same
+            canvas = harsh(canvas, rng)
+        else:
+            canvas = photometric(canvas, rng, self.strength)
         target = transform_points(matrix, patch.corners) / canvas_size(self.cfg)
         return to_tensor(canvas[None])[0], torch.from_numpy(target)

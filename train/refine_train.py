@@ -54,6 +54,12 @@ def main(argv: list[str] | None = None) -> None:
         metavar="DEGREES",
         help="also turn a third of the perturbed guesses by up to this many degrees (plates turned in the frame)",
     )
+    parser.add_argument(
+        "--harsh-share",
+        type=float,
+        default=0.0,
+        help="share of plates shown under one harsh condition (train.augment.harsh: blur, night, overexposure, haze)",
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -66,7 +72,13 @@ def main(argv: list[str] | None = None) -> None:
     train_paths, val_paths = split_ccpd(args.data, args.limit)
     swap = PlateSwap(args.art, args.swap_share) if args.swap_share > 0 else None
     dataset = RefinerDataset(
-        load_patches(train_paths), cfg, args.samples_per_epoch, args.strength, swap=swap, rotation=args.rotation
+        load_patches(train_paths),
+        cfg,
+        args.samples_per_epoch,
+        args.strength,
+        swap=swap,
+        rotation=args.rotation,
+        harsh_share=args.harsh_share,
     )
     val_paths = val_paths[: args.val_images]
     detector = PlateDetector.from_weights(args.detector, refine=False, backend="eager")
