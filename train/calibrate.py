@@ -41,6 +41,7 @@ from train.evaluate import DEGRADATIONS, READ_IOU, ccpd_items, load_frame, overl
 from train.ocr_data import (
     CROP_FOLDERS,
     IGNORE,
+    PHOTO_PLATE_MARGIN,
     UNREADABLE,
     PlateSample,
     cut_box,
@@ -158,7 +159,8 @@ def detected_ccpd(
             detections = detector.detect(frame)
             ious, best = overlaps(detections, item.box)
             if best >= 0 and ious[best] > READ_IOU:
-                crop, corners = cut_box(frame, detections[best].box, 0.35, 0.35, detections[best].corners)
+                margin = PHOTO_PLATE_MARGIN
+                crop, corners = cut_box(frame, detections[best].box, margin, margin, detections[best].corners)
                 samples.append(PlateSample(crop, corners, item.text, "ccpd", "cn"))
         sets[name] = samples
     return sets

@@ -14,7 +14,6 @@ characters over): that position is ignored by the loss and by the scores.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -179,14 +178,14 @@ def cut_box(
     return image[top:bottom, left:right].copy(), (corners - np.array([left, top], np.float32)).astype(np.float32)
 
 
-def cut_ccpd_plate(
-    path: Path, margin: float = 0.35, degrade: Callable[[np.ndarray], np.ndarray] | None = None
-) -> PlateSample:
-    """The plate region of a CCPD photo with a margin, so corner jitter has pixels to move into; `degrade` (one of
-    train.evaluate.DEGRADATIONS) is applied to the whole photo first, as `lpr eval ccpd --degrade` does."""
+# Margin around a plate cut from a photo, as a share of its box on each side: room for corner jitter to move into.
+PHOTO_PLATE_MARGIN = 0.35
+
+
+def cut_ccpd_plate(path: Path, margin: float = PHOTO_PLATE_MARGIN) -> PlateSample:
+    """The plate region of a CCPD photo with a margin, so corner jitter has pixels to move into."""
     label = parse_ccpd_name(path.name)
-    image = read_image(path)
-    crop, corners = cut_box(degrade(image) if degrade else image, label.box, margin, margin, label.corners)
+    crop, corners = cut_box(read_image(path), label.box, margin, margin, label.corners)
     return PlateSample(crop, corners, label.text, "ccpd", "cn")
 
 
