@@ -304,3 +304,53 @@ def test_stacked_us_characters_stand_at_one_end_one_above_another_and_are_read_t
             assert plate.text.startswith(letters) and len(plate.text) - len(letters) in (5, 6, 7)
         else:
             assert plate.text.endswith(letters) and len(plate.text) - len(letters) in (5, 6, 7)
+
+
+@pytest.mark.parametrize("share", ["US_EMBLEM_SHARE", "US_END_EMBLEM_SHARE"])
+def test_us_emblems_are_nearly_as_tall_as_the_characters_and_clear_of_them(monkeypatch, share):
+    import train.synth.world_plates as world_plates
+
+    texts: list[tuple[int, int, int, int]] = []
+    emblems: list[tuple[int, int, int, int]] = []
+    draw_emblem = world_plates._emblem
+
+    def text_recording(draw, text, box, *args, **kwargs):
+        if box[1] == 42:  # the registration's line, not the state or the slogan
+            texts.append(box)
+        return _text_line(draw, text, box, *args, **kwargs)
+
+    def emblem_recording(draw, box, rng):
+        emblems.append(box)
+        return draw_emblem(draw, box, rng)
+
+    for name in ("US_STACK_SHARE", "US_EMBLEM_SHARE", "US_END_EMBLEM_SHARE"):
+        monkeypatch.setattr(world_plates, name, 0.0)
+    monkeypatch.setattr(world_plates, share, 1.0)
+    monkeypatch.setattr(world_plates, "_text_line", text_recording)
+    monkeypatch.setattr(world_plates, "_emblem", emblem_recording)
+    rng = np.random.default_rng(4)
+    for _ in range(30):
+        texts.clear()
+        emblems.clear()
+        plate = render_us(ART, rng)
+        assert len(emblems) == 1 and len(texts) == (2 if share == "US_EMBLEM_SHARE" else 1)
+        x1, y1, x2, y2 = emblems[0]
+        assert 0.6 * 82 - 2 <= y2 - y1 <= 82 and 0 < x1 < x2 < plate.image.shape[1]
+        assert all(x2 <= t[0] or x1 >= t[2] for t in texts)  # beside every run of characters, never over one
+        if share == "US_END_EMBLEM_SHARE":
+            assert x2 <= min(t[0] for t in texts)  # at the left end
+        else:
+            assert min(t[0] for t in texts) < x1 < x2 < max(t[2] for t in texts)  # between the groups
+
+
+def test_without_emblem_shares_no_us_plate_carries_one(monkeypatch):
+    import train.synth.world_plates as world_plates
+
+    monkeypatch.setattr(world_plates, "US_EMBLEM_SHARE", 0.0)
+    monkeypatch.setattr(world_plates, "US_END_EMBLEM_SHARE", 0.0)
+    calls = []
+    monkeypatch.setattr(world_plates, "_emblem", lambda *args: calls.append(args))
+    rng = np.random.default_rng(5)
+    for _ in range(50):
+        render_us(ART, rng)
+    assert not calls

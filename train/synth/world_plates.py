@@ -56,6 +56,12 @@ US_YELLOW_SHARE = 0.1
 # `00617`, `LR` after `0594`); the registration includes them, in reading order. None rendered, the reader read none
 # of the 5 US validation plates that have them.
 US_STACK_SHARE = 0.15
+# Shares of US plates with an emblem between the groups of characters (a state's sun, a horse, a peach, a team's
+# logo) and at the left end instead (a wheelchair, a university's logo), nearly as tall as the characters. Drawn
+# until now as a small polygon in a 32-px gap, such emblems were on 9 of the 32 US validation plates the reader
+# missed (New Mexico's Zia: `LMB203` read `30190`; Wyoming's horse: `4475` read as nothing).
+US_EMBLEM_SHARE = 0.3
+US_END_EMBLEM_SHARE = 0.15
 # Share of EU plates rendered square, in two rows, as on motorbikes (and Croatian or Spanish square car plates).
 # At 0.25, two-row plates were 4 of the 6 EU plates pasted into the CCPD validation photos that went unread.
 EU_TWO_ROW_SHARE = 0.35
@@ -330,17 +336,48 @@ def render_us(art: Path, rng: np.random.Generator) -> WorldPlate:
             _text_line(draw, character, (x, int(42 + k * step), x + 24, int(42 + (k + 1) * step) - 3), font, art, ink)
         left, right = (left + 32, right) if at_left else (left, right - 32)
         label = stack + text if at_left else text + stack
+    size = int(rng.uniform(0.6, 1.0) * 82)  # an emblem's height: most are nearly as tall as the characters
+    emblem_at = rng.random()
+    if emblem_at < US_END_EMBLEM_SHARE and label == text:  # at the left end, where no stack stands
+        _emblem(draw, (left, 83 - size // 2, left + size, 83 + size // 2), rng)
+        left += size + 6
     split = int(rng.integers(2, len(text) - 1))
-    if rng.random() < 0.3:  # an emblem between the groups (a star, a state's outline): no character
-        step = (right - left - 32) / len(text)  # the same width per character on both sides of the emblem
+    if US_END_EMBLEM_SHARE <= emblem_at < US_END_EMBLEM_SHARE + US_EMBLEM_SHARE:  # between the groups: no character
+        gap = size + 8
+        step = (right - left - gap) / len(text)  # the same width per character on both sides of the emblem
         middle = int(left + split * step)
         _text_line(draw, text[:split], (left, 42, middle, 124), font, art, ink, width)
-        _text_line(draw, text[split:], (middle + 32, 42, right, 124), font, art, ink, width)
-        emblem = tuple(int(c) for c in rng.integers(0, 200, 3))
-        draw.regular_polygon((middle + 16, 83, 13), int(rng.integers(3, 7)), fill=emblem)
+        _text_line(draw, text[split:], (middle + gap, 42, right, 124), font, art, ink, width)
+        _emblem(draw, (middle + 4, 83 - size // 2, middle + 4 + size, 83 + size // 2), rng)
     else:
         _text_line(draw, text, (left, 42, right, 124), font, art, ink, width)
     return WorldPlate(_bgr(image), label, "us", 1)
+
+
+def _emblem(draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int], rng: np.random.Generator) -> None:
+    """A plate's emblem filling `box`, in one or two colours: a rayed sun (New Mexico's Zia), a silhouette (a random
+    star-shaped outline: a horse, a peach, a state) or a badge (a disc or a rounded square with a mark inside)."""
+    x1, y1, x2, y2 = box
+    cx, cy, r = (x1 + x2) / 2, (y1 + y2) / 2, min(x2 - x1, y2 - y1) / 2
+    first, second = (tuple(int(c) for c in rng.integers(0, 256, 3)) for _ in range(2))
+    kind = int(rng.integers(3))
+    if kind == 0:
+        rays = int(rng.integers(4, 17))
+        for k in range(rays):
+            angle = 2 * np.pi * k / rays
+            ends = [(cx + f * r * np.cos(angle), cy + f * r * np.sin(angle)) for f in (0.45, 1.0)]
+            draw.line(ends, fill=first, width=max(2, int(r / 6)))
+        draw.ellipse((cx - r * 0.45, cy - r * 0.45, cx + r * 0.45, cy + r * 0.45), fill=second)
+    elif kind == 1:
+        angles = np.sort(rng.uniform(0, 2 * np.pi, int(rng.integers(7, 15))))
+        radii = rng.uniform(0.35, 1.0, len(angles)) * r
+        draw.polygon([(cx + a * np.cos(t), cy + a * np.sin(t)) for t, a in zip(angles, radii)], fill=first)
+    else:
+        if rng.random() < 0.5:
+            draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=first)
+        else:
+            draw.rounded_rectangle((cx - r, cy - r, cx + r, cy + r), radius=int(r / 4), fill=first)
+        draw.regular_polygon((cx, cy, r * 0.55), int(rng.integers(3, 9)), fill=second)
 
 
 def vn_rows(series: str, rng: np.random.Generator) -> int:
