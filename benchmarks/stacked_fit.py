@@ -65,7 +65,9 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    world_plates.US_DARK_SHARE, world_plates.US_YELLOW_SHARE, world_plates.US_STACK_SHARE = 0.0, 0.0, 1.0
+    for name in ("US_DARK_SHARE", "US_YELLOW_SHARE", "US_MIDTONE_SHARE", "US_EMBLEM_SHARE", "US_END_EMBLEM_SHARE"):
+        setattr(world_plates, name, 0.0)  # stacked plates, dark on light, and nothing else
+    world_plates.US_STACK_SHARE = 1.0
     photos = args.data / "ccpd" / "images"
     train = synthetic_samples(args.plates, scene_plates(photos, 600), args.art, seed=50, styles=("us",))
     held_out = synthetic_samples(100, scene_plates(photos, 300, "val"), args.art, seed=51, styles=("us",))

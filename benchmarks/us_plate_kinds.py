@@ -1,10 +1,10 @@
-"""How well readers read each kind of rendered US plate: dark on light, light on dark, dark on yellow, stacked, with
-an emblem between the groups or at the left end.
+"""How well readers read each kind of rendered US plate: dark on light, light on dark, dark on yellow, light on a
+mid-tone colour, stacked, with an emblem between the groups or at the left end.
 
     python benchmarks/us_plate_kinds.py ../shared/data [READER.pt ...] [--plates 200] [--seed 11]
 
 For each kind, `--plates` US plates are rendered with only that kind drawn (train.synth.world_plates: US_DARK_SHARE,
-US_YELLOW_SHARE, US_STACK_SHARE, US_EMBLEM_SHARE, US_END_EMBLEM_SHARE), pasted into the CCPD validation photos, and read from their labelled corners by
+US_YELLOW_SHARE, US_MIDTONE_SHARE, US_STACK_SHARE, US_EMBLEM_SHARE, US_END_EMBLEM_SHARE), pasted into the CCPD validation photos, and read from their labelled corners by
 every reader given (the shipped one by default), as it reads in the pipeline (its copies). Prints the plates read
 exactly per kind and reader (docs/training.md, "light characters on dark plates").
 """
@@ -19,15 +19,23 @@ from lpr_models.ocr.reader import PlateReader
 from train.ocr_eval import matches, read_samples
 from train.synth.plates import scene_plates, synthetic_samples
 
-SHARES = ("US_DARK_SHARE", "US_YELLOW_SHARE", "US_STACK_SHARE", "US_EMBLEM_SHARE", "US_END_EMBLEM_SHARE")
+SHARES = (
+    "US_DARK_SHARE",
+    "US_YELLOW_SHARE",
+    "US_MIDTONE_SHARE",
+    "US_STACK_SHARE",
+    "US_EMBLEM_SHARE",
+    "US_END_EMBLEM_SHARE",
+)
 # the shares (in SHARES' order) that draw one kind only
 KINDS = {
-    "dark on light": (0.0, 0.0, 0.0, 0.0, 0.0),
-    "light on dark": (1.0, 0.0, 0.0, 0.0, 0.0),
-    "dark on yellow": (0.0, 1.0, 0.0, 0.0, 0.0),
-    "stacked characters": (0.0, 0.0, 1.0, 0.0, 0.0),
-    "emblem between the groups": (0.0, 0.0, 0.0, 1.0, 0.0),
-    "emblem at the left end": (0.0, 0.0, 0.0, 0.0, 1.0),
+    "dark on light": (0.0, 0.0, 0.0, 0.0, 0.0, 0.0),
+    "light on dark": (1.0, 0.0, 0.0, 0.0, 0.0, 0.0),
+    "dark on yellow": (0.0, 1.0, 0.0, 0.0, 0.0, 0.0),
+    "light on a mid-tone colour": (0.0, 0.0, 1.0, 0.0, 0.0, 0.0),
+    "stacked characters": (0.0, 0.0, 0.0, 1.0, 0.0, 0.0),
+    "emblem between the groups": (0.0, 0.0, 0.0, 0.0, 1.0, 0.0),
+    "emblem at the left end": (0.0, 0.0, 0.0, 0.0, 0.0, 1.0),
 }
 
 

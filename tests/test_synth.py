@@ -19,6 +19,7 @@ from train.synth.world_plates import (
     CONDENSED_WIDTH,
     FONTS,
     US_DARK_SHARE,
+    US_MIDTONE_SHARE,
     US_YELLOW_SHARE,
     WORLD_STYLES,
     _text_line,
@@ -259,22 +260,28 @@ def test_us_plates_in_a_face_that_draws_o_and_0_alike_carry_no_letter_o(monkeypa
     assert any("O" in world_plates.render_us(ART, rng).text for _ in range(200))  # the full-width faces keep it
 
 
-def test_us_plates_come_dark_on_light_light_on_dark_and_dark_on_yellow_always_legible():
+def test_us_plates_come_dark_on_light_light_on_dark_dark_on_yellow_and_light_on_colour_always_legible(monkeypatch):
+    import train.synth.world_plates as world_plates
+
+    monkeypatch.setattr(world_plates, "US_EMBLEM_SHARE", 0.0)  # an emblem's colours are not the ink's
+    monkeypatch.setattr(world_plates, "US_END_EMBLEM_SHARE", 0.0)
     rng = np.random.default_rng(7)
     plates = [render_us(ART, rng) for _ in range(300)]
-    dark = yellow = 0
+    dark = yellow = midtone = 0
     for plate in plates:
         grey = plate.image[42:124, 16:284].astype(int).sum(axis=2) / 3  # the text's box
         ground = np.median(plate.image[36:41, 16:284].astype(int).sum(axis=2) / 3)  # between state and text
+        b, g, r = plate.image[8, 20].astype(int)  # the ground above the text, inside the border
         if ground < 110:
             dark += 1
             assert np.percentile(grey, 97) > ground + 90  # light ink
-        else:
-            assert np.percentile(grey, 3) < ground - 60  # dark ink
-        b, g, r = plate.image[8, 20].astype(int)  # the ground above the text, inside the border
-        yellow += r > 200 and b < 100 and r - g > 20
+        elif np.percentile(grey, 3) > ground - 60:  # no dark ink: light ink on a saturated mid-tone colour
+            midtone += 1
+            assert ground <= 136 and max(b, g, r) - min(b, g, r) >= 90 and np.percentile(grey, 97) > ground + 15
+        yellow += r > 200 and b < 100 and r - g > 20 and np.percentile(grey, 3) < ground - 60
     assert abs(dark / len(plates) - US_DARK_SHARE) < 0.08
     assert abs(yellow / len(plates) - US_YELLOW_SHARE) < 0.06
+    assert abs(midtone / len(plates) - US_MIDTONE_SHARE) < 0.06
 
 
 def test_stacked_us_characters_stand_at_one_end_one_above_another_and_are_read_there(monkeypatch):

@@ -52,6 +52,10 @@ US_INKS = [(25, 40, 120), (130, 20, 20), (20, 20, 20), (20, 80, 30)]
 # missed 8 clean light-on-dark plates of the 120 US validation crops (`858GAB` read `899GAB`, `BRRRR` `8RRRR`).
 US_DARK_SHARE = 0.25
 US_YELLOW_SHARE = 0.1
+# Share of US plates printed light on a saturated mid-tone ground (New Mexico's yellow on turquoise): the shipped
+# reader misread both such validation plates (`LJM367` read `LJM341`), one of them read right with its colours
+# inverted; every rendered light-on-dark ground had been dark.
+US_MIDTONE_SHARE = 0.1
 # Share of US plates with two or three small characters stacked at one end (a county or a plate type: `NG` before
 # `00617`, `LR` after `0594`); the registration includes them, in reading order. None rendered, the reader read none
 # of the 5 US validation plates that have them.
@@ -296,9 +300,17 @@ def _painted(size: tuple[int, int], rng: np.random.Generator, ground: tuple[int,
     return image.filter(ImageFilter.GaussianBlur(radius=float(rng.uniform(1, 6))))
 
 
+def _midtone(rng: np.random.Generator) -> tuple[int, int, int]:
+    """A saturated colour whose channels average 110-135 (turquoise, teal, red, purple...)."""
+    while True:
+        colour = rng.integers(0, 256, 3)
+        if 110 <= colour.mean() <= 135 and colour.max() - colour.min() >= 90:
+            return tuple(int(c) for c in colour)
+
+
 def _us_colours(rng: np.random.Generator) -> tuple[Image.Image, tuple[int, int, int]]:
-    """A US plate's ground and ink: dark on light mostly, light on dark (US_DARK_SHARE) or dark on yellow
-    (US_YELLOW_SHARE)."""
+    """A US plate's ground and ink: dark on light mostly, light on dark (US_DARK_SHARE), dark on yellow
+    (US_YELLOW_SHARE) or light on a mid-tone colour (US_MIDTONE_SHARE)."""
     size, pick = (300, 150), rng.random()
     if pick < US_DARK_SHARE:
         return _painted(size, rng, (10, 100)), tuple(int(c) for c in rng.integers(205, 256, 3))
@@ -306,7 +318,10 @@ def _us_colours(rng: np.random.Generator) -> tuple[Image.Image, tuple[int, int, 
     if pick < US_DARK_SHARE + US_YELLOW_SHARE:
         yellow = (int(rng.integers(220, 256)), int(rng.integers(140, 225)), int(rng.integers(0, 80)))
         return _blank(size, yellow, None), ink
-    if pick < US_DARK_SHARE + US_YELLOW_SHARE + 0.45:
+    if pick < US_DARK_SHARE + US_YELLOW_SHARE + US_MIDTONE_SHARE:  # yellow or near-white ink
+        light = (255, int(rng.integers(205, 245)), int(rng.integers(0, 60))) if rng.random() < 0.6 else (245, 245, 240)
+        return _blank(size, _midtone(rng), None), light
+    if pick < US_DARK_SHARE + US_YELLOW_SHARE + US_MIDTONE_SHARE + 0.4:
         return _painted(size, rng), ink
     return _blank(size, (235, 235, 228), None), ink
 
