@@ -3,10 +3,10 @@ mid-tone colour, stacked, with an emblem between the groups or at the left end.
 
     python benchmarks/us_plate_kinds.py ../shared/data [READER.pt ...] [--plates 200] [--seed 11]
 
-For each kind, `--plates` US plates are rendered with only that kind drawn (train.synth.world_plates: US_DARK_SHARE,
-US_YELLOW_SHARE, US_MIDTONE_SHARE, US_STACK_SHARE, US_EMBLEM_SHARE, US_END_EMBLEM_SHARE), pasted into the CCPD validation photos, and read from their labelled corners by
-every reader given (the shipped one by default), as it reads in the pipeline (its copies). Prints the plates read
-exactly per kind and reader (docs/training.md, "light characters on dark plates").
+For each kind, `--plates` US plates are rendered with only that kind drawn (the shares in SHARES, from
+train.synth.world_plates), pasted into the CCPD validation photos, and read from their labelled corners by every
+reader given (the shipped one by default), as it reads in the pipeline (its copies). Prints the plates read exactly
+per kind and reader (docs/training.md, "light characters on dark plates" and "emblems and mid-tone grounds").
 """
 
 from __future__ import annotations
