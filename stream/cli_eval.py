@@ -102,6 +102,13 @@ def add_parser(sub) -> None:
         help="also N rendered plates composited into validation photos (figures by type and province)",
     )
     ocr.add_argument("--art", type=Path, default=Path("../shared/plate_art"), help="plate art for --synthetic")
+    ocr.add_argument(
+        "--find-corners",
+        action="store_true",
+        help="read each crop whose labels give no corners (every crop folder) at the corners the corner refiner "
+        "finds in it from the crop's own box, as the pipeline reads a detected plate; without it, the whole crop",
+    )
+    ocr.add_argument("--refiner", help="corner-refiner weights for --find-corners (default: shipped)")
     parser.set_defaults(func=run_eval)
 
 
@@ -248,6 +255,12 @@ def _eval_ocr(args, reader) -> dict:
     from train.ocr_eval import read_samples, score, score_by
 
     _, val = load_splits(args.data, args.limit)
+    if args.find_corners:
+        from lpr_models.detector.refiner import CornerRefiner
+        from train.crop_corners import with_found_corners
+
+        refiner = CornerRefiner.from_weights(args.refiner)
+        val = {name: with_found_corners(samples, refiner) for name, samples in val.items()}
     if args.synthetic:
         from train.synth.plates import scene_plates, synthetic_samples
 

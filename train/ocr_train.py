@@ -124,6 +124,12 @@ def main(argv: list[str] | None = None) -> None:
         help="share of plates from outside China shown in inverted colours, light characters on a dark ground "
         "(recognition only; Chinese plates keep the colours that tell their types)",
     )
+    parser.add_argument(
+        "--found-corners",
+        action="store_true",
+        help="also train on every real crop at the corners the corner refiner finds in it (train.crop_corners), "
+        "as the pipeline crops a detected plate: each crop is then seen twice, whole and at its found corners",
+    )
     parser.add_argument("--init", type=Path, help="checkpoint whose encoder starts recognition (MAE pre-training)")
     parser.add_argument("--finetune", type=Path, help="start from this whole trained reader (its config is kept)")
     parser.add_argument(
@@ -176,6 +182,12 @@ def main(argv: list[str] | None = None) -> None:
     torch.manual_seed(0)
 
     train, val = load_splits(args.data, args.limit)
+    if args.found_corners:
+        from lpr_models.detector.refiner import CornerRefiner
+        from train.crop_corners import with_found_copies
+
+        train = with_found_copies(train, CornerRefiner.from_weights())
+        print(f"real crops also at their found corners: {len(train)} training plates")
     if args.repeat:
         train = repeat_regions(train, dict(args.repeat))
         print(f"real plates repeated ({', '.join(f'{r}={n}' for r, n in args.repeat)}): {len(train)} training plates")
