@@ -11,6 +11,11 @@ from train.ocr_data import PlateSample, full_corners
 
 
 @pytest.fixture(scope="module")
+def refiner():
+    return CornerRefiner.from_weights()
+
+
+@pytest.fixture(scope="module")
 def turned_crops(data_root):
     """Real CCPD validation plates turned 20-30 degrees in their photos, each cut out by its bounding box as the
     crop folders cut theirs: (crop, the plate's true corners in it)."""
@@ -22,8 +27,7 @@ def turned_crops(data_root):
     return crops
 
 
-def test_the_refiner_finds_a_turned_plates_corners_from_its_crops_box(turned_crops):
-    refiner = CornerRefiner.from_weights()
+def test_the_refiner_finds_a_turned_plates_corners_from_its_crops_box(turned_crops, refiner):
     box_errors, found_errors = [], []
     for crop, truth in turned_crops:
         sample = PlateSample(crop, full_corners(crop), "", "test")
@@ -36,22 +40,22 @@ def test_the_refiner_finds_a_turned_plates_corners_from_its_crops_box(turned_cro
     assert np.median(found_errors) < np.median(box_errors) / 3, (found_errors, box_errors)
 
 
-def test_samples_with_labelled_corners_are_kept_as_they_are(turned_crops):
+def test_samples_with_labelled_corners_are_kept_as_they_are(turned_crops, refiner):
     crop, truth = turned_crops[0]
     labelled = PlateSample(crop, truth.astype(np.float32), "", "test")
     whole = PlateSample(crop, full_corners(crop), "", "test")
     assert has_labelled_corners(labelled) and not has_labelled_corners(whole)
-    assert with_found_corners([labelled], CornerRefiner.from_weights())[0] is labelled
+    assert with_found_corners([labelled], refiner)[0] is labelled
 
 
-def test_training_sees_each_real_crop_whole_and_at_its_found_corners(data_root):
+def test_training_sees_each_real_crop_whole_and_at_its_found_corners(data_root, refiner):
     from train.crop_corners import with_found_copies
     from train.ocr_data import load_splits
 
     train, _ = load_splits(data_root, limit=6)
     crops = [s for s in train if not has_labelled_corners(s)]
     assert crops and len(crops) < len(train)  # the CCPD plates cut from photos have labelled corners
-    both = with_found_copies(train, CornerRefiner.from_weights())
+    both = with_found_copies(train, refiner)
     assert all(a is b for a, b in zip(both, train)) and len(both) == len(train) + len(crops)
     copies = both[len(train) :]
     assert [c.text for c in copies] == [s.text for s in crops]

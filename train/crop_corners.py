@@ -2,9 +2,9 @@
 
 The crop folders (br_crops, us_crops, vn_crops, uc3m) label only the text, so a crop's own box stands in for the
 plate's corners. That is wrong for a plate turned or slanted in its crop, as are most of the 53 Spanish validation
-crops taller than 0.4 of their width: the reader reads half of them from the box. The pipeline reads a plate at the corners the corner refiner finds
-from the detector's; here the refiner starts from the crop's box instead, which is what `lpr eval ocr
---find-corners` scores.
+crops taller than 0.4 of their width: the reader reads 26 of them right from the box. The pipeline reads a plate
+at the corners the corner refiner finds from the detector's; here the refiner starts from the crop's box instead,
+which is what `lpr eval ocr --find-corners` scores.
 """
 
 from __future__ import annotations
