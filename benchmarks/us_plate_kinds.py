@@ -1,19 +1,23 @@
 """How well readers read each kind of rendered US plate: dark on light, light on dark, dark on yellow, light on a
 mid-tone colour, stacked, with an emblem between the groups or at the left end.
 
-    python benchmarks/us_plate_kinds.py ../shared/data [READER.pt ...] [--plates 200] [--seed 11]
+    python benchmarks/us_plate_kinds.py ../shared/data [READER.pt ...] [--plates 200] [--seed 11] [--also-as-is]
 
 For each kind, `--plates` US plates are rendered with only that kind drawn (the shares in SHARES, from
 train.synth.world_plates), pasted into the CCPD validation photos, and read from their labelled corners by every
 reader given (the shipped one by default), as it reads in the pipeline (its copies). Prints the plates read exactly
 per kind and reader (docs/training.md, "light characters on dark plates" and "emblems and mid-tone grounds").
+`--also-as-is` adds a column for each reader reading every plate as it is, never again inverted (INVERT_RETRY 0:
+the releases before the inverted second reading).
 """
 
 from __future__ import annotations
 
 import argparse
+from contextlib import contextmanager
 from pathlib import Path
 
+import lpr_models.ocr.reader as reader_module
 import train.synth.world_plates as world_plates
 from lpr_models.ocr.reader import PlateReader
 from train.ocr_eval import matches, read_samples
@@ -39,6 +43,17 @@ KINDS = {
 }
 
 
+@contextmanager
+def inverted_retry(on: bool):
+    """Reading with the inverted second reading on (as shipped) or off."""
+    shipped = reader_module.INVERT_RETRY
+    reader_module.INVERT_RETRY = shipped if on else 0.0
+    try:
+        yield
+    finally:
+        reader_module.INVERT_RETRY = shipped
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("data", type=Path, help="the shared data folder (ccpd/ holds the photos pasted into)")
@@ -46,21 +61,27 @@ def main() -> None:
     parser.add_argument("--plates", type=int, default=200, help="rendered plates of each kind")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--art", type=Path, default=Path("../shared/plate_art"))
+    parser.add_argument("--also-as-is", action="store_true", help="also read each plate as it is, never inverted")
     args = parser.parse_args()
-    readers = {str(path): PlateReader.from_weights(path) for path in args.readers} or {
+    loaded = {str(path): PlateReader.from_weights(path) for path in args.readers} or {
         "shipped": PlateReader.from_weights()
     }
+    readers = {(name, True): reader for name, reader in loaded.items()}
+    if args.also_as_is:
+        readers.update({(name, False): reader for name, reader in loaded.items()})
     scenes = scene_plates(args.data / "ccpd" / "images", None, "val")
-    print("| kind | " + " | ".join(readers) + " |")
+    names = [name if inverted else f"{name}, as is" for name, inverted in readers]
+    print("| kind | " + " | ".join(names) + " |")
     print("|---|" + "---|" * len(readers))
     for kind, shares in KINDS.items():
         for name, share in zip(SHARES, shares):
             setattr(world_plates, name, share)
         samples = synthetic_samples(args.plates, scenes, args.art, seed=args.seed, styles=("us",))
-        read = [
-            sum(matches(p, t) for p, t, _, _ in read_samples(reader.model, samples, copies=reader.copies))
-            for reader in readers.values()
-        ]
+        read = []
+        for (_, inverted), reader in readers.items():
+            with inverted_retry(inverted):
+                rows = read_samples(reader.model, samples, copies=reader.copies)
+            read.append(sum(matches(p, t) for p, t, _, _ in rows))
         print(f"| {kind} | " + " | ".join(f"{n}/{len(samples)}" for n in read) + " |", flush=True)
 
 

@@ -203,6 +203,49 @@ def test_a_doubtful_one_row_reading_is_retried_in_the_two_row_view_and_the_surer
     assert batch_sizes == [2, 1]  # only the plate that read nothing was read again
 
 
+@pytest.mark.parametrize("margin", [0, 20])
+def test_the_ground_is_dark_where_the_characters_are_lighter_than_the_plate_whatever_frames_it(margin):
+    from lpr_models.ocr.preprocess import dark_ground
+
+    def plate(ground: int, ink: int) -> np.ndarray:
+        image = np.full((96, 192, 3), 255 - ground, np.uint8)  # the car around it, unlike the plate
+        image[margin : 96 - margin, margin : 192 - margin] = ground
+        cv2.putText(image, "ABC123", (24, 64), cv2.FONT_HERSHEY_SIMPLEX, 1.3, (ink, ink, ink), 4)
+        return image
+
+    assert dark_ground(plate(ground=40, ink=230))
+    assert dark_ground(plate(ground=120, ink=250))  # light on a mid-tone colour
+    assert not dark_ground(plate(ground=235, ink=20))
+
+
+def test_a_doubtful_light_on_dark_plate_is_read_again_inverted_and_the_surer_reading_wins():
+    from lpr_models.ocr.reader import INVERT_RETRY, read_views
+
+    text_ab, text_cd = (torch.tensor(encode(t, 6)) for t in ("AB", "CD"))
+    batch_sizes = []
+
+    def model(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Reads AB surely on a light ground, CD doubtfully on a dark one."""
+        batch_sizes.append(len(x))
+        light = x.mean(dim=(1, 2, 3)) > 0
+        logits = torch.stack([torch.nn.functional.one_hot(text_ab if lit else text_cd, vocab_size()) for lit in light])
+        sure = torch.where(light, 20.0, 2.0)[:, None, None]
+        return logits.float() * sure, torch.zeros(len(x), len(REGIONS))
+
+    def crop(ground: int, ink: int) -> np.ndarray:
+        image = np.full((32, 64, 3), ground, np.uint8)
+        image[10:22, 8:56:8] = ink  # a row of narrow characters, a small share of the plate
+        return image
+
+    chars, _, rows = read_views(model, np.stack([crop(30, 230), crop(230, 30)]), TINY, copies=())
+    assert [decode_ids(c) for c in chars] == ["AB", "AB"]  # the dark plate read inverted; the light one as it is
+    assert rows.tolist() == [1, 1]
+    doubt = torch.softmax(torch.nn.functional.one_hot(text_cd, vocab_size()).float() * 2, -1).max(-1).values.min()
+    assert doubt < INVERT_RETRY
+    # both read; the doubtful dark one again in two rows (no surer there), then inverted in one row
+    assert batch_sizes == [2, 1, 1]
+
+
 def test_move_shifts_the_crop_sideways_repeating_its_edge_and_zooms_it_about_its_centre():
     from lpr_models.ocr.reader import move
 
