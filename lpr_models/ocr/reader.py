@@ -144,19 +144,23 @@ def read_views(
     model: Model, crops: np.ndarray, cfg: OcrConfig, copies: tuple[tuple[float, float], ...] = COPIES
 ) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
     """(character log-probabilities, region log-probabilities, rows) of (B, 2H, W, 3) crops, each from the view
-    its plate reads best in (see best_view), and with its colours inverted where it is light on dark, doubtful,
-    and the inverted plate's reading is surer (INVERT_RETRY; both readings compared as decoded, uncalibrated)."""
+    its plate reads best in (see best_view), and its characters read with its colours inverted where it is light on
+    dark, doubtful, and the inverted plate's reading is surer (INVERT_RETRY; both readings compared as decoded,
+    uncalibrated). The region is always the plate's as it is: inverted, an old red Brazilian plate looks American."""
     chars, regions, rows = best_view(model, crops, cfg, copies)
     weakest = view_scores(chars)[1]
     retry = np.array([i for i in np.flatnonzero(weakest < INVERT_RETRY) if dark_ground(crops[i])], dtype=int)
     if len(retry):
-        chars2, regions2, rows2 = best_view(model, 255 - crops[retry], cfg, copies)
-        plain, inverted = decode_batch(chars[retry], regions[retry], rows[retry]), decode_batch(chars2, regions2, rows2)
+        chars2, _, rows2 = best_view(model, 255 - crops[retry], cfg, copies)
+        plain, inverted = (
+            decode_batch(chars[retry], regions[retry], rows[retry]),
+            decode_batch(chars2, regions[retry], rows2),
+        )
         better = np.array(
             [bool(b.text) and b.confidence > max(a.confidence, INVERTED_MIN) for a, b in zip(plain, inverted)]
         )
         chosen = retry[better]
-        chars[chosen], regions[chosen], rows[chosen] = chars2[better], regions2[better], rows2[better]
+        chars[chosen], rows[chosen] = chars2[better], rows2[better]
     return chars, regions, rows
 
 
