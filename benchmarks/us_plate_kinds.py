@@ -7,17 +7,15 @@ For each kind, `--plates` US plates are rendered with only that kind drawn (the 
 train.synth.world_plates), pasted into the CCPD validation photos, and read from their labelled corners by every
 reader given (the shipped one by default), as it reads in the pipeline (its copies). Prints the plates read exactly
 per kind and reader (docs/training.md, "light characters on dark plates" and "emblems and mid-tone grounds").
-`--also-as-is` adds a column for each reader reading every plate as it is, never again inverted (INVERT_RETRY 0:
-the releases before the inverted second reading).
+`--also-as-is` adds a column for each reader reading every plate as it is, never again inverted (`[ocr]
+inverted_reads = false`: the releases before the inverted second reading).
 """
 
 from __future__ import annotations
 
 import argparse
-from contextlib import contextmanager
 from pathlib import Path
 
-import lpr_models.ocr.reader as reader_module
 import train.synth.world_plates as world_plates
 from lpr_models.ocr.reader import PlateReader
 from train.ocr_eval import matches, read_samples
@@ -41,17 +39,6 @@ KINDS = {
     "emblem between the groups": (0.0, 0.0, 0.0, 0.0, 1.0, 0.0),
     "emblem at the left end": (0.0, 0.0, 0.0, 0.0, 0.0, 1.0),
 }
-
-
-@contextmanager
-def inverted_retry(on: bool):
-    """Reading with the inverted second reading on (as shipped) or off."""
-    shipped = reader_module.INVERT_RETRY
-    reader_module.INVERT_RETRY = shipped if on else 0.0
-    try:
-        yield
-    finally:
-        reader_module.INVERT_RETRY = shipped
 
 
 def main() -> None:
@@ -79,8 +66,8 @@ def main() -> None:
         samples = synthetic_samples(args.plates, scenes, args.art, seed=args.seed, styles=("us",))
         read = []
         for (_, inverted), reader in readers.items():
-            with inverted_retry(inverted):
-                rows = read_samples(reader.model, samples, copies=reader.copies)
+            retry = reader.invert_retry if inverted else 0.0
+            rows = read_samples(reader.model, samples, copies=reader.copies, invert_retry=retry)
             read.append(sum(matches(p, t) for p, t, _, _ in rows))
         print(f"| {kind} | " + " | ".join(f"{n}/{len(samples)}" for n in read) + " |", flush=True)
 

@@ -23,7 +23,7 @@ def add_parser(sub) -> None:
             "--no-refine", dest="refine", action="store_false", help="use the detector's corners as they are"
         )
         p.add_argument("--ocr", help="reader weights (default: shipped)")
-        single_read(p)
+        reading_flags(p)
         p.add_argument("--input-size", type=int, nargs=2, default=(640, 640), metavar=("H", "W"))
         p.add_argument("--limit", type=int, help="only the first N items")
         p.add_argument("--predictions", type=Path, help="write one JSON line per labelled plate (per event for videos)")
@@ -92,7 +92,7 @@ def add_parser(sub) -> None:
     ocr.add_argument("data", type=Path, help="folder with ccpd/, ccpd_crops/, br_crops/, us_crops/")
     ocr.add_argument("--json", type=Path)
     ocr.add_argument("--ocr", help="reader weights (default: shipped)")
-    single_read(ocr)
+    reading_flags(ocr)
     ocr.add_argument("--limit", type=int)
     ocr.add_argument(
         "--synthetic",
@@ -112,19 +112,26 @@ def add_parser(sub) -> None:
     parser.set_defaults(func=run_eval)
 
 
-def single_read(parser: argparse.ArgumentParser) -> None:
+def reading_flags(parser: argparse.ArgumentParser) -> None:
+    """The flags that turn off the reader's extra readings, as the [ocr] settings do."""
     parser.add_argument(
         "--no-shifted-reads",
         dest="shifted_reads",
         action="store_false",
         help="read each plate once, as [ocr] shifted_reads = false does (faster, fewer plates read)",
     )
+    parser.add_argument(
+        "--no-inverted-reads",
+        dest="inverted_reads",
+        action="store_false",
+        help="never read a doubtful light-on-dark plate again inverted, as [ocr] inverted_reads = false does",
+    )
 
 
 def run_eval(args: argparse.Namespace) -> int:
     from lpr_models.ocr.reader import PlateReader
 
-    reader = PlateReader.from_weights(args.ocr, shifted_reads=args.shifted_reads)
+    reader = PlateReader.from_weights(args.ocr, shifted_reads=args.shifted_reads, inverted_reads=args.inverted_reads)
     if args.kind == "ocr":
         report = _eval_ocr(args, reader)
     else:
@@ -266,7 +273,10 @@ def _eval_ocr(args, reader) -> dict:
 
         scenes = scene_plates(args.data / "ccpd" / "images", args.limit, "val")
         val["synthetic"] = synthetic_samples(args.synthetic, scenes, args.art, seed=2)
-    rows = {name: read_samples(reader.model, samples, copies=reader.copies) for name, samples in val.items()}
+    rows = {
+        name: read_samples(reader.model, samples, copies=reader.copies, invert_retry=reader.invert_retry)
+        for name, samples in val.items()
+    }
     report: dict = {name: score(r) for name, r in rows.items() if r}  # each set read once, then grouped
     report["ccpd by province"] = score_by(val["ccpd"], rows["ccpd"], lambda s: s.text[0])
     for name, samples in list(val.items()):

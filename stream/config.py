@@ -60,6 +60,7 @@ class OcrSection:
     weights: str = ""
     backend: str = "auto"
     shifted_reads: bool = True  # also read each plate shifted and zoomed (reader.COPIES) and average (more read)
+    inverted_reads: bool = True  # read a doubtful light-on-dark plate again inverted (reader.INVERT_RETRY)
 
 
 @dataclass(frozen=True)

@@ -94,7 +94,10 @@ def build_models(cfg: Config) -> tuple[PlateDetector, PlateReader]:
         coarse_pass=d.coarse_pass or photos,
     )
     reader = PlateReader.from_weights(
-        cfg.ocr.weights or None, backend=cfg.ocr.backend, shifted_reads=cfg.ocr.shifted_reads
+        cfg.ocr.weights or None,
+        backend=cfg.ocr.backend,
+        shifted_reads=cfg.ocr.shifted_reads,
+        inverted_reads=cfg.ocr.inverted_reads,
     )
     warm_up(detector, reader)
     return detector, reader

@@ -13,7 +13,7 @@ import torch
 
 from lpr_models.ocr.model import MaskOCR
 from lpr_models.ocr.preprocess import plate_crop
-from lpr_models.ocr.reader import COPIES, read_batch
+from lpr_models.ocr.reader import COPIES, INVERT_RETRY, read_batch
 from lpr_models.vocab import CHINESE
 from train.ocr_data import UNREADABLE, PlateSample
 
@@ -66,10 +66,14 @@ def score(rows: list[tuple[str, str, str, str]]) -> dict:
 
 @torch.inference_mode()
 def read_samples(
-    model: MaskOCR, samples: list[PlateSample], batch: int = 128, copies: tuple[tuple[float, float], ...] = COPIES
+    model: MaskOCR,
+    samples: list[PlateSample],
+    batch: int = 128,
+    copies: tuple[tuple[float, float], ...] = COPIES,
+    invert_retry: float = INVERT_RETRY,
 ) -> list[tuple[str, str, str, str]]:
     """(predicted text, truth, predicted region, true region) for plates cropped from their labelled corners,
-    read as the shipped reader reads (`copies`: lpr_models.ocr.reader.COPIES)."""
+    read as the shipped reader reads (`copies`, `invert_retry`: lpr_models.ocr.reader's COPIES and INVERT_RETRY)."""
     model.eval()
     rows = []
     for start in range(0, len(samples), batch):
@@ -77,7 +81,7 @@ def read_samples(
         plates = np.stack([plate_crop(s.image, s.corners, model.cfg) for s in chunk])
         rows += [
             (r.text, s.text, r.region, s.region)
-            for r, s in zip(read_batch(model, plates, model.cfg, copies=copies), chunk)
+            for r, s in zip(read_batch(model, plates, model.cfg, copies=copies, invert_retry=invert_retry), chunk)
         ]
     return rows
 

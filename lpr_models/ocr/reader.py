@@ -38,7 +38,7 @@ TWO_ROW_RETRY = 0.5
 # outside China: of 200 rendered US plates light on dark, it reads 104 as they are, 174 inverted, 167 with this second
 # reading. The dark-ground test keeps the Spanish plates out, white plates that are doubtful by design at their
 # painted-over positions, where an inverted reading won and misread the visible characters (docs/training.md).
-# INVERT_RETRY = 0 reads every plate as it is.
+# `[ocr] inverted_reads = false` reads every plate as it is.
 INVERT_RETRY = 0.7
 INVERTED_MIN = 0.1
 # Besides its own crop, each plate is read in these copies, each (shift, zoom): moved sideways by a share of a strip
@@ -141,7 +141,11 @@ def move(crop: np.ndarray, pixels: float, zoom: float = 1.0) -> np.ndarray:
 
 @torch.inference_mode()
 def read_views(
-    model: Model, crops: np.ndarray, cfg: OcrConfig, copies: tuple[tuple[float, float], ...] = COPIES
+    model: Model,
+    crops: np.ndarray,
+    cfg: OcrConfig,
+    copies: tuple[tuple[float, float], ...] = COPIES,
+    invert_retry: float = INVERT_RETRY,
 ) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
     """(character log-probabilities, region log-probabilities, rows) of (B, 2H, W, 3) crops, each from the view
     its plate reads best in (see best_view), and its characters read with its colours inverted where it is light on
@@ -149,7 +153,7 @@ def read_views(
     uncalibrated). The region is always the plate's as it is: inverted, an old red Brazilian plate looks American."""
     chars, regions, rows = best_view(model, crops, cfg, copies)
     weakest = view_scores(chars)[1]
-    retry = np.array([i for i in np.flatnonzero(weakest < INVERT_RETRY) if dark_ground(crops[i])], dtype=int)
+    retry = np.array([i for i in np.flatnonzero(weakest < invert_retry) if dark_ground(crops[i])], dtype=int)
     if len(retry):
         chars2, _, rows2 = best_view(model, 255 - crops[retry], cfg, copies)
         plain, inverted = (
@@ -215,11 +219,12 @@ def read_batch(
     cfg: OcrConfig,
     calibration: Calibration = NO_CALIBRATION,
     copies: tuple[tuple[float, float], ...] = COPIES,
+    invert_retry: float = INVERT_RETRY,
 ) -> list[Reading]:
     """Read (B, 2H, W, 3) BGR crops (`plate_crop`) with `model` (or its compiled form), each in its better view."""
     if len(crops) == 0:
         return []
-    return decode_batch(*read_views(model, crops, cfg, copies), calibration)
+    return decode_batch(*read_views(model, crops, cfg, copies, invert_retry), calibration)
 
 
 def decode_batch(
@@ -237,7 +242,8 @@ def decode_batch(
 
 class PlateReader:
     """`crop(image, corners)` a plate, then `read(plates) -> list[Reading]` a batch of crops; `shifted_reads`
-    reads each plate also in shifted and zoomed copies (COPIES), three to six times the work for more plates read."""
+    reads each plate also in shifted and zoomed copies (COPIES), three to six times the work for more plates read;
+    `inverted_reads` reads a doubtful light-on-dark plate again inverted (INVERT_RETRY)."""
 
     def __init__(
         self,
@@ -246,10 +252,12 @@ class PlateReader:
         backend: str = "auto",
         calibration: Calibration = NO_CALIBRATION,
         shifted_reads: bool = True,
+        inverted_reads: bool = True,
     ) -> None:
         self.model = model.eval()
         self.calibration = calibration
         self.copies = COPIES if shifted_reads else ()
+        self.invert_retry = INVERT_RETRY if inverted_reads else 0.0
         self.forward = ShapeCache(self.model, backend)
         self.input_size = (model.cfg.height, model.cfg.width)
         self.crop_size = crop_size(model.cfg)
@@ -272,5 +280,5 @@ class PlateReader:
         out: list[Reading] = []
         for start in range(0, len(plates), self.max_batch):
             batch = np.stack(plates[start : start + self.max_batch])
-            out += read_batch(self.forward, batch, self.model.cfg, self.calibration, self.copies)
+            out += read_batch(self.forward, batch, self.model.cfg, self.calibration, self.copies, self.invert_retry)
         return out
