@@ -218,32 +218,84 @@ def test_the_ground_is_dark_where_the_characters_are_lighter_than_the_plate_what
     assert not dark_ground(plate(ground=235, ink=20))
 
 
-def test_a_doubtful_light_on_dark_plate_is_read_again_inverted_and_the_surer_reading_wins():
+@pytest.mark.parametrize("chinese", [False, True])
+def test_a_doubtful_light_on_dark_plate_is_read_again_inverted_and_the_surer_reading_wins(chinese):
     from lpr_models.ocr.reader import INVERT_RETRY, read_views
 
     text_ab, text_cd = (torch.tensor(encode(t, 6)) for t in ("AB", "CD"))
     batch_sizes = []
+    region = torch.zeros(len(REGIONS))
+    region[REGIONS.index("cn" if chinese else "us")] = 20.0
 
     def model(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Reads AB surely on a light ground, CD doubtfully on a dark one."""
+        """Reads AB surely on a light ground, CD doubtfully on a dark one; the region as the test says."""
         batch_sizes.append(len(x))
         light = x.mean(dim=(1, 2, 3)) > 0
         logits = torch.stack([torch.nn.functional.one_hot(text_ab if lit else text_cd, vocab_size()) for lit in light])
         sure = torch.where(light, 20.0, 2.0)[:, None, None]
-        return logits.float() * sure, torch.zeros(len(x), len(REGIONS))
+        return logits.float() * sure, region.expand(len(x), -1)
 
     def crop(ground: int, ink: int) -> np.ndarray:
         image = np.full((32, 64, 3), ground, np.uint8)
         image[10:22, 8:56:8] = ink  # a row of narrow characters, a small share of the plate
         return image
 
-    chars, _, rows = read_views(model, np.stack([crop(30, 230), crop(230, 30)]), TINY, copies=())
+    chars, regions, rows = read_views(model, np.stack([crop(30, 230), crop(230, 30)]), TINY, copies=())
     assert [decode_ids(c) for c in chars] == ["AB", "AB"]  # the dark plate read inverted; the light one as it is
     assert rows.tolist() == [1, 1]
+    assert (regions.argmax(-1) == REGIONS.index("cn" if chinese else "us")).all()
     doubt = torch.softmax(torch.nn.functional.one_hot(text_cd, vocab_size()).float() * 2, -1).max(-1).values.min()
     assert doubt < INVERT_RETRY
-    # both read; the doubtful dark one again in two rows (no surer there), then inverted in one row
-    assert batch_sizes == [2, 1, 1]
+    # both read; the doubtful dark one again in two rows (no surer there), then in its second looks, in one batch:
+    # inverted, and, unless read as Chinese, inverted in stretched grey too
+    assert batch_sizes == [2, 1, 1 if chinese else 2]
+
+
+@pytest.mark.parametrize("grey_sureness", [5.0, 20.0])
+def test_the_grey_look_gives_the_characters_only_where_it_is_surer_than_the_inverted_one_and_grey_min(grey_sureness):
+    from lpr_models.ocr.reader import GREY_MIN, INVERTED_MIN, decode_batch, read_views
+
+    text_ab, text_cd, text_ef = (torch.tensor(encode(t, 6)) for t in ("AB", "CD", "EF"))
+    us = torch.zeros(len(REGIONS))
+    us[REGIONS.index("us")] = 20.0
+
+    def logits(text: torch.Tensor, sure: float) -> torch.Tensor:
+        return torch.nn.functional.one_hot(text, vocab_size()).float() * sure
+
+    def model(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """CD doubtfully on a dark ground; EF a little surer inverted (in colour); AB in grey, as sure as the test says."""
+        grey = (x[:, 0] == x[:, 1]).all(dim=(1, 2)) & (x[:, 1] == x[:, 2]).all(dim=(1, 2))
+        light = x.mean(dim=(1, 2, 3)) > 0
+        out = [
+            logits(text_ab, grey_sureness) if g else logits(text_ef, 4.5) if lit else logits(text_cd, 2.0)
+            for g, lit in zip(grey, light)
+        ]
+        return torch.stack(out), us.expand(len(x), -1)
+
+    crop = np.zeros((32, 64, 3), np.uint8)
+    crop[...] = (90, 60, 20)  # a dark blue ground
+    crop[10:22, 8:56:8] = (120, 230, 240)  # light yellow characters
+    chars, _, _ = read_views(model, crop[None], TINY, copies=())
+
+    def confidence(text: torch.Tensor, sure: float) -> float:
+        return decode_batch(logits(text, sure)[None], us[None])[0].confidence
+
+    inverted, grey = confidence(text_ef, 4.5), confidence(text_ab, grey_sureness)
+    assert confidence(text_cd, 2.0) < INVERTED_MIN < inverted < GREY_MIN
+    expected = "AB" if grey > GREY_MIN else "EF"  # 5.0: surer than the inverted look, but not GREY_MIN sure
+    assert (grey > inverted) and decode_ids(chars[0]) == expected
+    assert expected == ("AB" if grey_sureness == 20.0 else "EF")
+
+
+def test_stretched_grey_spreads_a_dull_plate_over_every_grey_level():
+    from lpr_models.ocr.preprocess import stretched_grey
+
+    dull = np.zeros((32, 64, 3), np.uint8)
+    dull[...] = (150, 120, 40)  # turquoise-ish ground
+    dull[10:22, 8:56:4] = (60, 200, 220)  # yellow characters, about as bright in grey
+    out = stretched_grey(dull)
+    assert out.shape == dull.shape and (out[..., 0] == out[..., 1]).all() and (out[..., 1] == out[..., 2]).all()
+    assert out.min() == 0 and out.max() == 255
 
 
 def test_move_shifts_the_crop_sideways_repeating_its_edge_and_zooms_it_about_its_centre():

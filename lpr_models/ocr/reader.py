@@ -12,7 +12,7 @@ import torch
 from lpr_models.formats import best_fit
 from lpr_models.ocr.calibration import Calibration
 from lpr_models.ocr.model import MaskOCR, OcrConfig
-from lpr_models.ocr.preprocess import crop_size, dark_ground, plate_crop, to_tensor, view
+from lpr_models.ocr.preprocess import crop_size, dark_ground, plate_crop, stretched_grey, to_tensor, view
 from lpr_models.optimize import ShapeCache
 from lpr_models.vocab import CHINESE, INDEX, PAD, REGIONS, decode
 
@@ -33,14 +33,18 @@ FORMAT_PRIOR = 0.1
 # each near 0.9, so a clean 8-slot reading multiplies to about 0.43.)
 TWO_ROW_RETRY = 0.5
 # A plate with light characters on a darker ground (Chinese blue plates, many US states, old Brazilian red ones)
-# whose reading has a character under this raw probability is read again with its colours inverted, and the
-# inverted reading wins where it is surer, and at least INVERTED_MIN sure. The reader reads dark on light best
-# outside China: of 200 rendered US plates light on dark, it reads 104 as they are, 174 inverted, 167 with this second
-# reading. The dark-ground test keeps the Spanish plates out, white plates that are doubtful by design at their
-# painted-over positions, where an inverted reading won and misread the visible characters (docs/training.md).
+# whose reading has a character under this raw probability is read again in its second looks, and the surest of
+# those readings gives the characters where it is surer than the plate's own reading and at least as sure as its
+# look demands. The reader reads dark on light best outside China: of 200 rendered US plates light on dark, it reads
+# 104 as they are and 174 inverted. Light characters on a mid-tone colour (New Mexico's yellow on turquoise) keep
+# little contrast even inverted: of 200, 40 as they are, 74 with the inverted look, 102 with a grey, stretched one
+# too. The dark-ground test keeps the Spanish plates out, white plates that are doubtful by design at their
+# painted-over positions, where an inverted reading won and misread the visible characters. The minimums are where
+# no real validation plate was lost (a grey look at 0.1-0.38 misread three; docs/training.md).
 # `[ocr] inverted_reads = false` reads every plate as it is.
 INVERT_RETRY = 0.7
 INVERTED_MIN = 0.1
+GREY_MIN = 0.4
 # Besides its own crop, each plate is read in these copies, each (shift, zoom): moved sideways by a share of a strip
 # (the encoder's token width) and scaled about its centre, and the readings' probabilities are averaged. Half a strip
 # moves every character across a token boundary and a zoom changes every character's size in strips, so the copies err
@@ -148,24 +152,36 @@ def read_views(
     invert_retry: float = INVERT_RETRY,
 ) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
     """(character log-probabilities, region log-probabilities, rows) of (B, 2H, W, 3) crops, each from the view
-    its plate reads best in (see best_view), and its characters read with its colours inverted where it is light on
-    dark, doubtful, and the inverted plate's reading is surer (INVERT_RETRY; both readings compared as decoded,
-    uncalibrated). The region is always the plate's as it is: inverted, an old red Brazilian plate looks American."""
+    its plate reads best in (see best_view). A plate light on dark whose reading has a character under `invert_retry`
+    (0: never) is read again in its `second_looks`, and the surest of those readings gives its characters where it
+    is surer than the plate's own and at least as sure as its look demands (compared as decoded, uncalibrated). The
+    region is always the plate's as it is: inverted, an old red Brazilian plate looks American."""
     chars, regions, rows = best_view(model, crops, cfg, copies)
     weakest = view_scores(chars)[1]
-    retry = np.array([i for i in np.flatnonzero(weakest < invert_retry) if dark_ground(crops[i])], dtype=int)
-    if len(retry):
-        chars2, _, rows2 = best_view(model, 255 - crops[retry], cfg, copies)
-        plain, inverted = (
-            decode_batch(chars[retry], regions[retry], rows[retry]),
-            decode_batch(chars2, regions[retry], rows2),
-        )
-        better = np.array(
-            [bool(b.text) and b.confidence > max(a.confidence, INVERTED_MIN) for a, b in zip(plain, inverted)]
-        )
-        chosen = retry[better]
-        chars[chosen], rows[chosen] = chars2[better], rows2[better]
+    retry = [int(i) for i in np.flatnonzero(weakest < invert_retry) if dark_ground(crops[i])]
+    if not retry:
+        return chars, regions, rows
+    own = decode_batch(chars[retry], regions[retry], rows[retry])
+    looks = [(i, *look) for i, reading in zip(retry, own) for look in second_looks(crops[i], reading.region == "cn")]
+    owners = np.array([i for i, _, _ in looks])
+    chars2, _, rows2 = best_view(model, np.stack([look for _, look, _ in looks]), cfg, copies)
+    best = {i: reading.confidence for i, reading in zip(retry, own)}
+    for k, ((i, _, minimum), reading) in enumerate(zip(looks, decode_batch(chars2, regions[owners], rows2))):
+        if reading.text and reading.confidence > max(best[i], minimum):
+            best[i] = reading.confidence
+            chars[i], rows[i] = chars2[k], rows2[k]
     return chars, regions, rows
+
+
+def second_looks(crop: np.ndarray, chinese: bool) -> list[tuple[np.ndarray, float]]:
+    """What a doubtful light-on-dark plate is read again as, each with the confidence its reading must reach:
+    inverted, and, unless it was read as Chinese, inverted in grey with its contrast stretched (a plate light on a
+    mid-tone colour has little contrast even inverted). A Chinese plate's colours tell its type, and in grey one was
+    read with another province."""
+    inverted = 255 - crop
+    if chinese:
+        return [(inverted, INVERTED_MIN)]
+    return [(inverted, INVERTED_MIN), (255 - stretched_grey(crop), GREY_MIN)]
 
 
 @torch.inference_mode()
