@@ -7,8 +7,8 @@ For each kind, `--plates` US plates are rendered with only that kind drawn (the 
 train.synth.world_plates), pasted into the CCPD validation photos, and read from their labelled corners by every
 reader given (the shipped one by default), as it reads in the pipeline (its copies). Prints the plates read exactly
 per kind and reader (docs/training.md, "light characters on dark plates" and "emblems and mid-tone grounds").
-`--also-as-is` adds a column for each reader reading every plate as it is, never again inverted (`[ocr]
-inverted_reads = false`: the releases before the inverted second reading).
+`--also-as-is` adds a column for each reader reading every plate as it is, never in a second look (`[ocr]
+second_looks = false`: the releases before the second looks).
 """
 
 from __future__ import annotations
@@ -48,7 +48,9 @@ def main() -> None:
     parser.add_argument("--plates", type=int, default=200, help="rendered plates of each kind")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--art", type=Path, default=Path("../shared/plate_art"))
-    parser.add_argument("--also-as-is", action="store_true", help="also read each plate as it is, never inverted")
+    parser.add_argument(
+        "--also-as-is", action="store_true", help="also read each plate as it is, never in a second look"
+    )
     args = parser.parse_args()
     loaded = {str(path): PlateReader.from_weights(path) for path in args.readers} or {
         "shipped": PlateReader.from_weights()
@@ -57,7 +59,7 @@ def main() -> None:
     if args.also_as_is:
         readers.update({(name, False): reader for name, reader in loaded.items()})
     scenes = scene_plates(args.data / "ccpd" / "images", None, "val")
-    names = [name if inverted else f"{name}, as is" for name, inverted in readers]
+    names = [name if looks else f"{name}, as is" for name, looks in readers]
     print("| kind | " + " | ".join(names) + " |")
     print("|---|" + "---|" * len(readers))
     for kind, shares in KINDS.items():
@@ -65,9 +67,9 @@ def main() -> None:
             setattr(world_plates, name, share)
         samples = synthetic_samples(args.plates, scenes, args.art, seed=args.seed, styles=("us",))
         read = []
-        for (_, inverted), reader in readers.items():
-            retry = reader.invert_retry if inverted else 0.0
-            rows = read_samples(reader.model, samples, copies=reader.copies, invert_retry=retry)
+        for (_, looks), reader in readers.items():
+            below = reader.second_look_below if looks else 0.0
+            rows = read_samples(reader.model, samples, copies=reader.copies, second_look_below=below)
             read.append(sum(matches(p, t) for p, t, _, _ in rows))
         print(f"| {kind} | " + " | ".join(f"{n}/{len(samples)}" for n in read) + " |", flush=True)
 

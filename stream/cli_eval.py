@@ -121,17 +121,17 @@ def reading_flags(parser: argparse.ArgumentParser) -> None:
         help="read each plate once, as [ocr] shifted_reads = false does (faster, fewer plates read)",
     )
     parser.add_argument(
-        "--no-inverted-reads",
-        dest="inverted_reads",
+        "--no-second-looks",
+        dest="second_looks",
         action="store_false",
-        help="never read a doubtful light-on-dark plate again inverted, as [ocr] inverted_reads = false does",
+        help="never read a doubtful plate again stretched or inverted, as [ocr] second_looks = false does",
     )
 
 
 def run_eval(args: argparse.Namespace) -> int:
     from lpr_models.ocr.reader import PlateReader
 
-    reader = PlateReader.from_weights(args.ocr, shifted_reads=args.shifted_reads, inverted_reads=args.inverted_reads)
+    reader = PlateReader.from_weights(args.ocr, shifted_reads=args.shifted_reads, second_looks=args.second_looks)
     if args.kind == "ocr":
         report = _eval_ocr(args, reader)
     else:
@@ -274,7 +274,7 @@ def _eval_ocr(args, reader) -> dict:
         scenes = scene_plates(args.data / "ccpd" / "images", args.limit, "val")
         val["synthetic"] = synthetic_samples(args.synthetic, scenes, args.art, seed=2)
     rows = {
-        name: read_samples(reader.model, samples, copies=reader.copies, invert_retry=reader.invert_retry)
+        name: read_samples(reader.model, samples, copies=reader.copies, second_look_below=reader.second_look_below)
         for name, samples in val.items()
     }
     report: dict = {name: score(r) for name, r in rows.items() if r}  # each set read once, then grouped

@@ -60,7 +60,9 @@ class OcrSection:
     weights: str = ""
     backend: str = "auto"
     shifted_reads: bool = True  # also read each plate shifted and zoomed (reader.COPIES) and average (more read)
-    inverted_reads: bool = True  # read a doubtful light-on-dark plate again inverted (reader.INVERT_RETRY)
+    second_looks: bool = (
+        True  # read a doubtful plate again stretched, inverted where light on dark (reader.second_looks)
+    )
 
 
 @dataclass(frozen=True)

@@ -97,7 +97,7 @@ def build_models(cfg: Config) -> tuple[PlateDetector, PlateReader]:
         cfg.ocr.weights or None,
         backend=cfg.ocr.backend,
         shifted_reads=cfg.ocr.shifted_reads,
-        inverted_reads=cfg.ocr.inverted_reads,
+        second_looks=cfg.ocr.second_looks,
     )
     warm_up(detector, reader)
     return detector, reader

@@ -220,7 +220,7 @@ def test_the_ground_is_dark_where_the_characters_are_lighter_than_the_plate_what
 
 @pytest.mark.parametrize("chinese", [False, True])
 def test_a_doubtful_light_on_dark_plate_is_read_again_inverted_and_the_surer_reading_wins(chinese):
-    from lpr_models.ocr.reader import INVERT_RETRY, read_views
+    from lpr_models.ocr.reader import SECOND_LOOK_BELOW, read_views
 
     text_ab, text_cd = (torch.tensor(encode(t, 6)) for t in ("AB", "CD"))
     batch_sizes = []
@@ -245,10 +245,34 @@ def test_a_doubtful_light_on_dark_plate_is_read_again_inverted_and_the_surer_rea
     assert rows.tolist() == [1, 1]
     assert (regions.argmax(-1) == REGIONS.index("cn" if chinese else "us")).all()
     doubt = torch.softmax(torch.nn.functional.one_hot(text_cd, vocab_size()).float() * 2, -1).max(-1).values.min()
-    assert doubt < INVERT_RETRY
+    assert doubt < SECOND_LOOK_BELOW
     # both read; the doubtful dark one again in two rows (no surer there), then in its second looks, in one batch:
-    # inverted, and, unless read as Chinese, inverted in stretched grey too
-    assert batch_sizes == [2, 1, 1 if chinese else 2]
+    # read as Chinese, stretched (still dark, so again in two rows) and inverted; else inverted, and so in grey
+    assert batch_sizes == ([2, 1, 2, 1] if chinese else [2, 1, 2])
+
+
+@pytest.mark.parametrize("chinese", [True, False])
+def test_a_doubtful_dull_plate_read_as_chinese_is_read_again_stretched(chinese):
+    from lpr_models.ocr.reader import read_views
+
+    text_ab, text_cd = (torch.tensor(encode(t, 6)) for t in ("AB", "CD"))
+    region = torch.zeros(len(REGIONS))
+    region[REGIONS.index("cn" if chinese else "br")] = 20.0
+    batch_sizes = []
+
+    def model(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Reads AB surely where the plate has contrast, CD doubtfully where it has little."""
+        batch_sizes.append(len(x))
+        clear = x.std(dim=(1, 2, 3)) > 0.4
+        logits = torch.stack([torch.nn.functional.one_hot(text_ab if c else text_cd, vocab_size()) for c in clear])
+        return logits.float() * torch.where(clear, 20.0, 2.0)[:, None, None], region.expand(len(x), -1)
+
+    dull = np.full((32, 64, 3), 150, np.uint8)  # a hazy plate: grey characters on a light grey ground
+    dull[10:22, 8:56:2] = 110
+    chars, _, _ = read_views(model, dull[None], TINY, copies=())
+    # read, again in two rows, then, read as Chinese, stretched alone (its ground is not dark); else never again
+    assert decode_ids(chars[0]) == ("AB" if chinese else "CD")
+    assert batch_sizes == ([1, 1, 1] if chinese else [1, 1])
 
 
 @pytest.mark.parametrize("grey_sureness", [5.0, 20.0])
@@ -315,7 +339,7 @@ def test_move_shifts_the_crop_sideways_repeating_its_edge_and_zooms_it_about_its
 
 def test_copies_are_read_in_the_plates_view_and_their_probabilities_averaged():
     from lpr_models.ocr.preprocess import two_row_view
-    from lpr_models.ocr.reader import COPIES, move, read_views
+    from lpr_models.ocr.reader import COPIES, best_view, move
 
     crop = two_band_crop()
     crop[:, :3] = 128  # a grey left edge, so a shifted copy differs from the crop
@@ -332,7 +356,7 @@ def test_copies_are_read_in_the_plates_view_and_their_probabilities_averaged():
         ]
         return torch.stack(logits), torch.zeros(len(x), len(REGIONS))
 
-    chars, _, rows = read_views(model, crop[None], TINY)
+    chars, _, rows = best_view(model, crop[None], TINY)
     shifted = [(s, z) for s, z in COPIES if z == 1.0]  # a zoom would move the rows across the bands' split
     assert 0 < len(shifted) < len(COPIES)
     assert rows.tolist() == [2] and len(seen) == (1 + len(COPIES)) + (1 + len(shifted))
@@ -345,7 +369,7 @@ def test_copies_are_read_in_the_plates_view_and_their_probabilities_averaged():
 
 def test_a_plate_read_in_one_row_is_averaged_over_every_copy_zoomed_ones_included():
     from lpr_models.ocr.preprocess import one_row_view
-    from lpr_models.ocr.reader import COPIES, move, read_views
+    from lpr_models.ocr.reader import COPIES, best_view, move
 
     crop = np.random.default_rng(0).integers(0, 256, (32, 64, 3), dtype=np.uint8)
     zoomed = [to_input(one_row_view(move(crop, s * TINY.strip_width, z), TINY)) for s, z in COPIES if z != 1.0]
@@ -356,7 +380,7 @@ def test_a_plate_read_in_one_row_is_averaged_over_every_copy_zoomed_ones_include
         logits = [cd if any(torch.equal(v, z) for z in zoomed) else ab for v in x]
         return torch.stack(logits), torch.zeros(len(x), len(REGIONS))
 
-    chars, _, rows = read_views(model, crop[None], TINY)
+    chars, _, rows = best_view(model, crop[None], TINY)
     assert rows.tolist() == [1] and zoomed
     cd_share = chars[0, 0].exp()[encode("CD", 6)[0]].item()
     assert cd_share == pytest.approx(len(zoomed) / (1 + len(COPIES)), abs=1e-3)

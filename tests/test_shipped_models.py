@@ -387,7 +387,7 @@ def test_light_on_dark_plates_are_read_more_often_with_a_second_reading_inverted
     for name, share in {**shares, "US_EMBLEM_SHARE": 0.0, "US_END_EMBLEM_SHARE": 0.0}.items():
         monkeypatch.setattr(world_plates, name, share)
     light_on_dark, spanish = _rendered(data_root, "us", count=40), held_out["uc3m"][:150]
-    as_is = PlateReader(models[1].model, calibration=models[1].calibration, inverted_reads=False)  # the last release
+    as_is = PlateReader(models[1].model, calibration=models[1].calibration, second_looks=False)  # the last release
 
     def read(reader, samples):
         return [r.text for r in _reads(reader, samples)]

@@ -13,7 +13,7 @@ import torch
 
 from lpr_models.ocr.model import MaskOCR
 from lpr_models.ocr.preprocess import plate_crop
-from lpr_models.ocr.reader import COPIES, INVERT_RETRY, read_batch
+from lpr_models.ocr.reader import COPIES, SECOND_LOOK_BELOW, read_batch
 from lpr_models.vocab import CHINESE
 from train.ocr_data import UNREADABLE, PlateSample
 
@@ -70,10 +70,10 @@ def read_samples(
     samples: list[PlateSample],
     batch: int = 128,
     copies: tuple[tuple[float, float], ...] = COPIES,
-    invert_retry: float = INVERT_RETRY,
+    second_look_below: float = SECOND_LOOK_BELOW,
 ) -> list[tuple[str, str, str, str]]:
     """(predicted text, truth, predicted region, true region) for plates cropped from their labelled corners,
-    read as the shipped reader reads (`copies`, `invert_retry`: lpr_models.ocr.reader's COPIES and INVERT_RETRY)."""
+    read as the shipped reader reads (`copies`, `second_look_below`: lpr_models.ocr.reader's COPIES and SECOND_LOOK_BELOW)."""
     model.eval()
     rows = []
     for start in range(0, len(samples), batch):
@@ -81,7 +81,9 @@ def read_samples(
         plates = np.stack([plate_crop(s.image, s.corners, model.cfg) for s in chunk])
         rows += [
             (r.text, s.text, r.region, s.region)
-            for r, s in zip(read_batch(model, plates, model.cfg, copies=copies, invert_retry=invert_retry), chunk)
+            for r, s in zip(
+                read_batch(model, plates, model.cfg, copies=copies, second_look_below=second_look_below), chunk
+            )
         ]
     return rows
 

@@ -12,7 +12,7 @@ import torch
 from lpr_models.formats import best_fit
 from lpr_models.ocr.calibration import Calibration
 from lpr_models.ocr.model import MaskOCR, OcrConfig
-from lpr_models.ocr.preprocess import crop_size, dark_ground, plate_crop, stretched_grey, to_tensor, view
+from lpr_models.ocr.preprocess import crop_size, dark_ground, plate_crop, stretched, stretched_grey, to_tensor, view
 from lpr_models.optimize import ShapeCache
 from lpr_models.vocab import CHINESE, INDEX, PAD, REGIONS, decode
 
@@ -32,17 +32,25 @@ FORMAT_PRIOR = 0.1
 # in one row (most of them) cost one read. (Not the product of the characters: label smoothing caps
 # each near 0.9, so a clean 8-slot reading multiplies to about 0.43.)
 TWO_ROW_RETRY = 0.5
-# A plate with light characters on a darker ground (Chinese blue plates, many US states, old Brazilian red ones)
-# whose reading has a character under this raw probability is read again in its second looks, and the surest of
-# those readings gives the characters where it is surer than the plate's own reading and at least as sure as its
-# look demands. The reader reads dark on light best outside China: of 200 rendered US plates light on dark, it reads
-# 104 as they are and 174 inverted. Light characters on a mid-tone colour (New Mexico's yellow on turquoise) keep
-# little contrast even inverted: of 200, 40 as they are, 74 with the inverted look, 102 with a grey, stretched one
-# too. The dark-ground test keeps the Spanish plates out, white plates that are doubtful by design at their
-# painted-over positions, where an inverted reading won and misread the visible characters. The minimums are where
-# no real validation plate was lost (a grey look at 0.1-0.38 misread three; docs/training.md).
-# `[ocr] inverted_reads = false` reads every plate as it is.
-INVERT_RETRY = 0.7
+# A plate whose reading has a character under SECOND_LOOK_BELOW (raw probability) is read again in its second looks,
+# and the surest of those readings gives the characters where it is surer than the plate's own reading and at least
+# as sure as its look demands:
+# - stretched, each colour channel over 0-255 (STRETCHED_MIN), where the plate was read as Chinese: a dark or hazy
+#   plate given a clear one's contrast. Of the 357 CCPD validation plates darkened as at night, 329 are read from
+#   their labelled corners without it, 338 with it. Outside China it read no more real plates and lost two Brazilian
+#   ones at found corners, read surer but wrong.
+# - inverted (INVERTED_MIN), where the ground is darker than the characters (dark_ground): the reader reads dark on
+#   light best outside China; of 200 rendered US plates light on dark, 104 as they are and 174 inverted. The
+#   dark-ground test keeps the Spanish plates out, white plates that are doubtful by design at their painted-over
+#   positions, where an inverted reading won and misread the visible characters.
+# - inverted in stretched grey (GREY_MIN), there too, unless the plate was read as Chinese: light characters on a
+#   mid-tone colour (New Mexico's yellow on turquoise) keep little contrast even inverted; of 200, 40 are read as
+#   they are, 74 with the inverted look, 102 with this one too. A Chinese plate's colours tell its type, and in grey
+#   one was read with another province.
+# Each minimum is the lowest at which no real validation plate was lost (docs/training.md). `[ocr] second_looks =
+# false` reads every plate as it is.
+SECOND_LOOK_BELOW = 0.7
+STRETCHED_MIN = 0.3
 INVERTED_MIN = 0.1
 GREY_MIN = 0.4
 # Besides its own crop, each plate is read in these copies, each (shift, zoom): moved sideways by a share of a strip
@@ -149,20 +157,21 @@ def read_views(
     crops: np.ndarray,
     cfg: OcrConfig,
     copies: tuple[tuple[float, float], ...] = COPIES,
-    invert_retry: float = INVERT_RETRY,
+    second_look_below: float = SECOND_LOOK_BELOW,
 ) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
     """(character log-probabilities, region log-probabilities, rows) of (B, 2H, W, 3) crops, each from the view
-    its plate reads best in (see best_view). A plate light on dark whose reading has a character under `invert_retry`
-    (0: never) is read again in its `second_looks`, and the surest of those readings gives its characters where it
-    is surer than the plate's own and at least as sure as its look demands (compared as decoded, uncalibrated). The
+    its plate reads best in (see best_view). A plate whose reading has a character under `second_look_below` (0:
+    never) is read again in its `second_looks`, and the surest of those readings gives its characters where it is
+    surer than the plate's own and at least as sure as its look demands (compared as decoded, uncalibrated). The
     region is always the plate's as it is: inverted, an old red Brazilian plate looks American."""
     chars, regions, rows = best_view(model, crops, cfg, copies)
-    weakest = view_scores(chars)[1]
-    retry = [int(i) for i in np.flatnonzero(weakest < invert_retry) if dark_ground(crops[i])]
+    retry = [int(i) for i in np.flatnonzero(view_scores(chars)[1] < second_look_below)]
     if not retry:
         return chars, regions, rows
     own = decode_batch(chars[retry], regions[retry], rows[retry])
     looks = [(i, *look) for i, reading in zip(retry, own) for look in second_looks(crops[i], reading.region == "cn")]
+    if not looks:
+        return chars, regions, rows
     owners = np.array([i for i, _, _ in looks])
     chars2, _, rows2 = best_view(model, np.stack([look for _, look, _ in looks]), cfg, copies)
     best = {i: reading.confidence for i, reading in zip(retry, own)}
@@ -174,14 +183,15 @@ def read_views(
 
 
 def second_looks(crop: np.ndarray, chinese: bool) -> list[tuple[np.ndarray, float]]:
-    """What a doubtful light-on-dark plate is read again as, each with the confidence its reading must reach:
-    inverted, and, unless it was read as Chinese, inverted in grey with its contrast stretched (a plate light on a
-    mid-tone colour has little contrast even inverted). A Chinese plate's colours tell its type, and in grey one was
-    read with another province."""
-    inverted = 255 - crop
-    if chinese:
-        return [(inverted, INVERTED_MIN)]
-    return [(inverted, INVERTED_MIN), (255 - stretched_grey(crop), GREY_MIN)]
+    """What a doubtful plate is read again as, each with the confidence its reading must reach (see
+    SECOND_LOOK_BELOW): read as Chinese, stretched; where its ground is darker than its characters, inverted, and,
+    unless read as Chinese, inverted in stretched grey."""
+    looks = [(stretched(crop), STRETCHED_MIN)] if chinese else []
+    if dark_ground(crop):
+        looks.append((255 - crop, INVERTED_MIN))
+        if not chinese:
+            looks.append((255 - stretched_grey(crop), GREY_MIN))
+    return looks
 
 
 @torch.inference_mode()
@@ -235,12 +245,12 @@ def read_batch(
     cfg: OcrConfig,
     calibration: Calibration = NO_CALIBRATION,
     copies: tuple[tuple[float, float], ...] = COPIES,
-    invert_retry: float = INVERT_RETRY,
+    second_look_below: float = SECOND_LOOK_BELOW,
 ) -> list[Reading]:
     """Read (B, 2H, W, 3) BGR crops (`plate_crop`) with `model` (or its compiled form), each in its better view."""
     if len(crops) == 0:
         return []
-    return decode_batch(*read_views(model, crops, cfg, copies, invert_retry), calibration)
+    return decode_batch(*read_views(model, crops, cfg, copies, second_look_below), calibration)
 
 
 def decode_batch(
@@ -259,7 +269,7 @@ def decode_batch(
 class PlateReader:
     """`crop(image, corners)` a plate, then `read(plates) -> list[Reading]` a batch of crops; `shifted_reads`
     reads each plate also in shifted and zoomed copies (COPIES), three to six times the work for more plates read;
-    `inverted_reads` reads a doubtful light-on-dark plate again inverted (INVERT_RETRY)."""
+    `second_looks` reads a doubtful plate again stretched, inverted where light on dark (SECOND_LOOK_BELOW)."""
 
     def __init__(
         self,
@@ -268,12 +278,12 @@ class PlateReader:
         backend: str = "auto",
         calibration: Calibration = NO_CALIBRATION,
         shifted_reads: bool = True,
-        inverted_reads: bool = True,
+        second_looks: bool = True,
     ) -> None:
         self.model = model.eval()
         self.calibration = calibration
         self.copies = COPIES if shifted_reads else ()
-        self.invert_retry = INVERT_RETRY if inverted_reads else 0.0
+        self.second_look_below = SECOND_LOOK_BELOW if second_looks else 0.0
         self.forward = ShapeCache(self.model, backend)
         self.input_size = (model.cfg.height, model.cfg.width)
         self.crop_size = crop_size(model.cfg)
@@ -296,5 +306,7 @@ class PlateReader:
         out: list[Reading] = []
         for start in range(0, len(plates), self.max_batch):
             batch = np.stack(plates[start : start + self.max_batch])
-            out += read_batch(self.forward, batch, self.model.cfg, self.calibration, self.copies, self.invert_retry)
+            out += read_batch(
+                self.forward, batch, self.model.cfg, self.calibration, self.copies, self.second_look_below
+            )
         return out
