@@ -420,16 +420,17 @@ def test_light_on_midtone_plates_are_read_more_often_with_the_grey_look_too(mode
 
 
 def test_dark_chinese_plates_are_read_more_often_with_the_stretched_look(models, held_out, monkeypatch):
-    """The CCPD validation plates darkened as `lpr eval ccpd --degrade dark` darkens them: 115 of these 126 read
-    without the stretched look, 118 with it (329 and 338 of all 357)."""
+    """The CCPD validation plates darkened as `lpr eval ccpd --degrade dark` darkens them, each read once (no
+    shifted copies, to keep the suite quick): 114 of these 126 read without the stretched look, 121 with it."""
     from lpr_models.ocr import reader as reader_module
     from train.evaluate import DEGRADATIONS
 
+    reader = PlateReader(models[1].model, calibration=models[1].calibration, shifted_reads=False)
     ccpd = held_out["ccpd"]
-    dark = [models[1].crop(DEGRADATIONS["dark"](s.image), s.corners) for s in ccpd]
+    dark = [reader.crop(DEGRADATIONS["dark"](s.image), s.corners) for s in ccpd]
 
     def right() -> int:
-        return sum(r.text == s.text for r, s in zip(models[1].read(dark), ccpd))
+        return sum(r.text == s.text for r, s in zip(reader.read(dark), ccpd))
 
     with_stretch = right()
     looks = reader_module.second_looks
@@ -439,4 +440,4 @@ def test_dark_chinese_plates_are_read_more_often_with_the_stretched_look(models,
 
     assert len(no_stretch(dark[0], True)) == len(looks(dark[0], True)) - 1  # only the stretched look is left out
     monkeypatch.setattr(reader_module, "second_looks", no_stretch)
-    assert with_stretch >= right() + 2
+    assert with_stretch >= right() + 4
