@@ -60,9 +60,7 @@ class OcrSection:
     weights: str = ""
     backend: str = "auto"
     shifted_reads: bool = True  # also read each plate shifted and zoomed (reader.COPIES) and average (more read)
-    second_looks: bool = (
-        True  # read a doubtful plate again stretched, inverted where light on dark (reader.second_looks)
-    )
+    second_looks: bool = True  # read a doubtful plate again stretched or inverted (reader.second_looks)
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,8 @@ def read_samples(
     second_look_below: float = SECOND_LOOK_BELOW,
 ) -> list[tuple[str, str, str, str]]:
     """(predicted text, truth, predicted region, true region) for plates cropped from their labelled corners,
-    read as the shipped reader reads (`copies`, `second_look_below`: lpr_models.ocr.reader's COPIES and SECOND_LOOK_BELOW)."""
+    read as the shipped reader reads (`copies`, `second_look_below`: lpr_models.ocr.reader's COPIES and
+    SECOND_LOOK_BELOW)."""
     model.eval()
     rows = []
     for start in range(0, len(samples), batch):
