@@ -35,6 +35,12 @@ def add_parser(sub) -> None:
                 action="store_false",
                 help="detect at the input size only, as on a stream (photos are also seen at half size)",
             )
+            p.add_argument(
+                "--no-fine-pass",
+                dest="fine_pass",
+                action="store_false",
+                help="never detect at twice the input size, as on a stream (large photos also are, for far plates)",
+            )
 
     ccpd = kinds.add_parser("ccpd", help="CCPD-named photos: detection (IoU > 0.7) and recognition (IoU > 0.6)")
     ccpd.add_argument("folder", type=Path)
@@ -87,6 +93,9 @@ def add_parser(sub) -> None:
     small = kinds.add_parser("small", help="detector recall on CCPD plates shrunk to 1/4..1/8 in 1920x1080 frames")
     small.add_argument("folder", type=Path)
     small.add_argument("--split", choices=["all", "val", "train"], default="val")
+    small.add_argument(
+        "--fine-pass", action="store_true", help="also detect at twice the input size, as photos are (a far plate)"
+    )
     common(small, images=False)
     ocr = kinds.add_parser("ocr", help="the reader alone on the validation crops of each data set")
     ocr.add_argument("data", type=Path, help="folder with ccpd/, ccpd_crops/, br_crops/, us_crops/")
@@ -143,6 +152,7 @@ def run_eval(args: argparse.Namespace) -> int:
             args.refine,
             input_size=tuple(args.input_size),
             coarse_pass=getattr(args, "coarse_pass", False),  # photos only, as `lpr run` does
+            fine_pass=getattr(args, "fine_pass", False),
         )
         evaluate = {"ccpd": _eval_ccpd, "csv": _eval_csv, "video": _eval_video, "small": _eval_small}[args.kind]
         with _predictions_file(args) as predictions:

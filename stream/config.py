@@ -49,7 +49,9 @@ class DetectorSection:
     backend: str = "auto"  # onnx (if onnxruntime is installed), jit, eager
     refine: bool = True  # re-estimate each plate's corners from a close-up (lpr_models.detector.refiner)
     refiner_weights: str = ""  # empty: the shipped weights
-    coarse_pass: bool = False  # also detect at half size, for plates filling the frame (always on for photos)
+    coarse_pass: bool = False  # also detect at half size, for plates filling the frame
+    fine_pass: bool = False  # also detect large frames at twice the size, for far plates
+    photo_passes: bool = True  # photos get both passes whatever the two above say
     every_n_frames: int = 1  # while every open track is steady, detect on every Nth frame (young tracks: every one)
     motion_gate: bool = False  # with no track open, skip frames that barely differ from the last one detected on
     motion_threshold: float = 0.002  # share of a 64x36 grey thumbnail's pixels changing by 12+ levels that is motion

@@ -91,7 +91,8 @@ def build_models(cfg: Config) -> tuple[PlateDetector, PlateReader]:
         score_threshold=d.score_threshold,
         nms_iou=d.nms_iou,
         backend=d.backend,
-        coarse_pass=d.coarse_pass or photos,
+        coarse_pass=d.coarse_pass or (photos and d.photo_passes),
+        fine_pass=d.fine_pass or (photos and d.photo_passes),
     )
     reader = PlateReader.from_weights(
         cfg.ocr.weights or None,

@@ -69,6 +69,60 @@ def test_detector_maps_plates_back_to_frame_coordinates(backend):
     )
 
 
+class PlatesBySizeNet(torch.nn.Module):
+    """A detector net whose plates depend on the input size: {size: [(centre, stride, score logit, (l, t, r, b))]},
+    each box side in strides from the prior's centre; it records the sizes it was given."""
+
+    strides = STRIDES
+
+    def __init__(self, plates: dict[tuple[int, int], list]) -> None:
+        super().__init__()
+        self.plates, self.seen = plates, []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        size = (int(x.shape[2]), int(x.shape[3]))
+        self.seen.append(size)
+        priors = make_priors(*size, STRIDES)
+        raw = torch.zeros(x.shape[0], len(priors), 13)
+        raw[:, :, 0] = -10.0
+        for (cx, cy), stride, logit, sides in self.plates.get(size, []):
+            (hit,) = torch.nonzero((priors[:, 0] == cx) & (priors[:, 1] == cy) & (priors[:, 2] == stride))[:, 0]
+            raw[:, hit, 0] = logit
+            raw[:, hit, 1:5] = torch.tensor(sides)
+        return raw
+
+
+def test_the_fine_pass_adds_small_sure_plates_and_replaces_the_rough_boxes_of_small_ones():
+    """A 600x1000 frame is shrunk to 0.16 for a 96x160 input, 0.32 at twice it: of the plates found there, the sure
+    small one replaces the small one it overlaps at the input size; an unsure one and a wide one are left out."""
+    net = PlatesBySizeNet(
+        {
+            (96, 160): [
+                ((52, 36), 8, 5.0, (0.75, 0.5, 0.75, 0.5)),  # small: 12 px wide, box [46, 32, 58, 40]
+                ((136, 72), 16, 5.0, (1.5, 0.5, 1.5, 0.5)),  # 48 px wide: not small
+            ],
+            (192, 320): [
+                ((108, 68), 8, 5.0, (1.5, 1.0, 1.5, 1.0)),  # sure, 12 px wide at the input size, on the small one
+                ((252, 132), 8, 0.0, (1.0, 1.0, 1.0, 1.0)),  # 0.5 sure: under FINE_MIN_SCORE
+                ((176, 112), 32, 5.0, (1.5, 0.5, 1.5, 0.5)),  # sure but 48 px wide at the input size
+            ],
+        }
+    )
+    frame = np.zeros((600, 1000, 3), np.uint8)
+    without = PlateDetector(net, (96, 160), backend="eager").detect(frame)
+    assert sorted(d.box.tolist() for d in without) == [[287.5, 200.0, 362.5, 250.0], [700.0, 400.0, 1000.0, 500.0]]
+    net.seen.clear()
+    found = PlateDetector(net, (96, 160), backend="eager", fine_pass=True).detect(frame)
+    assert net.seen == [(96, 160), (192, 320)]
+    assert sorted(d.box.tolist() for d in found) == [[300.0, 187.5, 375.0, 237.5], [700.0, 400.0, 1000.0, 500.0]]
+
+
+def test_a_frame_the_input_hardly_shrinks_gets_no_fine_pass():
+    net = PlatesBySizeNet({})
+    PlateDetector(net, (96, 160), backend="eager", fine_pass=True).detect(np.zeros((100, 160, 3), np.uint8))
+    assert net.seen == [(96, 160)]
+
+
 def test_atss_assigns_every_plate_even_tiny_ones():
     priors = make_priors(128, 128, STRIDES)
     boxes = torch.tensor([[10.0, 10.0, 90.0, 40.0], [100.0, 100.0, 112.0, 104.0]])

@@ -94,7 +94,7 @@ def test_boxes_halfway_to_the_refined_corners_match_more_labelled_boxes_than_the
 def test_plates_turned_in_the_frame_are_found_and_read(models, data_root):
     """CCPD's rotate subset, approximated: the first 30 validation photos turned 20-45 degrees about their plates.
     Shipped weights: 30 found at IoU > 0.5 and 29 read (the last release: 27 and 15)."""
-    detector = PlateDetector.from_weights(coarse_pass=True)  # as photos are detected
+    detector = PlateDetector.from_weights(coarse_pass=True)  # as photos are, but for the fine pass (far plates only)
     items = turned_items(ccpd_items(data_root / "ccpd" / "images", split="val")[:30], 20, 45)
     report = evaluate_images(detector, models[1], items, 0.7, 0.6)
     assert report["found_iou50"] >= 0.9 and report["recognition_rate"] >= 0.9, report
@@ -349,17 +349,42 @@ def test_a_plate_filling_a_close_up_photo_is_found_by_the_coarse_pass_only(data_
     assert best_iou(coarse) > 0.7
 
 
-def test_photos_get_the_coarse_pass_and_streams_only_when_configured(tmp_path):
+def test_a_far_plate_in_a_large_photo_is_found_by_the_fine_pass_only(data_root):
+    """A validation photo shrunk to 1/8 in a 1920x1080 frame: its plate is 21 px wide, 7 px at 640x640."""
+    (path,) = (data_root / "ccpd" / "images").glob("00939894636015-89_87-154&529_323&594-*.jpg")
+    item = next(i for i in ccpd_items(data_root / "ccpd" / "images", split="val") if i.path == path)
+    frame = np.full((1080, 1920, 3), 90, np.uint8)
+    small = cv2.resize(cv2.imread(str(path)), None, fx=1 / 8, fy=1 / 8, interpolation=cv2.INTER_AREA)
+    frame[500 : 500 + small.shape[0], 900 : 900 + small.shape[1]] = small
+    box = item.box / 8 + np.array([900, 500, 900, 500], np.float32)
+
+    def best_iou(detector: PlateDetector) -> float:
+        found = detector.detect(frame)
+        return float(box_iou(np.stack([d.box for d in found]), box[None]).max()) if found else 0.0
+
+    assert best_iou(PlateDetector.from_weights(coarse_pass=True)) < 0.5
+    fine = PlateDetector.from_weights(coarse_pass=True, fine_pass=True)
+    assert fine.fine is not None and fine.fine[0] == (1280, 1280)
+    assert best_iou(fine) > 0.7
+
+
+def test_photos_get_the_coarse_and_fine_passes_and_streams_only_when_configured(tmp_path):
     photo = tmp_path / "car.jpg"
     cv2.imwrite(str(photo), np.zeros((48, 64, 3), np.uint8))
     on_photos = build_models(Config(cameras=(CameraSection(id="a", source=str(photo)),)))[0]
     on_video = build_models(Config(cameras=(CameraSection(id="a", source=str(ROOT / "samples" / "sample.mp4")),)))[0]
     configured = Config(
-        detector=DetectorSection(coarse_pass=True),
+        detector=DetectorSection(coarse_pass=True, fine_pass=True),
         cameras=(CameraSection(id="a", source=str(ROOT / "samples" / "sample.mp4")),),
     )
     assert on_photos.coarse is not None and on_video.coarse is None
-    assert build_models(configured)[0].coarse is not None
+    assert on_photos.fine is not None and on_video.fine is None
+    configured_video = build_models(configured)[0]
+    assert configured_video.coarse is not None and configured_video.fine is not None
+    plain_photos = Config(
+        detector=DetectorSection(photo_passes=False), cameras=(CameraSection(id="a", source=str(photo)),)
+    )
+    assert build_models(plain_photos)[0].coarse is None and build_models(plain_photos)[0].fine is None
 
 
 def test_reader_reads_long_vietnamese_plates_drawn_with_narrow_glyphs(models, data_root, monkeypatch):

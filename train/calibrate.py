@@ -244,7 +244,7 @@ def main(argv: list[str] | None = None) -> dict:
 
         scenes = scene_plates(args.data / "ccpd" / "images", args.limit, "val")
         val["synthetic"] = synthetic_samples(args.synthetic, scenes, args.art, seed=3)
-    detector = PlateDetector.from_weights(coarse_pass=True)  # photos: as `lpr eval ccpd` reads them
+    detector = PlateDetector.from_weights(coarse_pass=True, fine_pass=True)  # photos: as `lpr eval ccpd` reads them
     val.update(detected_ccpd(args.data / "ccpd" / "images", detector, args.hard_conditions, args.limit))
     sets = {name: samples for name, samples in val.items() if samples}
     out = {name: outputs(reader, samples) for name, samples in sets.items()}
