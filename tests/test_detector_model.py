@@ -117,6 +117,14 @@ def test_the_fine_pass_adds_small_sure_plates_and_replaces_the_rough_boxes_of_sm
     assert sorted(d.box.tolist() for d in found) == [[300.0, 187.5, 375.0, 237.5], [700.0, 400.0, 1000.0, 500.0]]
 
 
+@pytest.mark.parametrize(
+    "frame, expected",
+    [((1080, 1920), (736, 1280)), ((1160, 720), (1280, 800)), ((3024, 4032), (960, 1280)), ((4000, 400), (1280, 128))],
+)
+def test_the_fine_pass_sees_a_frame_at_twice_the_inputs_scale_with_little_padding(frame, expected):
+    assert PlateDetector(PlatesBySizeNet({}), (640, 640), backend="eager", fine_pass=True).fine_size(frame) == expected
+
+
 def test_a_frame_the_input_hardly_shrinks_gets_no_fine_pass():
     net = PlatesBySizeNet({})
     PlateDetector(net, (96, 160), backend="eager", fine_pass=True).detect(np.zeros((100, 160, 3), np.uint8))

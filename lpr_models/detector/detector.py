@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +33,7 @@ class PlateDetector:
     camera sees plates that close can turn it on ([detector] coarse_pass).
 
     With `fine_pass`, a frame shrunk to under FINE_BELOW of its size to fit the input is also seen at twice
-    the input size (four times the work), and the small plates found there (under FINE_MAX_WIDTH pixels wide
+    the input's scale (unpadded: see fine_size), and the small plates found there (under FINE_MAX_WIDTH pixels wide
     at the input size, at least FINE_MIN_SCORE sure) are added, in place of any small one they overlap: a far
     plate in a large photo (1080p, a phone's) shrinks to a few pixels at the input size, too few to be found
     or boxed well. Photos get it; a stream with far plates is better served by a larger input size.
@@ -40,10 +41,10 @@ class PlateDetector:
 
     COARSE_OVERLAP = 0.3  # a coarse plate overlapping a full-size one this much is the same plate
     # The fine pass: of the 357 CCPD validation photos shrunk to 1/8-1/4 in 1920x1080 frames (plates 7-15 px wide at
-    # 640x640, `lpr eval small`), 291 plates are found at IoU > 0.5 without it and 344 with it (228 -> 324 at IoU >
-    # 0.7); on a second draw, never used to set these, 283 -> 336. At twice the size the detector also takes small
+    # 640x640, `lpr eval small`), 291 plates are found at IoU > 0.5 without it and 344 with it (228 -> 321 at IoU >
+    # 0.7); on a second draw, never used to set these, 283 -> 341. At twice the scale the detector also takes small
     # clutter for plates (a sign's characters, a grille) at 0.35-0.6 sure: kept only as sure and as small as below,
-    # 3 detections matching no plate are added in the 357 CCPD photos (410 with every fine-pass plate kept, 18 at 0.6).
+    # 5 detections matching no plate are added in the 357 CCPD photos (410 with every fine-pass plate kept).
     FINE_BELOW = 0.75
     FINE_MIN_SCORE = 0.7
     FINE_MAX_WIDTH = 16.0
@@ -73,10 +74,7 @@ class PlateDetector:
                 max(step, round(input_size[1] / 2 / step) * step),
             )
             self.coarse = half, make_priors(*half, STRIDES)
-        self.fine: tuple[tuple[int, int], torch.Tensor] | None = None  # (input size, priors) of the fine pass
-        if fine_pass:
-            double = (2 * self.input_size[0], 2 * self.input_size[1])
-            self.fine = double, make_priors(*double, STRIDES)
+        self.fine: dict[tuple[int, int], torch.Tensor] | None = {} if fine_pass else None  # priors per fine size
         self.score_threshold, self.nms_iou = score_threshold, nms_iou
         self.refiner = refiner
 
@@ -97,8 +95,6 @@ class PlateDetector:
         """Build the inference back-ends (the refiner's too: a blank frame has no plate to refine)."""
         blank = np.zeros((*self.input_size, 3), np.uint8)
         self.detect(blank)
-        if self.fine is not None:  # a frame twice the input size is seen in the fine pass too
-            self.detect(np.zeros((*self.fine[0], 3), np.uint8))
         if self.refiner is not None:
             h, w = self.input_size
             quad = np.array([[w / 4, h / 3], [3 * w / 4, h / 3], [3 * w / 4, h / 2], [w / 4, h / 2]], np.float32)
@@ -111,7 +107,7 @@ class PlateDetector:
             coarse = self._pass(frames, *self.coarse)
             found = [self._add_missing(full, extra) for full, extra in zip(found, coarse)]
         if self.fine is not None:
-            found = self._add_small(frames, found, *self.fine)
+            found = self._add_small(frames, found, self.fine)
         if self.refiner is not None:
             found = [self.refiner.refine(frame, plates) for frame, plates in zip(frames, found)]
             found = [suppress_overlaps(plates, self.nms_iou) for plates in found]
@@ -126,19 +122,38 @@ class PlateDetector:
             for i in range(len(frames))
         ]
 
+    def fine_size(self, frame_shape: tuple[int, ...]) -> tuple[int, int]:
+        """The fine pass's input for a frame of `frame_shape`: the frame at twice the input's scale, each side
+        rounded up to the network's largest stride, so little padding is paid for (a 1920x1080 frame: 736x1280,
+        0.56 of the pixels of 1280x1280)."""
+        (height, width), step = frame_shape[:2], max(self.net.strides)
+        scale = 2 * min(self.input_size[0] / height, self.input_size[1] / width)
+        return (
+            min(2 * self.input_size[0], math.ceil(height * scale / step) * step),
+            min(2 * self.input_size[1], math.ceil(width * scale / step) * step),
+        )
+
     def _add_small(
-        self, frames: list[np.ndarray], found: list[list[Detection]], size: tuple[int, int], priors: torch.Tensor
+        self, frames: list[np.ndarray], found: list[list[Detection]], priors: dict[tuple[int, int], torch.Tensor]
     ) -> list[list[Detection]]:
         """`found`, with the small sure plates the fine pass finds in the frames shrunk most to fit the input; where
         such a plate was found at the input size too, small there, the fine pass's box replaces that one (a few
-        pixels wide at the input size, its box is rough)."""
+        pixels wide at the input size, its box is rough). `priors`: the fine sizes' priors, filled as sizes are met."""
         scales = [min(self.input_size[0] / f.shape[0], self.input_size[1] / f.shape[1]) for f in frames]
         large = [i for i, scale in enumerate(scales) if scale < self.FINE_BELOW]
         if not large:
             return found
         found = list(found)
-        for i, fine in zip(large, self._pass([frames[i] for i in large], size, priors)):
-            small = [d for d in fine if d.score >= self.FINE_MIN_SCORE and self._small(d, scales[i])]
+        by_size: dict[tuple[int, int], list[int]] = {}
+        for i in large:
+            by_size.setdefault(self.fine_size(frames[i].shape), []).append(i)
+        fine: dict[int, list[Detection]] = {}
+        for size, indices in by_size.items():
+            if size not in priors:
+                priors[size] = make_priors(*size, STRIDES)
+            fine.update(zip(indices, self._pass([frames[i] for i in indices], size, priors[size])))
+        for i in large:
+            small = [d for d in fine[i] if d.score >= self.FINE_MIN_SCORE and self._small(d, scales[i])]
             if small and found[i]:
                 overlap = box_iou(np.stack([d.box for d in found[i]]), np.stack([d.box for d in small])).max(axis=1)
                 found[i] = [
