@@ -119,7 +119,12 @@ def test_the_fine_pass_adds_small_sure_plates_and_replaces_the_rough_boxes_of_sm
 
 @pytest.mark.parametrize(
     "frame, expected",
-    [((1080, 1920), (736, 1280)), ((1160, 720), (1280, 800)), ((3024, 4032), (960, 1280)), ((4000, 400), (1280, 128))],
+    [
+        ((1080, 1920), (768, 1280)),
+        ((1160, 720), (1280, 1024)),
+        ((3024, 4032), (1024, 1280)),
+        ((4000, 400), (1280, 256)),
+    ],
 )
 def test_the_fine_pass_sees_a_frame_at_twice_the_inputs_scale_with_little_padding(frame, expected):
     assert PlateDetector(PlatesBySizeNet({}), (640, 640), backend="eager", fine_pass=True).fine_size(frame) == expected

@@ -33,21 +33,25 @@ class PlateDetector:
     camera sees plates that close can turn it on ([detector] coarse_pass).
 
     With `fine_pass`, a frame shrunk to under FINE_BELOW of its size to fit the input is also seen at twice
-    the input's scale (unpadded: see fine_size), and the small plates found there (under FINE_MAX_WIDTH pixels wide
-    at the input size, at least FINE_MIN_SCORE sure) are added, in place of any small one they overlap: a far
-    plate in a large photo (1080p, a phone's) shrinks to a few pixels at the input size, too few to be found
-    or boxed well. Photos get it; a stream with far plates is better served by a larger input size.
+    the input's scale (with little padding: see fine_size), and the small plates found there (under
+    FINE_MAX_WIDTH pixels wide at the input size, at least FINE_MIN_SCORE sure) are added, in place of any small
+    one they overlap: a far plate in a large photo (1080p, a phone's) shrinks to a few pixels at the input size,
+    too few to be found or boxed well. Photos get it; a stream with far plates is better served by a larger
+    input size.
     """
 
     COARSE_OVERLAP = 0.3  # a coarse plate overlapping a full-size one this much is the same plate
     # The fine pass: of the 357 CCPD validation photos shrunk to 1/8-1/4 in 1920x1080 frames (plates 7-15 px wide at
-    # 640x640, `lpr eval small`), 291 plates are found at IoU > 0.5 without it and 344 with it (228 -> 321 at IoU >
-    # 0.7); on a second draw, never used to set these, 283 -> 341. At twice the scale the detector also takes small
+    # 640x640, `lpr eval small`), 291 plates are found at IoU > 0.5 without it and 344 with it (228 -> 324 at IoU >
+    # 0.7); on a second draw, never used to set these, 283 -> 337. At twice the scale the detector also takes small
     # clutter for plates (a sign's characters, a grille) at 0.35-0.6 sure: kept only as sure and as small as below,
-    # 5 detections matching no plate are added in the 357 CCPD photos (410 with every fine-pass plate kept).
+    # 4 detections matching no plate are added in the 357 CCPD photos (410 with every fine-pass plate kept).
     FINE_BELOW = 0.75
     FINE_MIN_SCORE = 0.7
     FINE_MAX_WIDTH = 16.0
+    # The fine pass's sides are multiples of this: photos of many sizes share a few network shapes, each compiled
+    # once and kept (50-80 MB each with ONNX Runtime at these sizes; one per 32 px could reach 40 shapes).
+    FINE_STEP = 256
 
     def __init__(
         self,
@@ -124,9 +128,9 @@ class PlateDetector:
 
     def fine_size(self, frame_shape: tuple[int, ...]) -> tuple[int, int]:
         """The fine pass's input for a frame of `frame_shape`: the frame at twice the input's scale, each side
-        rounded up to the network's largest stride, so little padding is paid for (a 1920x1080 frame: 736x1280,
-        0.56 of the pixels of 1280x1280)."""
-        (height, width), step = frame_shape[:2], max(self.net.strides)
+        rounded up to FINE_STEP, so less padding is paid for than at twice the input size (a 1920x1080 frame:
+        768x1280, 0.6 of the pixels of 1280x1280; a 720x1160 photo: 1280x1024)."""
+        (height, width), step = frame_shape[:2], self.FINE_STEP
         scale = 2 * min(self.input_size[0] / height, self.input_size[1] / width)
         return (
             min(2 * self.input_size[0], math.ceil(height * scale / step) * step),
