@@ -206,7 +206,7 @@ def _eval_csv(args, detector, reader, predictions) -> dict:
 
 def _eval_small(args, detector, reader, _predictions) -> dict:
     from train.det_eval import evaluate_detector
-    from train.evaluate import ccpd_items
+    from train.evaluate import ccpd_items, read_share
     from train.small_plates import small_plate_frames
 
     paths = [item.path for item in ccpd_items(args.folder, args.split, args.limit)]
@@ -221,6 +221,7 @@ def _eval_small(args, detector, reader, _predictions) -> dict:
         "recall_iou70": report["iou_0.7"]["detection_rate"],
         "ap50": report["iou_0.5"]["ap50"],
         "corner_error": report["iou_0.5"]["corner_error"],
+        "read": read_share(detector, reader, frames, labels),
         "plate_width_px": "1/8 to 1/4 of CCPD's, in 1920x1080",
     }
 

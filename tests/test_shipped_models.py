@@ -19,7 +19,16 @@ from stream.runner import build_models, run_camera
 from stream.sinks import Sinks
 from tests.conftest import ROOT, RUN_DIR
 from train.det_eval import corner_error
-from train.evaluate import ccpd_items, evaluate_images, load_frame, score_video_events, tilted_items, turned_items
+from train.evaluate import (
+    ccpd_items,
+    evaluate_images,
+    load_frame,
+    read_share,
+    score_video_events,
+    tilted_items,
+    turned_items,
+)
+from train.small_plates import small_plate_frames
 
 
 @pytest.fixture(scope="module")
@@ -366,6 +375,15 @@ def test_a_far_plate_in_a_large_photo_is_found_by_the_fine_pass_only(data_root):
     fine = PlateDetector.from_weights(coarse_pass=True, fine_pass=True)
     assert fine.fine_size(frame.shape) == (768, 1280)  # twice 640x640's scale, with little padding
     assert best_iou(fine) > 0.7
+
+
+def test_the_read_share_of_frames_counts_the_plates_read_exactly(models, validation):
+    """Two validation photos at a third of their size in 1080p frames: the plate of the first is read, the second's
+    is painted over, so half the frames are read."""
+    frames, labels = small_plate_frames([item.path for item in validation[:2]], scales=(1 / 3, 1 / 3))
+    x1, y1, x2, y2 = np.round(labels[1].box).astype(int)
+    frames[1][y1 - 2 : y2 + 2, x1 - 2 : x2 + 2] = 90
+    assert read_share(*models, frames, labels) == 0.5
 
 
 def test_photos_get_the_coarse_and_fine_passes_and_streams_only_when_configured(tmp_path):
