@@ -39,7 +39,7 @@ def add_parser(sub) -> None:
                 "--no-fine-pass",
                 dest="fine_pass",
                 action="store_false",
-                help="never detect at twice the input size, as on a stream (large photos also are, for far plates)",
+                help="never detect at twice the input's scale, as on a stream (large photos also are, for far plates)",
             )
 
     ccpd = kinds.add_parser("ccpd", help="CCPD-named photos: detection (IoU > 0.7) and recognition (IoU > 0.6)")
@@ -94,7 +94,7 @@ def add_parser(sub) -> None:
     small.add_argument("folder", type=Path)
     small.add_argument("--split", choices=["all", "val", "train"], default="val")
     small.add_argument(
-        "--fine-pass", action="store_true", help="also detect at twice the input size, as photos are (a far plate)"
+        "--fine-pass", action="store_true", help="also detect at twice the input's scale, as photos are (far plates)"
     )
     common(small, images=False)
     ocr = kinds.add_parser("ocr", help="the reader alone on the validation crops of each data set")
