@@ -82,7 +82,7 @@ def build_models(cfg: Config) -> tuple[PlateDetector, PlateReader]:
     if cfg.detector.threads:
         torch.set_num_threads(cfg.detector.threads)
     d = cfg.detector
-    photos = bool(cfg.cameras) and all(_spec(camera.source).still for camera in cfg.cameras)
+    photo_passes = d.photo_passes and bool(cfg.cameras) and all(_spec(camera.source).still for camera in cfg.cameras)
     detector = PlateDetector.from_weights(
         d.weights or None,
         d.refiner_weights or None,
@@ -91,8 +91,8 @@ def build_models(cfg: Config) -> tuple[PlateDetector, PlateReader]:
         score_threshold=d.score_threshold,
         nms_iou=d.nms_iou,
         backend=d.backend,
-        coarse_pass=d.coarse_pass or (photos and d.photo_passes),
-        fine_pass=d.fine_pass or (photos and d.photo_passes),
+        coarse_pass=d.coarse_pass or photo_passes,
+        fine_pass=d.fine_pass or photo_passes,
     )
     reader = PlateReader.from_weights(
         cfg.ocr.weights or None,

@@ -383,7 +383,8 @@ def test_the_read_share_of_frames_counts_the_plates_read_exactly(models, validat
     frames, labels = small_plate_frames([item.path for item in validation[:2]], scales=(1 / 3, 1 / 3))
     x1, y1, x2, y2 = np.round(labels[1].box).astype(int)
     frames[1][y1 - 2 : y2 + 2, x1 - 2 : x2 + 2] = 90
-    assert read_share(*models, frames, labels) == 0.5
+    detector, reader = models
+    assert read_share(reader, frames, labels, [detector.detect(frame) for frame in frames]) == 0.5
 
 
 def test_photos_get_the_coarse_and_fine_passes_and_streams_only_when_configured(tmp_path):

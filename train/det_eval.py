@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from lpr_models.detection import Detection
 from lpr_models.detector.detector import PlateDetector
 from lpr_models.geometry import box_iou
 from train.ccpd import parse_ccpd_name
@@ -51,14 +52,19 @@ def evaluate_detector(
     iou_threshold: float = 0.7,
     frames: list[np.ndarray] | None = None,
     labels: list | None = None,
+    found_already: list[list[Detection]] | None = None,
 ) -> dict:
-    """Figures for one plate per image (the CCPD layout); `frames`/`labels` override reading `paths`."""
+    """Figures for one plate per image (the CCPD layout); `frames`/`labels` override reading `paths`, and
+    `found_already` (the frames' detections) detecting them, where several figures are made from one pass."""
     found, corner_errors, scored = 0, [], []
     total = len(frames) if frames is not None else len(paths)
     for i in tqdm(range(total), desc="detecting", leave=False):
-        frame = frames[i] if frames is not None else cv2.imread(str(paths[i]), cv2.IMREAD_COLOR)
         label = labels[i] if labels is not None else parse_ccpd_name(paths[i].name)
-        detections = detector.detect(frame)
+        if found_already is not None:
+            detections = found_already[i]
+        else:
+            frame = frames[i] if frames is not None else cv2.imread(str(paths[i]), cv2.IMREAD_COLOR)
+            detections = detector.detect(frame)
         if not detections:
             continue
         ious = box_iou(np.stack([d.box for d in detections]), label.box[None])[:, 0]

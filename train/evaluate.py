@@ -202,13 +202,17 @@ def overlaps(detections: list[Detection], box: np.ndarray) -> tuple[np.ndarray, 
 
 
 def read_share(
-    detector: PlateDetector, reader: PlateReader, frames: list[np.ndarray], labels: list, iou_read: float = READ_IOU
+    reader: PlateReader,
+    frames: list[np.ndarray],
+    labels: list,
+    found: list[list[Detection]],
+    iou_read: float = READ_IOU,
 ) -> float:
-    """Share of `frames` whose one labelled plate (`labels`: box, text) is read exactly, from the detection that
-    overlaps it most where that overlap is above `iou_read`: frames made in memory (`lpr eval small`)."""
+    """Share of `frames` whose one labelled plate (`labels`: box, text) is read exactly, from the detection of
+    `found` (each frame's) that overlaps it most where that overlap is above `iou_read`: frames made in memory
+    (`lpr eval small`)."""
     read = 0
-    for frame, label in zip(tqdm(frames, desc="reading", leave=False), labels):
-        detections = detector.detect(frame)
+    for frame, label, detections in zip(tqdm(frames, desc="reading", leave=False), labels, found):
         ious, best = overlaps(detections, label.box)
         if best >= 0 and ious[best] > iou_read:
             read += reader.read([reader.crop(frame, detections[best].corners)])[0].text == label.text

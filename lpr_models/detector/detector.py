@@ -131,7 +131,7 @@ class PlateDetector:
         rounded up to FINE_STEP, so less padding is paid for than at twice the input size (a 1920x1080 frame:
         768x1280, 0.6 of the pixels of 1280x1280; a 720x1160 photo: 1280x1024)."""
         (height, width), step = frame_shape[:2], self.FINE_STEP
-        scale = 2 * min(self.input_size[0] / height, self.input_size[1] / width)
+        scale = 2 * self._input_scale(frame_shape)
         return (
             min(2 * self.input_size[0], math.ceil(height * scale / step) * step),
             min(2 * self.input_size[1], math.ceil(width * scale / step) * step),
@@ -143,7 +143,7 @@ class PlateDetector:
         """`found`, with the small sure plates the fine pass finds in the frames shrunk most to fit the input; where
         such a plate was found at the input size too, small there, the fine pass's box replaces that one (a few
         pixels wide at the input size, its box is rough). `priors`: the fine sizes' priors, filled as sizes are met."""
-        scales = [min(self.input_size[0] / f.shape[0], self.input_size[1] / f.shape[1]) for f in frames]
+        scales = [self._input_scale(f.shape) for f in frames]
         large = [i for i, scale in enumerate(scales) if scale < self.FINE_BELOW]
         if not large:
             return found
@@ -165,6 +165,10 @@ class PlateDetector:
                 ]
             found[i] = self._add_missing(found[i], small)
         return found
+
+    def _input_scale(self, frame_shape: tuple[int, ...]) -> float:
+        """How much a frame of `frame_shape` is scaled to fit the input (as letterbox scales it)."""
+        return min(self.input_size[0] / frame_shape[0], self.input_size[1] / frame_shape[1])
 
     def _small(self, plate: Detection, scale: float) -> bool:
         """Whether `plate` is under FINE_MAX_WIDTH pixels wide in a frame shrunk by `scale` to the input size."""
