@@ -16,6 +16,11 @@ from stream.events import example_event as make_event  # noqa: F401  (the tests'
 settings.register_profile("lpr", deadline=None, max_examples=100)
 settings.load_profile("lpr")
 
+# One compute thread a process (torch reads this when first imported, after this file; ONNX Runtime follows torch,
+# lpr_models.optimize; the `lpr` processes the tests start inherit it): the workers and the processes they start
+# share the cores, and each taking a thread a core thrashed them. On 2 cores the suite took 216-245 s, so 188-193 s.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("LPR_DATA", ROOT.parent / "shared" / "data"))
 # Where the tests and the `lpr` processes they start run: what a run leaves in its working folder
