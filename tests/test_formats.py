@@ -59,6 +59,14 @@ def test_an_o_read_where_a_format_needs_a_zero_is_read_as_zero():
     assert best_fit(log_probs, "br")[0] == "ABC0234"
 
 
+def test_an_o_read_in_a_vietnamese_series_is_read_as_the_zero_after_it():
+    # seen end to end on a rendered plate 35-F0 510.15: read 35FO51015, which fits the two-letter series 35 FO; no
+    # Vietnamese series uses O (nor I, J, Q, W), so the only fit is the one-letter series F and the digit 0
+    log_probs = _log_probs("35FO51015", swaps={3: ("0", 0.3)})
+    reading = decode_reading(log_probs, _regions("vn"))
+    assert reading.text == "35F051015" and reading.format_valid is True
+
+
 def test_a_text_far_from_every_format_is_kept_as_read_and_marked():
     reading = decode_reading(_log_probs("ABCDEFGH", confident=0.99), _regions("br"))
     assert reading.text == "ABCDEFGH" and reading.format_valid is False
