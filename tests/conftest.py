@@ -18,7 +18,8 @@ settings.load_profile("lpr")
 
 # One compute thread a process (torch reads this when first imported, after this file; ONNX Runtime follows torch,
 # lpr_models.optimize; the `lpr` processes the tests start inherit it): the workers and the processes they start
-# share the cores, and each taking a thread a core thrashed them. On 2 cores the suite took 216-245 s, so 188-193 s.
+# share the cores, and each taking a thread a core thrashed them. On 2 cores, three runs each way back to back: 216-245 s
+# with two threads, 187-193 s with one (docs/testing.md).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 ROOT = Path(__file__).resolve().parents[1]
