@@ -40,20 +40,17 @@ def resized(model: MaskOCR, height: int | None = None, width: int | None = None,
     shape = {"height": height or cfg.height, "width": width or cfg.width, "rows": rows or cfg.rows}
     out = MaskOCR(OcrConfig(**{**cfg.to_dict(), **shape}))
     state = {k: v for k, v in model.state_dict().items() if not k.startswith("mae.")}
-    if height:
+    if out.cfg.patch_height != cfg.patch_height:  # taller strips (--height) or shorter ones (--rows)
         kernel = state["encoder.embed.weight"]
-        taller = torch.nn.functional.interpolate(kernel, size=(height, kernel.shape[-1]), mode="bilinear")
-        state["encoder.embed.weight"] = taller * (kernel.shape[-2] / height)
+        resized_kernel = torch.nn.functional.interpolate(
+            kernel, size=(out.cfg.patch_height, kernel.shape[-1]), mode="bilinear"
+        )
+        state["encoder.embed.weight"] = resized_kernel * (kernel.shape[-2] / out.cfg.patch_height)
     if width:
         pos = state["encoder.pos"].transpose(1, 2)  # (1, dim, strips)
         stretched = torch.nn.functional.interpolate(pos, size=out.cfg.num_strips, mode="linear")
         state["encoder.pos"] = stretched.transpose(1, 2)
     if rows:
-        kernel = state["encoder.embed.weight"]
-        shorter = torch.nn.functional.interpolate(
-            kernel, size=(out.cfg.patch_height, kernel.shape[-1]), mode="bilinear"
-        )
-        state["encoder.embed.weight"] = shorter * (kernel.shape[-2] / out.cfg.patch_height)
         state["encoder.pos"] = state["encoder.pos"].repeat(1, rows // cfg.rows, 1)
     out.load_state_dict(state, strict=False)  # the MAE decoder, for pre-training only, starts afresh
     return out
