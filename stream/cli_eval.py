@@ -135,12 +135,23 @@ def reading_flags(parser: argparse.ArgumentParser) -> None:
         action="store_false",
         help="never read a doubtful plate again stretched or inverted, as [ocr] second_looks = false does",
     )
+    parser.add_argument(
+        "--no-stacked-characters",
+        dest="stacked_characters",
+        action="store_false",
+        help="leave a US plate's small stacked characters unread, as [ocr] stacked_characters = false does",
+    )
 
 
 def run_eval(args: argparse.Namespace) -> int:
     from lpr_models.ocr.reader import PlateReader
 
-    reader = PlateReader.from_weights(args.ocr, shifted_reads=args.shifted_reads, second_looks=args.second_looks)
+    reader = PlateReader.from_weights(
+        args.ocr,
+        shifted_reads=args.shifted_reads,
+        second_looks=args.second_looks,
+        stacked_characters=args.stacked_characters,
+    )
     if args.kind == "ocr":
         report = _eval_ocr(args, reader)
     else:
@@ -288,7 +299,13 @@ def _eval_ocr(args, reader) -> dict:
         scenes = scene_plates(args.data / "ccpd" / "images", args.limit, "val")
         val["synthetic"] = synthetic_samples(args.synthetic, scenes, args.art, seed=2)
     rows = {
-        name: read_samples(reader.model, samples, copies=reader.copies, second_look_below=reader.second_look_below)
+        name: read_samples(
+            reader.model,
+            samples,
+            copies=reader.copies,
+            second_look_below=reader.second_look_below,
+            stacked=reader.stacked_characters,
+        )
         for name, samples in val.items()
     }
     report: dict = {name: score(r) for name, r in rows.items() if r}  # each set read once, then grouped

@@ -63,6 +63,7 @@ class OcrSection:
     backend: str = "auto"
     shifted_reads: bool = True  # also read each plate shifted and zoomed (reader.COPIES) and average (more read)
     second_looks: bool = True  # read a doubtful plate again stretched or inverted (reader.second_looks)
+    stacked_characters: bool = True  # read a US plate's small stacked characters too (reader.read_stacked)
 
 
 @dataclass(frozen=True)

@@ -99,6 +99,7 @@ def build_models(cfg: Config) -> tuple[PlateDetector, PlateReader]:
         backend=cfg.ocr.backend,
         shifted_reads=cfg.ocr.shifted_reads,
         second_looks=cfg.ocr.second_looks,
+        stacked_characters=cfg.ocr.stacked_characters,
     )
     warm_up(detector, reader)
     return detector, reader

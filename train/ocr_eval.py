@@ -71,10 +71,11 @@ def read_samples(
     batch: int = 128,
     copies: tuple[tuple[float, float], ...] = COPIES,
     second_look_below: float = SECOND_LOOK_BELOW,
+    stacked: bool = True,
 ) -> list[tuple[str, str, str, str]]:
     """(predicted text, truth, predicted region, true region) for plates cropped from their labelled corners,
     read as the shipped reader reads (`copies`, `second_look_below`: lpr_models.ocr.reader's COPIES and
-    SECOND_LOOK_BELOW)."""
+    SECOND_LOOK_BELOW; `stacked`: a US plate's stacked characters read, reader.read_stacked)."""
     model.eval()
     rows = []
     for start in range(0, len(samples), batch):
@@ -83,7 +84,10 @@ def read_samples(
         rows += [
             (r.text, s.text, r.region, s.region)
             for r, s in zip(
-                read_batch(model, plates, model.cfg, copies=copies, second_look_below=second_look_below), chunk
+                read_batch(
+                    model, plates, model.cfg, copies=copies, second_look_below=second_look_below, stacked=stacked
+                ),
+                chunk,
             )
         ]
     return rows

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -13,6 +13,7 @@ from lpr_models.formats import best_fit
 from lpr_models.ocr.calibration import Calibration
 from lpr_models.ocr.model import MaskOCR, OcrConfig
 from lpr_models.ocr.preprocess import crop_size, dark_ground, plate_crop, stretched, stretched_grey, to_tensor, view
+from lpr_models.ocr.stacks import LATIN_AND_DIGITS, find_stack, glyph_reading, glyph_rows, without_stack
 from lpr_models.optimize import ShapeCache
 from lpr_models.vocab import CHINESE, INDEX, PAD, REGIONS, decode
 
@@ -246,11 +247,56 @@ def read_batch(
     calibration: Calibration = NO_CALIBRATION,
     copies: tuple[tuple[float, float], ...] = COPIES,
     second_look_below: float = SECOND_LOOK_BELOW,
+    stacked: bool = True,
 ) -> list[Reading]:
-    """Read (B, 2H, W, 3) BGR crops (`plate_crop`) with `model` (or its compiled form), each in its better view."""
+    """Read (B, 2H, W, 3) BGR crops (`plate_crop`) with `model` (or its compiled form), each in its better view;
+    with `stacked`, a plate read as American with small characters stacked at one end is read with them
+    (read_stacked)."""
     if len(crops) == 0:
         return []
-    return decode_batch(*read_views(model, crops, cfg, copies, second_look_below), calibration)
+    readings = decode_batch(*read_views(model, crops, cfg, copies, second_look_below), calibration)
+    return read_stacked(model, crops, readings, cfg, calibration, copies, second_look_below) if stacked else readings
+
+
+def read_stacked(
+    model: Model,
+    crops: np.ndarray,
+    readings: list[Reading],
+    cfg: OcrConfig,
+    calibration: Calibration = NO_CALIBRATION,
+    copies: tuple[tuple[float, float], ...] = COPIES,
+    second_look_below: float = SECOND_LOOK_BELOW,
+) -> list[Reading]:
+    """`readings` with each plate read as American whose crop holds a stack (lpr_models.ocr.stacks) read again:
+    the plate with its stack painted over, and each stacked character in a row of its own, all in one batch. The
+    stack's characters go before or after the rest, as they stand; a plate whose stack reads as a jumble, or whose
+    rest reads nothing or more than Latin letters and digits, keeps its reading. The confidence is the rest's times each stacked character's."""
+    found = [(i, stack) for i, r in enumerate(readings) if r.region == "us" and (stack := find_stack(crops[i]))]
+    if not found:
+        return readings
+    looks = [look for i, stack in found for look in (without_stack(crops[i], stack), *glyph_rows(crops[i], stack))]
+    reread = iter(decode_batch(*read_views(model, np.stack(looks), cfg, copies, second_look_below), calibration))
+    out = list(readings)
+    for i, stack in found:
+        rest = next(reread)
+        glyphs = [glyph_reading(g.text, g.char_confidences) for g in (next(reread) for _ in stack.boxes)]
+        if not rest.text or not set(rest.text) <= LATIN_AND_DIGITS or any(g is None for g in glyphs):
+            continue
+        characters = [g for g in glyphs if g is not None]
+        stacked_text, stacked_confidences = "".join(c for c, _ in characters), tuple(p for _, p in characters)
+        text = stacked_text + rest.text if stack.at_left else rest.text + stacked_text
+        confidences = (
+            stacked_confidences + rest.char_confidences
+            if stack.at_left
+            else rest.char_confidences + stacked_confidences
+        )
+        out[i] = replace(
+            readings[i],
+            text=text,
+            confidence=rest.confidence * float(np.prod(stacked_confidences)),
+            char_confidences=confidences,
+        )
+    return out
 
 
 def decode_batch(
@@ -269,7 +315,8 @@ def decode_batch(
 class PlateReader:
     """`crop(image, corners)` a plate, then `read(plates) -> list[Reading]` a batch of crops; `shifted_reads`
     reads each plate also in shifted and zoomed copies (COPIES), three to six times the work for more plates read;
-    `second_looks` reads a doubtful plate again stretched, inverted where light on dark (SECOND_LOOK_BELOW)."""
+    `second_looks` reads a doubtful plate again stretched, inverted where light on dark (SECOND_LOOK_BELOW);
+    `stacked_characters` reads a US plate's small stacked characters (read_stacked)."""
 
     def __init__(
         self,
@@ -279,11 +326,13 @@ class PlateReader:
         calibration: Calibration = NO_CALIBRATION,
         shifted_reads: bool = True,
         second_looks: bool = True,
+        stacked_characters: bool = True,
     ) -> None:
         self.model = model.eval()
         self.calibration = calibration
         self.copies = COPIES if shifted_reads else ()
         self.second_look_below = SECOND_LOOK_BELOW if second_looks else 0.0
+        self.stacked_characters = stacked_characters
         self.forward = ShapeCache(self.model, backend)
         self.input_size = (model.cfg.height, model.cfg.width)
         self.crop_size = crop_size(model.cfg)
@@ -307,6 +356,12 @@ class PlateReader:
         for start in range(0, len(plates), self.max_batch):
             batch = np.stack(plates[start : start + self.max_batch])
             out += read_batch(
-                self.forward, batch, self.model.cfg, self.calibration, self.copies, self.second_look_below
+                self.forward,
+                batch,
+                self.model.cfg,
+                self.calibration,
+                self.copies,
+                self.second_look_below,
+                self.stacked_characters,
             )
         return out
