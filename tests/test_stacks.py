@@ -41,6 +41,13 @@ def test_plates_without_a_stack_have_none():
     assert find_stack(np.full((HEIGHT, WIDTH, 3), 200, np.uint8)) is None  # no characters at all
 
 
+def test_slivers_of_the_plate_s_rim_at_its_end_are_no_stack():
+    crop = plate()
+    crop[40:54, 36:39] = 30  # two short upright bars, as a shadow cuts a rim into, where a stack would stand
+    crop[58:72, 36:39] = 30
+    assert find_stack(crop) is None
+
+
 def test_light_characters_on_a_dark_plate_are_found_too():
     assert find_stack(255 - plate(stack="LH")) is not None
 
