@@ -3,69 +3,77 @@
 import cv2
 import numpy as np
 
-from lpr_models.ocr.stacks import GLYPH_REPEATS, find_stack, glyph_reading, glyph_rows, ink, without_stack
+from lpr_models.ocr.stacks import GLYPH_REPEATS, find_stacks, glyph_reading, glyph_rows, ink, without_stacks
 
 HEIGHT, WIDTH = 96, 192  # a reader crop: the plate and its margins
 
 
-def plate(main: str = "4K27", stack: str = "", at_left: bool = True, side_by_side: bool = False) -> np.ndarray:
-    """Dark characters on a light plate, as a reader crop: `main` full height, `stack` small at one end."""
+def plate(main: str = "4K27", left: str = "", right: str = "", side_by_side: str = "") -> np.ndarray:
+    """Dark characters on a light plate, as a reader crop: `main` full height from x = 60, `left` and `right` small
+    and stacked at either end, `side_by_side` small and in a row before it."""
     crop = np.full((HEIGHT, WIDTH, 3), 225, np.uint8)
     font, ink_colour = cv2.FONT_HERSHEY_SIMPLEX, (30, 30, 30)
-    x = 60 if at_left else 20
-    cv2.putText(crop, main, (x, 70), font, 1.5, ink_colour, 4)
-    for k, character in enumerate(stack):
-        step = 36 // len(stack)  # the stack spans the characters' height (rows 37-73)
-        where = (26 + 16 * k, 55) if side_by_side else ((36 if at_left else 150), 37 + step * (k + 1) - 1)
-        cv2.putText(crop, character, where, font, step / 30, ink_colour, 2)
+    cv2.putText(crop, main, (60, 70), font, 1.5 if len(main) < 5 else 1.1, ink_colour, 4)
+    for stack, x in ((left, 36), (right, 174)):
+        step = 36 // max(1, len(stack))  # the stack spans the characters' height (rows 37-73)
+        for k, character in enumerate(stack):
+            cv2.putText(crop, character, (x, 37 + step * (k + 1) - 1), font, step / 30, ink_colour, 2)
+    for k, character in enumerate(side_by_side):
+        cv2.putText(crop, character, (26 + 16 * k, 55), font, 0.6, ink_colour, 2)
     return crop
 
 
 def test_a_stack_before_the_characters_is_found_top_to_bottom():
-    stack = find_stack(plate(stack="NG"))
-    assert stack is not None and stack.at_left
-    assert len(stack.boxes) == 2
+    (stack,) = find_stacks(plate(left="NG"))
+    assert stack.at_left and len(stack.boxes) == 2
     upper, lower = stack.boxes
     assert upper[1] + upper[3] <= lower[1]
     assert max(x + w for x, _, w, _ in stack.boxes) < 60  # left of the first full-height character
 
 
 def test_a_stack_of_three_after_the_characters_is_found():
-    stack = find_stack(plate(stack="RTR", at_left=False))
-    assert stack is not None and not stack.at_left and len(stack.boxes) == 3
+    (stack,) = find_stacks(plate("4K2", right="RTR"))
+    assert not stack.at_left and len(stack.boxes) == 3
+
+
+def test_a_stack_at_each_end_is_found_the_left_one_first():
+    left, right = find_stacks(plate("692", left="17", right="AB"))
+    assert left.at_left and not right.at_left
+    assert len(left.boxes) == len(right.boxes) == 2
 
 
 def test_plates_without_a_stack_have_none():
-    assert find_stack(plate()) is None
-    assert find_stack(plate(stack="NG", side_by_side=True)) is None  # small, but one beside the other
-    assert find_stack(np.full((HEIGHT, WIDTH, 3), 200, np.uint8)) is None  # no characters at all
+    assert find_stacks(plate()) == ()
+    assert find_stacks(plate(side_by_side="NG")) == ()  # small, but one beside the other
+    assert find_stacks(np.full((HEIGHT, WIDTH, 3), 200, np.uint8)) == ()  # no characters at all
 
 
 def test_slivers_of_the_plate_s_rim_at_its_end_are_no_stack():
     crop = plate()
     crop[40:54, 36:39] = 30  # two short upright bars, as a shadow cuts a rim into, where a stack would stand
     crop[58:72, 36:39] = 30
-    assert find_stack(crop) is None
+    assert find_stacks(crop) == ()
 
 
 def test_light_characters_on_a_dark_plate_are_found_too():
-    assert find_stack(255 - plate(stack="LH")) is not None
+    assert len(find_stacks(255 - plate(left="LH"))) == 1
 
 
-def test_painting_the_stack_over_leaves_the_plate_s_own_characters():
-    crop = plate(stack="NG")
-    stack = find_stack(crop)
-    painted = without_stack(crop, stack)
-    x1 = max(x + w for x, _, w, _ in stack.boxes) + 2
-    assert ink(crop)[:, :x1].sum() > 0
-    assert ink(painted)[:, :x1].sum() == 0
-    assert np.array_equal(painted[:, x1:], crop[:, x1:])
-    assert find_stack(painted) is None
+def test_painting_the_stacks_over_leaves_the_plate_s_own_characters():
+    crop = plate("692", left="17", right="AB")
+    stacks = find_stacks(crop)
+    painted = without_stacks(crop, stacks)
+    x1 = max(x + w for x, _, w, _ in stacks[0].boxes) + 2
+    x2 = min(x for x, _, _, _ in stacks[1].boxes) - 2
+    assert ink(crop)[:, :x1].sum() > 0 and ink(crop)[:, x2:].sum() > 0
+    assert ink(painted)[:, :x1].sum() == 0 and ink(painted)[:, x2:].sum() == 0
+    assert np.array_equal(painted[:, x1:x2], crop[:, x1:x2])
+    assert find_stacks(painted) == ()
 
 
 def test_each_stacked_character_gets_a_row_of_its_own_at_the_characters_height():
-    crop = plate(stack="NG")
-    stack = find_stack(crop)
+    crop = plate(left="NG")
+    (stack,) = find_stacks(crop)
     rows = glyph_rows(crop, stack)
     assert len(rows) == 2 and all(row.shape == crop.shape for row in rows)
     for row in rows:

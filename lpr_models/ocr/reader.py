@@ -13,7 +13,7 @@ from lpr_models.formats import best_fit
 from lpr_models.ocr.calibration import Calibration
 from lpr_models.ocr.model import MaskOCR, OcrConfig
 from lpr_models.ocr.preprocess import crop_size, dark_ground, plate_crop, stretched, stretched_grey, to_tensor, view
-from lpr_models.ocr.stacks import LATIN_AND_DIGITS, find_stack, glyph_reading, glyph_rows, without_stack
+from lpr_models.ocr.stacks import LATIN_AND_DIGITS, find_stacks, glyph_reading, glyph_rows, without_stacks
 from lpr_models.optimize import ShapeCache
 from lpr_models.vocab import CHINESE, INDEX, PAD, REGIONS, decode
 
@@ -267,34 +267,40 @@ def read_stacked(
     copies: tuple[tuple[float, float], ...] = COPIES,
     second_look_below: float = SECOND_LOOK_BELOW,
 ) -> list[Reading]:
-    """`readings` with each plate read as American whose crop holds a stack (lpr_models.ocr.stacks) read again:
-    the plate with its stack painted over, and each stacked character in a row of its own, all in one batch. The
-    stack's characters go before or after the rest, as they stand; a plate whose stack reads as a jumble, or whose
-    rest reads nothing or more than Latin letters and digits, keeps its reading. The confidence is the rest's times each stacked character's."""
-    found = [(i, stack) for i, r in enumerate(readings) if r.region == "us" and (stack := find_stack(crops[i]))]
+    """`readings` with each plate read as American whose crop holds stacks (lpr_models.ocr.stacks) read again:
+    the plate with its stacks painted over, and each stacked character in a row of its own, all in one batch. A
+    stack's characters go before or after the rest, as they stand; a plate with a stack that reads as a jumble, or
+    whose rest reads nothing or more than Latin letters and digits, keeps its reading. The confidence is the rest's
+    times each stacked character's."""
+    found = [(i, stacks) for i, r in enumerate(readings) if r.region == "us" and (stacks := find_stacks(crops[i]))]
     if not found:
         return readings
-    looks = [look for i, stack in found for look in (without_stack(crops[i], stack), *glyph_rows(crops[i], stack))]
+    looks = [
+        look
+        for i, stacks in found
+        for look in (
+            without_stacks(crops[i], stacks),
+            *(row for stack in stacks for row in glyph_rows(crops[i], stack)),
+        )
+    ]
     reread = iter(decode_batch(*read_views(model, np.stack(looks), cfg, copies, second_look_below), calibration))
     out = list(readings)
-    for i, stack in found:
+    for i, stacks in found:
         rest = next(reread)
-        glyphs = [glyph_reading(g.text, g.char_confidences) for g in (next(reread) for _ in stack.boxes)]
-        if not rest.text or not set(rest.text) <= LATIN_AND_DIGITS or any(g is None for g in glyphs):
+        read = [[glyph_reading(g.text, g.char_confidences) for g in (next(reread) for _ in s.boxes)] for s in stacks]
+        clear = [[g for g in glyphs if g is not None] for glyphs in read]
+        jumbled = [len(glyphs) for glyphs in clear] != [len(stack.boxes) for stack in stacks]
+        if jumbled or not rest.text or not set(rest.text) <= LATIN_AND_DIGITS:
             continue
-        characters = [g for g in glyphs if g is not None]
-        stacked_text, stacked_confidences = "".join(c for c, _ in characters), tuple(p for _, p in characters)
-        text = stacked_text + rest.text if stack.at_left else rest.text + stacked_text
-        confidences = (
-            stacked_confidences + rest.char_confidences
-            if stack.at_left
-            else rest.char_confidences + stacked_confidences
-        )
+        parts = [(rest.text, rest.char_confidences)]
+        for stack, glyphs in zip(stacks, clear):
+            part = ("".join(c for c, _ in glyphs), tuple(p for _, p in glyphs))
+            parts = [part, *parts] if stack.at_left else [*parts, part]
         out[i] = replace(
             readings[i],
-            text=text,
-            confidence=rest.confidence * float(np.prod(stacked_confidences)),
-            char_confidences=confidences,
+            text="".join(text for text, _ in parts),
+            confidence=rest.confidence * float(np.prod([p for glyphs in clear for _, p in glyphs])),
+            char_confidences=tuple(c for _, confidences in parts for c in confidences),
         )
     return out
 

@@ -15,10 +15,11 @@ import numpy as np
 from lpr_models.ocr.preprocess import dark_ground
 
 # The plate's own characters: components this share of the crop's height tall (a crop is the plate and its
-# margins), no wider than tall, and within MAIN_SPREAD of their median height; at least MIN_MAIN of them.
+# margins), no wider than tall, and within MAIN_SPREAD of their median height; at least MIN_MAIN of them (two: an
+# emblem or a logo often runs into the characters beside it, which then no longer count).
 MAIN_HEIGHT = (0.28, 0.8)
 MAIN_SPREAD = 0.2
-MIN_MAIN = 3
+MIN_MAIN = 2
 # A stacked character: this share of the plate's character height tall, standing within the characters' band
 # (give or take BAND_SLACK of their height), beyond the first or last of them by at most MAX_GAP heights.
 STACKED_HEIGHT = (0.22, 0.6)
@@ -59,19 +60,20 @@ def ink(crop: np.ndarray) -> np.ndarray:
     return (bright if dark_ground(crop) else ~bright).astype(np.uint8)
 
 
-def find_stack(crop: np.ndarray) -> Stack | None:
-    """The column of 2-3 small characters next to the first or last of a plate crop's own characters, if any."""
+def find_stacks(crop: np.ndarray) -> tuple[Stack, ...]:
+    """The columns of 2-3 small characters next to the first and the last of a plate crop's own characters: none,
+    one, or one at each end (Wyoming's `1` over `7` before `692` and `A` over `B` after it)."""
     height = crop.shape[0]
     _, _, stats, _ = cv2.connectedComponentsWithStats(ink(crop), connectivity=8)
     shapes = [tuple(int(v) for v in s[:5]) for s in stats[1:]]  # x, y, w, h, area; the ground left out
     solid = [s for s in shapes if s[4] > 0.12 * s[2] * s[3]]
     tall = [s for s in solid if MAIN_HEIGHT[0] * height <= s[3] <= MAIN_HEIGHT[1] * height and s[2] <= s[3]]
     if len(tall) < MIN_MAIN:
-        return None
+        return ()
     char_height = float(np.median([s[3] for s in tall]))
     main = [s for s in tall if abs(s[3] - char_height) <= MAIN_SPREAD * char_height]
     if len(main) < MIN_MAIN:
-        return None
+        return ()
     top = float(np.median([s[1] for s in main]))
     bottom = float(np.median([s[1] + s[3] for s in main]))
     first, last = min(s[0] for s in main), max(s[0] + s[2] for s in main)
@@ -84,26 +86,35 @@ def find_stack(crop: np.ndarray) -> Stack | None:
         and s[1] >= top - slack
         and s[1] + s[3] <= bottom + slack
     ]
+    stacks = []
     for at_left in (True, False):
         beside = [s for s in small if (s[0] + s[2] <= first + 2 if at_left else s[0] >= last - 2)]
-        if len(beside) < STACK_SIZES[0]:
-            continue
-        nearest = max(beside, key=lambda s: s[0] + s[2]) if at_left else min(beside, key=lambda s: s[0])
-        gap = first - (nearest[0] + nearest[2]) if at_left else nearest[0] - last
-        if gap > MAX_GAP * char_height:
-            continue
-        column = sorted((s for s in beside if _overlap(s, nearest) > 0.3 * min(s[2], nearest[2])), key=lambda s: s[1])
-        if not STACK_SIZES[0] <= len(column) <= STACK_SIZES[1]:
-            continue
-        if any(lower[1] < upper[1] + upper[3] - 2 for upper, lower in zip(column, column[1:])):
-            continue  # side by side or overlapping, not one above the other
-        if column[-1][1] + column[-1][3] - column[0][1] < MIN_SPAN * char_height:
-            continue
-        if all(w < MIN_ASPECT * h for _, _, w, h, _ in column):
-            continue  # slivers: the plate's rim or a bolt's edge, not characters
-        boxes = tuple((x, y, w, h) for x, y, w, h, _ in column)
-        return Stack(at_left, boxes, (top, bottom), char_height)
-    return None
+        column = _column(beside, at_left, first if at_left else last, char_height)
+        if column:
+            boxes = tuple((x, y, w, h) for x, y, w, h, _ in column)
+            stacks.append(Stack(at_left, boxes, (top, bottom), char_height))
+    return tuple(stacks)
+
+
+def _column(beside: list, at_left: bool, edge: int, char_height: float) -> list:
+    """The small shapes beside the characters' `edge` that stand one above another in the column nearest it, top
+    to bottom, if they make a stack; else []."""
+    if len(beside) < STACK_SIZES[0]:
+        return []
+    nearest = max(beside, key=lambda s: s[0] + s[2]) if at_left else min(beside, key=lambda s: s[0])
+    gap = edge - (nearest[0] + nearest[2]) if at_left else nearest[0] - edge
+    if gap > MAX_GAP * char_height:
+        return []
+    column = sorted((s for s in beside if _overlap(s, nearest) > 0.3 * min(s[2], nearest[2])), key=lambda s: s[1])
+    if not STACK_SIZES[0] <= len(column) <= STACK_SIZES[1]:
+        return []
+    if any(lower[1] < upper[1] + upper[3] - 2 for upper, lower in zip(column, column[1:])):
+        return []  # side by side or overlapping, not one above the other
+    if column[-1][1] + column[-1][3] - column[0][1] < MIN_SPAN * char_height:
+        return []
+    if all(w < MIN_ASPECT * h for _, _, w, h, _ in column):
+        return []  # slivers: the plate's rim or a bolt's edge, not characters
+    return column
 
 
 def _overlap(a: tuple[int, ...], b: tuple[int, ...]) -> int:
@@ -111,16 +122,22 @@ def _overlap(a: tuple[int, ...], b: tuple[int, ...]) -> int:
     return min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
 
 
-def without_stack(crop: np.ndarray, stack: Stack) -> np.ndarray:
-    """The crop with the stack painted over in the ground around it: the plate's own characters left to read."""
-    out = crop.copy()
+def without_stacks(crop: np.ndarray, stacks: tuple[Stack, ...]) -> np.ndarray:
+    """The crop with its stacks painted over in the ground around them: the plate's own characters left to read."""
+    out, characters = crop.copy(), ink(crop)
+    for stack in stacks:
+        _paint_over(out, characters, stack)
+    return out
+
+
+def _paint_over(out: np.ndarray, characters: np.ndarray, stack: Stack) -> None:
+    """Paint the stack's box in `out` in the median of its pixels that are not `characters` (the crop's ink)."""
     x0 = max(0, min(x for x, _, _, _ in stack.boxes) - 2)
-    x1 = min(crop.shape[1], max(x + w for x, _, w, _ in stack.boxes) + 2)
+    x1 = min(out.shape[1], max(x + w for x, _, w, _ in stack.boxes) + 2)
     slack = 0.1 * stack.char_height
     y0, y1 = max(0, int(stack.band[0] - slack)), int(round(stack.band[1] + slack))
-    region, characters = out[y0:y1, x0:x1], ink(crop)[y0:y1, x0:x1].astype(bool)
-    region[:] = np.median(region[~characters], axis=0) if (~characters).any() else region.mean((0, 1))
-    return out
+    region, ground = out[y0:y1, x0:x1], characters[y0:y1, x0:x1] == 0
+    region[:] = np.median(region[ground], axis=0) if ground.any() else region.mean((0, 1))
 
 
 def glyph_rows(crop: np.ndarray, stack: Stack, repeats: int = GLYPH_REPEATS) -> list[np.ndarray]:
