@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from lpr_models.geometry import quad_box
 from train.det_eval import average_precision, corner_error
 from train.evaluate import confidence_figures, csv_items, score_video_events
-from train.ocr_eval import char_accuracy, confusions
+from train.ocr_eval import char_accuracy, confusions, score
 
 
 def event(text, start=0.0, end=1.0, confidence=0.9):
@@ -75,6 +75,17 @@ def test_character_accuracy():
     assert char_accuracy("皖A12845", "皖A12345") == pytest.approx(6 / 7)
     assert char_accuracy("", "AB") == 0.0 and char_accuracy("ABC", "AB") == pytest.approx(2 / 3)
     assert confusions([("AB8", "AB3"), ("XB8", "AB3"), ("AB", "ABC")]) == [("3", "8", 2), ("A", "X", 1)]
+
+
+def test_exact_up_to_glyphs_counts_o_as_0_and_i_as_1_only():
+    rows = [
+        ("5A0J230", "5AOJ230", "us", "us"),  # O read 0: one glyph in most US states' fonts
+        ("1361H1", "1361HI", "us", "us"),
+        ("BB18001", "BB1B001", "us", "us"),  # B read 8: a misread either way
+        ("0QK466", "OQK46", "us", "us"),  # a character lost: a misread either way
+    ]
+    figures = score(rows)
+    assert figures["exact"] == 0.0 and figures["exact_glyphs"] == 0.5
 
 
 def test_average_precision_edge_cases():

@@ -23,6 +23,16 @@ def matches(predicted: str, truth: str) -> bool:
     return len(predicted) == len(truth) and all(t == UNREADABLE or p == t for p, t in zip(predicted, truth))
 
 
+# Letters many plates draw exactly as a digit: most US states' fonts draw O as 0 and many I as 1, so on those plates
+# the pixels cannot tell them apart and only the state's format could. `exact_glyphs` scores a reading up to them.
+SAME_GLYPH = str.maketrans("OI", "01")
+
+
+def matches_glyphs(predicted: str, truth: str) -> bool:
+    """`matches` with O and 0, and I and 1, counted as one glyph."""
+    return matches(predicted.translate(SAME_GLYPH), truth.translate(SAME_GLYPH))
+
+
 def char_accuracy(predicted: str, truth: str) -> float:
     """Share of the truth's readable positions read correctly (a missing position is wrong)."""
     if not truth:
@@ -57,6 +67,7 @@ def score(rows: list[tuple[str, str, str, str]]) -> dict:
     return {
         "plates": float(len(rows)),
         "exact": sum(matches(p, t) for p, t, _, _ in rows) / n,
+        "exact_glyphs": sum(matches_glyphs(p, t) for p, t, _, _ in rows) / n,
         "char_accuracy": sum(char_accuracy(p, t) for p, t, _, _ in rows) / n,
         "region_accuracy": sum(pr == tr for _, _, pr, tr in rows) / n,
         "invented_province": sum(invents_province(p, tr) for p, _, _, tr in rows) / n,
