@@ -23,7 +23,7 @@ def matches(predicted: str, truth: str) -> bool:
     return len(predicted) == len(truth) and all(t == UNREADABLE or p == t for p, t in zip(predicted, truth))
 
 
-# Letters many plates draw exactly as a digit: most US states' fonts draw O as 0 and many I as 1, so on those plates
+# Letters many plates draw exactly as a digit: many US states' fonts draw O as 0 and I as 1, so on those plates
 # the pixels cannot tell them apart and only the state's format could. `exact_glyphs` scores a reading up to them.
 SAME_GLYPH = str.maketrans("OI", "01")
 
