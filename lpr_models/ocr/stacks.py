@@ -23,12 +23,12 @@ MIN_MAIN = 2
 # A stacked character: this share of the plate's character height tall, standing within the characters' band
 # (give or take BAND_SLACK of their height), beyond the first or last of them by at most MAX_GAP heights.
 STACKED_HEIGHT = (0.22, 0.6)
-# and this share of it wide; of a stack's characters, at least one wider than MIN_ASPECT of its own height (the
-# plate's rim, cut into slivers by a shadow, stands there too).
-STACKED_WIDTH = (0.08, 0.7)
-MIN_ASPECT = 0.3
 BAND_SLACK = 0.15
 MAX_GAP = 1.2
+# It is this share of the characters' height wide, and of a stack's characters at least one is wider than
+# MIN_ASPECT of its own height (the plate's rim, cut into slivers by a shadow, stands there too).
+STACKED_WIDTH = (0.08, 0.7)
+MIN_ASPECT = 0.3
 # A stack is 2-3 such characters one above the other, spanning at least this share of the band's height.
 STACK_SIZES = (2, 3)
 MIN_SPAN = 0.6
@@ -96,7 +96,10 @@ def find_stacks(crop: np.ndarray) -> tuple[Stack, ...]:
     return tuple(stacks)
 
 
-def _column(beside: list, at_left: bool, edge: int, char_height: float) -> list:
+Shape = tuple[int, ...]  # x, y, width, height, area of a connected shape of the ink
+
+
+def _column(beside: list[Shape], at_left: bool, edge: int, char_height: float) -> list[Shape]:
     """The small shapes beside the characters' `edge` that stand one above another in the column nearest it, top
     to bottom, if they make a stack; else []."""
     if len(beside) < STACK_SIZES[0]:
@@ -117,7 +120,7 @@ def _column(beside: list, at_left: bool, edge: int, char_height: float) -> list:
     return column
 
 
-def _overlap(a: tuple[int, ...], b: tuple[int, ...]) -> int:
+def _overlap(a: Shape, b: Shape) -> int:
     """Horizontal overlap of two components, in pixels."""
     return min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
 
