@@ -3,7 +3,15 @@
 import cv2
 import numpy as np
 
-from lpr_models.ocr.stacks import GLYPH_REPEATS, find_stacks, glyph_reading, glyph_rows, ink, without_stacks
+from lpr_models.ocr.stacks import (
+    GLYPH_REPEATS,
+    characters,
+    find_stacks,
+    glyph_reading,
+    glyph_rows,
+    ink,
+    without_stacks,
+)
 
 HEIGHT, WIDTH = 96, 192  # a reader crop: the plate and its margins
 
@@ -21,6 +29,14 @@ def plate(main: str = "4K27", left: str = "", right: str = "", side_by_side: str
     for k, character in enumerate(side_by_side):
         cv2.putText(crop, character, (26 + 16 * k, 55), font, 0.6, ink_colour, 2)
     return crop
+
+
+def test_a_plate_s_own_characters_are_its_full_height_shapes_left_to_right():
+    own = characters(plate(left="NG"))  # the stack's small characters are not among them
+    assert own is not None and len(own.shapes) == 4
+    assert [x for x, _, _, _ in own.boxes] == sorted(x for x, _, _, _ in own.boxes)
+    assert own.band[0] < own.band[1] and abs(own.height - (own.band[1] - own.band[0])) <= 2
+    assert characters(np.full((HEIGHT, WIDTH, 3), 200, np.uint8)) is None
 
 
 def test_a_stack_before_the_characters_is_found_top_to_bottom():
@@ -74,7 +90,7 @@ def test_painting_the_stacks_over_leaves_the_plate_s_own_characters():
 def test_each_stacked_character_gets_a_row_of_its_own_at_the_characters_height():
     crop = plate(left="NG")
     (stack,) = find_stacks(crop)
-    rows = glyph_rows(crop, stack)
+    rows = glyph_rows(crop, stack.boxes, stack.band)
     assert len(rows) == 2 and all(row.shape == crop.shape for row in rows)
     for row in rows:
         _, _, stats, _ = cv2.connectedComponentsWithStats(ink(row), connectivity=8)

@@ -39,6 +39,7 @@ GLYPH_AGREEMENT = 0.6
 LATIN_AND_DIGITS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 
 Box = tuple[int, int, int, int]  # x, y, width, height in the crop
+Shape = tuple[int, ...]  # x, y, width, height, area of a connected shape of the ink
 
 
 @dataclass(frozen=True)
@@ -60,27 +61,50 @@ def ink(crop: np.ndarray) -> np.ndarray:
     return (bright if dark_ground(crop) else ~bright).astype(np.uint8)
 
 
-def find_stacks(crop: np.ndarray) -> tuple[Stack, ...]:
-    """The columns of 2-3 small characters next to the first and the last of a plate crop's own characters: none,
-    one, or one at each end (Wyoming's `1` over `7` before `692` and `A` over `B` after it)."""
+@dataclass(frozen=True)
+class Characters:
+    """A plate crop's own characters, as the ink's connected shapes show them."""
+
+    shapes: list[Shape]  # left to right
+    band: tuple[float, float]  # their top and bottom
+    height: float
+    solid: list[Shape]  # every filled shape of the ink, the characters' among them
+
+    @property
+    def boxes(self) -> list[Box]:
+        return [(x, y, w, h) for x, y, w, h, _ in self.shapes]
+
+
+def characters(crop: np.ndarray) -> Characters | None:
+    """The plate's own characters: shapes of the ink as tall as a character (MAIN_HEIGHT), within MAIN_SPREAD of
+    their median height; None where fewer than MIN_MAIN stand out."""
     height = crop.shape[0]
     _, _, stats, _ = cv2.connectedComponentsWithStats(ink(crop), connectivity=8)
     shapes = [tuple(int(v) for v in s[:5]) for s in stats[1:]]  # x, y, w, h, area; the ground left out
     solid = [s for s in shapes if s[4] > 0.12 * s[2] * s[3]]
     tall = [s for s in solid if MAIN_HEIGHT[0] * height <= s[3] <= MAIN_HEIGHT[1] * height and s[2] <= s[3]]
     if len(tall) < MIN_MAIN:
-        return ()
+        return None
     char_height = float(np.median([s[3] for s in tall]))
-    main = [s for s in tall if abs(s[3] - char_height) <= MAIN_SPREAD * char_height]
+    main = sorted((s for s in tall if abs(s[3] - char_height) <= MAIN_SPREAD * char_height), key=lambda s: s[0])
     if len(main) < MIN_MAIN:
+        return None
+    band = float(np.median([s[1] for s in main])), float(np.median([s[1] + s[3] for s in main]))
+    return Characters(main, band, char_height, solid)
+
+
+def find_stacks(crop: np.ndarray) -> tuple[Stack, ...]:
+    """The columns of 2-3 small characters next to the first and the last of a plate crop's own characters: none,
+    one, or one at each end (Wyoming's `1` over `7` before `692` and `A` over `B` after it)."""
+    own = characters(crop)
+    if own is None:
         return ()
-    top = float(np.median([s[1] for s in main]))
-    bottom = float(np.median([s[1] + s[3] for s in main]))
-    first, last = min(s[0] for s in main), max(s[0] + s[2] for s in main)
+    (top, bottom), char_height = own.band, own.height
+    first, last = own.shapes[0][0], max(s[0] + s[2] for s in own.shapes)
     slack = BAND_SLACK * char_height
     small = [
         s
-        for s in solid
+        for s in own.solid
         if STACKED_HEIGHT[0] * char_height <= s[3] <= STACKED_HEIGHT[1] * char_height
         and STACKED_WIDTH[0] * char_height <= s[2] <= STACKED_WIDTH[1] * char_height
         and s[1] >= top - slack
@@ -94,9 +118,6 @@ def find_stacks(crop: np.ndarray) -> tuple[Stack, ...]:
             boxes = tuple((x, y, w, h) for x, y, w, h, _ in column)
             stacks.append(Stack(at_left, boxes, (top, bottom), char_height))
     return tuple(stacks)
-
-
-Shape = tuple[int, ...]  # x, y, width, height, area of a connected shape of the ink
 
 
 def _column(beside: list[Shape], at_left: bool, edge: int, char_height: float) -> list[Shape]:
@@ -143,22 +164,24 @@ def _paint_over(out: np.ndarray, characters: np.ndarray, stack: Stack) -> None:
     region[:] = np.median(region[ground], axis=0) if ground.any() else region.mean((0, 1))
 
 
-def glyph_rows(crop: np.ndarray, stack: Stack, repeats: int = GLYPH_REPEATS) -> list[np.ndarray]:
-    """Each stacked character scaled to the plate's character height and repeated in a row, on a crop of the
-    plate's ground the size of `crop`, standing where the plate's own characters stand."""
+def glyph_rows(
+    crop: np.ndarray, boxes: tuple[Box, ...] | list[Box], band: tuple[float, float], repeats: int = GLYPH_REPEATS
+) -> list[np.ndarray]:
+    """Each character in `boxes` (a stack's, or a plate's own) scaled to the height of the characters' `band` and
+    repeated in a row, on a crop of the plate's ground the size of `crop`, standing in that band."""
     height, width = crop.shape[:2]
     ground = np.median(crop[ink(crop) == 0], axis=0).astype(np.uint8)
-    band_height = max(1, int(round(stack.band[1] - stack.band[0])))
-    pad, gap = 2, max(1, int(0.2 * stack.char_height))
+    band_height = max(1, int(round(band[1] - band[0])))
+    pad, gap = 2, max(1, int(0.2 * band_height))
     rows = []
-    for x, y, w, h in stack.boxes:
+    for x, y, w, h in boxes:
         glyph = crop[max(0, y - pad) : y + h + pad, max(0, x - pad) : x + w + pad]
         scale = (band_height + 2 * pad) / glyph.shape[0]
         glyph = cv2.resize(glyph, (max(1, round(glyph.shape[1] * scale)), band_height + 2 * pad))
         span = repeats * glyph.shape[1] + (repeats - 1) * gap
         row = np.empty((height, max(width, span + 2 * gap), 3), np.uint8)
         row[:] = ground
-        top = max(0, min(height - glyph.shape[0], int(round(stack.band[0])) - pad))
+        top = max(0, min(height - glyph.shape[0], int(round(band[0])) - pad))
         left = (row.shape[1] - span) // 2
         for k in range(repeats):
             at = left + k * (glyph.shape[1] + gap)
