@@ -258,26 +258,24 @@ def read_batch(
     (read_stacked)."""
     if len(crops) == 0:
         return []
+
+    def read(looks: list[np.ndarray]) -> list[Reading]:
+        return decode_batch(*read_views(model, np.stack(looks), cfg, copies, second_look_below), calibration)
+
     readings = decode_batch(*read_views(model, crops, cfg, copies, second_look_below), calibration)
     if second_look_below:
-        readings = reread_doubtful_characters(model, crops, readings, cfg, calibration, copies, second_look_below)
-    return read_stacked(model, crops, readings, cfg, calibration, copies, second_look_below) if stacked else readings
+        readings = reread_doubtful_characters(crops, readings, read)
+    return read_stacked(crops, readings, read) if stacked else readings
 
 
 def reread_doubtful_characters(
-    model: Model,
-    crops: np.ndarray,
-    readings: list[Reading],
-    cfg: OcrConfig,
-    calibration: Calibration = NO_CALIBRATION,
-    copies: tuple[tuple[float, float], ...] = COPIES,
-    second_look_below: float = SECOND_LOOK_BELOW,
+    crops: np.ndarray, readings: list[Reading], read: Callable[[list[np.ndarray]], list[Reading]]
 ) -> list[Reading]:
     """`readings` with each doubtful character (under GLYPH_RECHECK_BELOW) of a plate read in one row, not as
     Chinese, read again alone: the crop's own characters (lpr_models.ocr.stacks.characters), where there are as many
     as the text has, give its shape, read repeated in a row (glyph_rows), all in one batch. A Latin letter or digit
     read surer than the plate's reading of it replaces it, unless the plate's text fitted its region's format and
-    the new one does not; the confidence is scaled by the characters' gain."""
+    the new one does not; the confidence is scaled by the characters' gain. `read` reads crops as the plates were."""
     jobs = []  # (plate, its doubtful positions, their boxes and band)
     for i, reading in enumerate(readings):
         if reading.region == "cn" or reading.rows != 1 or not reading.text:
@@ -288,8 +286,7 @@ def reread_doubtful_characters(
             jobs.append((i, doubtful, [own.boxes[j] for j in doubtful], own.band))
     if not jobs:
         return readings
-    rows = [row for i, _, boxes, band in jobs for row in glyph_rows(crops[i], boxes, band)]
-    reread = iter(decode_batch(*read_views(model, np.stack(rows), cfg, copies, second_look_below), calibration))
+    reread = iter(read([row for i, _, boxes, band in jobs for row in glyph_rows(crops[i], boxes, band)]))
     out = list(readings)
     for i, doubtful, _, _ in jobs:
         reading = readings[i]
@@ -314,19 +311,13 @@ def reread_doubtful_characters(
 
 
 def read_stacked(
-    model: Model,
-    crops: np.ndarray,
-    readings: list[Reading],
-    cfg: OcrConfig,
-    calibration: Calibration = NO_CALIBRATION,
-    copies: tuple[tuple[float, float], ...] = COPIES,
-    second_look_below: float = SECOND_LOOK_BELOW,
+    crops: np.ndarray, readings: list[Reading], read: Callable[[list[np.ndarray]], list[Reading]]
 ) -> list[Reading]:
     """`readings` with each plate read as American whose crop holds stacks (lpr_models.ocr.stacks) read again:
     the plate with its stacks painted over, and each stacked character in a row of its own, all in one batch. A
     stack's characters go before or after the rest, as they stand; a plate with a stack that reads as a jumble, or
     whose rest reads nothing or more than Latin letters and digits, keeps its reading. The confidence is the rest's
-    times each stacked character's."""
+    times each stacked character's. `read` reads crops as the plates were."""
     found = [(i, stacks) for i, r in enumerate(readings) if r.region == "us" and (stacks := find_stacks(crops[i]))]
     if not found:
         return readings
@@ -338,12 +329,12 @@ def read_stacked(
             *(row for stack in stacks for row in glyph_rows(crops[i], stack.boxes, stack.band)),
         )
     ]
-    reread = iter(decode_batch(*read_views(model, np.stack(looks), cfg, copies, second_look_below), calibration))
+    reread = iter(read(looks))
     out = list(readings)
     for i, stacks in found:
         rest = next(reread)
-        read = [[glyph_reading(g.text, g.char_confidences) for g in (next(reread) for _ in s.boxes)] for s in stacks]
-        clear = [[g for g in glyphs if g is not None] for glyphs in read]
+        alone = [[glyph_reading(g.text, g.char_confidences) for g in (next(reread) for _ in s.boxes)] for s in stacks]
+        clear = [[g for g in glyphs if g is not None] for glyphs in alone]
         jumbled = [len(glyphs) for glyphs in clear] != [len(stack.boxes) for stack in stacks]
         if jumbled or not rest.text or not set(rest.text) <= LATIN_AND_DIGITS:
             continue
