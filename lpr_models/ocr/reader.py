@@ -255,8 +255,9 @@ def read_batch(
     stacked: bool = True,
 ) -> list[Reading]:
     """Read (B, 2H, W, 3) BGR crops (`plate_crop`) with `model` (or its compiled form), each in its better view;
-    with `stacked`, a plate read as American with small characters stacked at one end is read with them
-    (read_stacked)."""
+    with second looks (`second_look_below` > 0), a doubtful character of a plate from elsewhere is read again alone
+    (reread_doubtful_characters); with `stacked`, a plate read as American with small characters stacked at one
+    end is read with them (read_stacked)."""
     if len(crops) == 0:
         return []
 

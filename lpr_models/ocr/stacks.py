@@ -2,7 +2,8 @@
 `00617`), which the reader cannot read: its full-height strips each hold a whole stack, and no reader trained here
 learnt them (docs/training.md). Found by their shapes beside the plate's own characters, the stack is painted over
 so the reader reads the rest as a plain plate, and each stacked character is read on a plate of its own, repeated
-in a row at the plate's character height: a row of one character is a plate the reader reads well."""
+in a row at the plate's character height: a row of one character is a plate the reader reads well. The same rows
+read any doubtful character of a plate alone (lpr_models.ocr.reader.reread_doubtful_characters)."""
 
 from __future__ import annotations
 
