@@ -31,6 +31,12 @@ def plate(main: str = "4K27", left: str = "", right: str = "", side_by_side: str
     return crop
 
 
+def stacks_of(crop: np.ndarray) -> tuple:
+    """The stacks beside the crop's own characters, none where it shows none."""
+    own = characters(crop)
+    return find_stacks(own) if own is not None else ()
+
+
 def test_a_plate_s_own_characters_are_its_full_height_shapes_left_to_right():
     own = characters(plate(left="NG"))  # the stack's small characters are not among them
     assert own is not None and len(own.shapes) == 4
@@ -40,7 +46,7 @@ def test_a_plate_s_own_characters_are_its_full_height_shapes_left_to_right():
 
 
 def test_a_stack_before_the_characters_is_found_top_to_bottom():
-    (stack,) = find_stacks(plate(left="NG"))
+    (stack,) = stacks_of(plate(left="NG"))
     assert stack.at_left and len(stack.boxes) == 2
     upper, lower = stack.boxes
     assert upper[1] + upper[3] <= lower[1]
@@ -48,53 +54,55 @@ def test_a_stack_before_the_characters_is_found_top_to_bottom():
 
 
 def test_a_stack_of_three_after_the_characters_is_found():
-    (stack,) = find_stacks(plate("4K2", right="RTR"))
+    (stack,) = stacks_of(plate("4K2", right="RTR"))
     assert not stack.at_left and len(stack.boxes) == 3
 
 
 def test_a_stack_at_each_end_is_found_the_left_one_first():
-    left, right = find_stacks(plate("692", left="17", right="AB"))
+    left, right = stacks_of(plate("692", left="17", right="AB"))
     assert left.at_left and not right.at_left
     assert len(left.boxes) == len(right.boxes) == 2
 
 
 def test_plates_without_a_stack_have_none():
-    assert find_stacks(plate()) == ()
-    assert find_stacks(plate(side_by_side="NG")) == ()  # small, but one beside the other
-    assert find_stacks(np.full((HEIGHT, WIDTH, 3), 200, np.uint8)) == ()  # no characters at all
+    assert stacks_of(plate()) == ()
+    assert stacks_of(plate(side_by_side="NG")) == ()  # small, but one beside the other
+    assert stacks_of(np.full((HEIGHT, WIDTH, 3), 200, np.uint8)) == ()  # no characters at all
 
 
 def test_slivers_of_the_plate_s_rim_at_its_end_are_no_stack():
     crop = plate()
     crop[40:54, 36:39] = 30  # two short upright bars, as a shadow cuts a rim into, where a stack would stand
     crop[58:72, 36:39] = 30
-    assert find_stacks(crop) == ()
+    assert stacks_of(crop) == ()
 
 
 def test_light_characters_on_a_dark_plate_are_found_too():
-    assert len(find_stacks(255 - plate(left="LH"))) == 1
+    assert len(stacks_of(255 - plate(left="LH"))) == 1
 
 
 def test_painting_the_stacks_over_leaves_the_plate_s_own_characters():
     crop = plate("692", left="17", right="AB")
-    stacks = find_stacks(crop)
-    painted = without_stacks(crop, stacks)
+    own = characters(crop)
+    stacks = find_stacks(own)
+    painted = without_stacks(crop, own, stacks)
     x1 = max(x + w for x, _, w, _ in stacks[0].boxes) + 2
     x2 = min(x for x, _, _, _ in stacks[1].boxes) - 2
     assert ink(crop)[:, :x1].sum() > 0 and ink(crop)[:, x2:].sum() > 0
     assert ink(painted)[:, :x1].sum() == 0 and ink(painted)[:, x2:].sum() == 0
     assert np.array_equal(painted[:, x1:x2], crop[:, x1:x2])
-    assert find_stacks(painted) == ()
+    assert stacks_of(painted) == ()
 
 
 def test_each_stacked_character_gets_a_row_of_its_own_at_the_characters_height():
     crop = plate(left="NG")
-    (stack,) = find_stacks(crop)
-    rows = glyph_rows(crop, stack.boxes, stack.band)
+    own = characters(crop)
+    (stack,) = find_stacks(own)
+    rows = glyph_rows(crop, own, stack.boxes)
     assert len(rows) == 2 and all(row.shape == crop.shape for row in rows)
     for row in rows:
         _, _, stats, _ = cv2.connectedComponentsWithStats(ink(row), connectivity=8)
-        glyphs = [s for s in stats[1:] if s[3] >= 0.8 * stack.char_height]
+        glyphs = [s for s in stats[1:] if s[3] >= 0.8 * own.height]
         assert len(glyphs) == GLYPH_REPEATS  # the character, repeated, as tall as the plate's own
 
 

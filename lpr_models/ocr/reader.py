@@ -278,19 +278,20 @@ def reread_doubtful_characters(
     as the text has, give its shape, read repeated in a row (glyph_rows), all in one batch. A Latin letter or digit
     read surer than the plate's reading of it replaces it, unless the plate's text fitted its region's format and
     the new one does not; the confidence is scaled by the characters' gain. `read` reads crops as the plates were."""
-    jobs = []  # (plate, its doubtful positions, their boxes and band)
+    jobs = []  # (plate, its doubtful positions, its own characters)
     for i, reading in enumerate(readings):
         if reading.region == "cn" or reading.rows != 1 or not reading.text:
             continue
         doubtful = [j for j, c in enumerate(reading.char_confidences) if c < GLYPH_RECHECK_BELOW]
         own = characters(crops[i]) if doubtful else None
         if own is not None and len(own.shapes) == len(reading.text):
-            jobs.append((i, doubtful, [own.boxes[j] for j in doubtful], own.band))
+            jobs.append((i, doubtful, own))
     if not jobs:
         return readings
-    reread = iter(read([row for i, _, boxes, band in jobs for row in glyph_rows(crops[i], boxes, band)]))
+    rows = [row for i, doubtful, own in jobs for row in glyph_rows(crops[i], own, [own.boxes[j] for j in doubtful])]
+    reread = iter(read(rows))
     out = list(readings)
-    for i, doubtful, _, _ in jobs:
+    for i, doubtful, _ in jobs:
         reading = readings[i]
         text, confidences = list(reading.text), list(reading.char_confidences)
         for j in doubtful:
@@ -298,8 +299,10 @@ def reread_doubtful_characters(
             alone = glyph_reading(glyph.text, glyph.char_confidences)
             if alone is not None and alone[0] != text[j] and alone[1] > confidences[j]:
                 text[j], confidences[j] = alone
+        if text == list(reading.text):
+            continue
         fits = fits_format(reading.region, "".join(text))
-        if text == list(reading.text) or (reading.format_valid and not fits):
+        if reading.format_valid and not fits:
             continue
         gain = float(np.prod(confidences)) / max(float(np.prod(reading.char_confidences)), 1e-12)
         out[i] = replace(
@@ -320,20 +323,24 @@ def read_stacked(
     stack's characters go before or after the rest, as they stand; a plate with a stack that reads as a jumble, or
     whose rest reads nothing or more than Latin letters and digits, keeps its reading. The confidence is the rest's
     times each stacked character's. `read` reads crops as the plates were."""
-    found = [(i, stacks) for i, r in enumerate(readings) if r.region == "us" and (stacks := find_stacks(crops[i]))]
+    found = [
+        (i, own, stacks)
+        for i, r in enumerate(readings)
+        if r.region == "us" and (own := characters(crops[i])) is not None and (stacks := find_stacks(own))
+    ]
     if not found:
         return readings
     looks = [
         look
-        for i, stacks in found
+        for i, own, stacks in found
         for look in (
-            without_stacks(crops[i], stacks),
-            *(row for stack in stacks for row in glyph_rows(crops[i], stack.boxes, stack.band)),
+            without_stacks(crops[i], own, stacks),
+            *(row for stack in stacks for row in glyph_rows(crops[i], own, stack.boxes)),
         )
     ]
     reread = iter(read(looks))
     out = list(readings)
-    for i, stacks in found:
+    for i, _, stacks in found:
         rest = next(reread)
         alone = [[glyph_reading(g.text, g.char_confidences) for g in (next(reread) for _ in s.boxes)] for s in stacks]
         clear = [[g for g in glyphs if g is not None] for glyphs in alone]

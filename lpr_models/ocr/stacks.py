@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from lpr_models.ocr.preprocess import dark_ground
+from lpr_models.vocab import DIGITS, LATIN
 
 # The plate's own characters: components this share of the crop's height tall (a crop is the plate and its
 # margins), no wider than tall, and within MAIN_SPREAD of their median height; at least MIN_MAIN of them (two: an
@@ -37,7 +38,7 @@ MIN_SPAN = 0.6
 # (at least GLYPH_AGREEMENT of it): a sticker's scribble or a bolt reads as a jumble and leaves the plate as read.
 GLYPH_REPEATS = 5
 GLYPH_AGREEMENT = 0.6
-LATIN_AND_DIGITS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+LATIN_AND_DIGITS = frozenset(LATIN + DIGITS)
 
 Box = tuple[int, int, int, int]  # x, y, width, height in the crop
 Shape = tuple[int, ...]  # x, y, width, height, area of a connected shape of the ink
@@ -47,8 +48,6 @@ Shape = tuple[int, ...]  # x, y, width, height, area of a connected shape of the
 class Stack:
     at_left: bool  # before the plate's own characters (read first) or after them (read last)
     boxes: tuple[Box, ...]  # the stacked characters, top to bottom
-    band: tuple[float, float]  # top and bottom of the plate's own characters
-    char_height: float  # theirs
 
 
 def ink(crop: np.ndarray) -> np.ndarray:
@@ -62,14 +61,16 @@ def ink(crop: np.ndarray) -> np.ndarray:
     return (bright if dark_ground(crop) else ~bright).astype(np.uint8)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Characters:
-    """A plate crop's own characters, as the ink's connected shapes show them."""
+    """A plate crop's own characters, as the ink's connected shapes show them, and the ink itself: what stacks are
+    found beside, painted over from and read in rows on."""
 
     shapes: list[Shape]  # left to right
     band: tuple[float, float]  # their top and bottom
     height: float
     solid: list[Shape]  # every filled shape of the ink, the characters' among them
+    ink: np.ndarray  # the crop's ink (see ink)
 
     @property
     def boxes(self) -> list[Box]:
@@ -79,8 +80,8 @@ class Characters:
 def characters(crop: np.ndarray) -> Characters | None:
     """The plate's own characters: shapes of the ink as tall as a character (MAIN_HEIGHT), within MAIN_SPREAD of
     their median height; None where fewer than MIN_MAIN stand out."""
-    height = crop.shape[0]
-    _, _, stats, _ = cv2.connectedComponentsWithStats(ink(crop), connectivity=8)
+    height, mask = crop.shape[0], ink(crop)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     shapes = [tuple(int(v) for v in s[:5]) for s in stats[1:]]  # x, y, w, h, area; the ground left out
     solid = [s for s in shapes if s[4] > 0.12 * s[2] * s[3]]
     tall = [s for s in solid if MAIN_HEIGHT[0] * height <= s[3] <= MAIN_HEIGHT[1] * height and s[2] <= s[3]]
@@ -91,15 +92,12 @@ def characters(crop: np.ndarray) -> Characters | None:
     if len(main) < MIN_MAIN:
         return None
     band = float(np.median([s[1] for s in main])), float(np.median([s[1] + s[3] for s in main]))
-    return Characters(main, band, char_height, solid)
+    return Characters(main, band, char_height, solid, mask)
 
 
-def find_stacks(crop: np.ndarray) -> tuple[Stack, ...]:
-    """The columns of 2-3 small characters next to the first and the last of a plate crop's own characters: none,
-    one, or one at each end (Wyoming's `1` over `7` before `692` and `A` over `B` after it)."""
-    own = characters(crop)
-    if own is None:
-        return ()
+def find_stacks(own: Characters) -> tuple[Stack, ...]:
+    """The columns of 2-3 small characters next to the first and the last of a plate's own characters (`own`, of
+    its crop): none, one, or one at each end (Wyoming's `1` over `7` before `692` and `A` over `B` after it)."""
     (top, bottom), char_height = own.band, own.height
     first, last = own.shapes[0][0], max(s[0] + s[2] for s in own.shapes)
     slack = BAND_SLACK * char_height
@@ -116,8 +114,7 @@ def find_stacks(crop: np.ndarray) -> tuple[Stack, ...]:
         beside = [s for s in small if (s[0] + s[2] <= first + 2 if at_left else s[0] >= last - 2)]
         column = _column(beside, at_left, first if at_left else last, char_height)
         if column:
-            boxes = tuple((x, y, w, h) for x, y, w, h, _ in column)
-            stacks.append(Stack(at_left, boxes, (top, bottom), char_height))
+            stacks.append(Stack(at_left, tuple((x, y, w, h) for x, y, w, h, _ in column)))
     return tuple(stacks)
 
 
@@ -147,31 +144,34 @@ def _overlap(a: Shape, b: Shape) -> int:
     return min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
 
 
-def without_stacks(crop: np.ndarray, stacks: tuple[Stack, ...]) -> np.ndarray:
-    """The crop with its stacks painted over in the ground around them: the plate's own characters left to read."""
-    out, characters = crop.copy(), ink(crop)
+def without_stacks(crop: np.ndarray, own: Characters, stacks: tuple[Stack, ...]) -> np.ndarray:
+    """The crop with its stacks painted over in the ground around them: the plate's own characters (`own`) left to
+    read."""
+    out = crop.copy()
     for stack in stacks:
-        _paint_over(out, characters, stack)
+        _paint_over(out, own, stack)
     return out
 
 
-def _paint_over(out: np.ndarray, characters: np.ndarray, stack: Stack) -> None:
-    """Paint the stack's box in `out` in the median of its pixels that are not `characters` (the crop's ink)."""
+def _paint_over(out: np.ndarray, own: Characters, stack: Stack) -> None:
+    """Paint the stack's box, across the characters' band, in `out` in the median of its pixels off the ink."""
     x0 = max(0, min(x for x, _, _, _ in stack.boxes) - 2)
     x1 = min(out.shape[1], max(x + w for x, _, w, _ in stack.boxes) + 2)
-    slack = 0.1 * stack.char_height
-    y0, y1 = max(0, int(stack.band[0] - slack)), int(round(stack.band[1] + slack))
-    region, ground = out[y0:y1, x0:x1], characters[y0:y1, x0:x1] == 0
+    slack = 0.1 * own.height
+    y0, y1 = max(0, int(own.band[0] - slack)), int(round(own.band[1] + slack))
+    region, ground = out[y0:y1, x0:x1], own.ink[y0:y1, x0:x1] == 0
     region[:] = np.median(region[ground], axis=0) if ground.any() else region.mean((0, 1))
 
 
 def glyph_rows(
-    crop: np.ndarray, boxes: tuple[Box, ...] | list[Box], band: tuple[float, float], repeats: int = GLYPH_REPEATS
+    crop: np.ndarray, own: Characters, boxes: tuple[Box, ...] | list[Box], repeats: int = GLYPH_REPEATS
 ) -> list[np.ndarray]:
-    """Each character in `boxes` (a stack's, or a plate's own) scaled to the height of the characters' `band` and
-    repeated in a row, on a crop of the plate's ground the size of `crop`, standing in that band."""
+    """Each character in `boxes` (a stack's, or some of the plate's own) scaled to the height of the plate's own
+    characters (`own`) and repeated in a row, on a crop of the plate's ground the size of `crop`, standing in their
+    band."""
     height, width = crop.shape[:2]
-    ground = np.median(crop[ink(crop) == 0], axis=0).astype(np.uint8)
+    ground = np.median(crop[own.ink == 0], axis=0).astype(np.uint8)
+    band = own.band
     band_height = max(1, int(round(band[1] - band[0])))
     pad, gap = 2, max(1, int(0.2 * band_height))
     rows = []
