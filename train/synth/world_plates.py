@@ -56,6 +56,10 @@ US_YELLOW_SHARE = 0.1
 # reader misread both such validation plates (`LJM367` read `LJM341`), one of them read right with its colours
 # inverted; every rendered light-on-dark ground had been dark.
 US_MIDTONE_SHARE = 0.1
+# How much brighter (BT.601 luma, 0-255) a mid-tone plate's light ink is than its ground at least. Drawn without a
+# bound, one mid-tone plate in five came out yellow on yellow-green or orange, hardly legible even before the
+# scene's shading: plates no state issues, which taught the reader to guess and held rendered US plates below reach.
+MIDTONE_INK_CONTRAST = 70
 # Share of US plates with two or three small characters stacked at one end (a county or a plate type: `NG` before
 # `00617`, `LR` after `0594`); the registration includes them, in reading order. None rendered, the reader read none
 # of the 5 US validation plates that have them.
@@ -300,11 +304,21 @@ def _painted(size: tuple[int, int], rng: np.random.Generator, ground: tuple[int,
     return image.filter(ImageFilter.GaussianBlur(radius=float(rng.uniform(1, 6))))
 
 
-def _midtone(rng: np.random.Generator) -> tuple[int, int, int]:
-    """A saturated colour whose channels average 110-135 (turquoise, teal, red, purple...)."""
+def luma(colour: tuple[int, ...] | np.ndarray) -> float:
+    """An RGB colour's brightness as the eye sees it (BT.601)."""
+    return 0.299 * colour[0] + 0.587 * colour[1] + 0.114 * colour[2]
+
+
+def _midtone(rng: np.random.Generator, ink: tuple[int, int, int]) -> tuple[int, int, int]:
+    """A saturated colour whose channels average 110-135 (turquoise, teal, red, purple...), dark enough under the
+    light `ink` to be read (MIDTONE_INK_CONTRAST)."""
     while True:
         colour = rng.integers(0, 256, 3)
-        if 110 <= colour.mean() <= 135 and colour.max() - colour.min() >= 90:
+        if (
+            110 <= colour.mean() <= 135
+            and colour.max() - colour.min() >= 90
+            and luma(ink) - luma(colour) >= MIDTONE_INK_CONTRAST
+        ):
             return tuple(int(c) for c in colour)
 
 
@@ -320,7 +334,7 @@ def _us_colours(rng: np.random.Generator) -> tuple[Image.Image, tuple[int, int, 
         return _blank(size, yellow, None), ink
     if pick < US_DARK_SHARE + US_YELLOW_SHARE + US_MIDTONE_SHARE:  # yellow or near-white ink
         light = (255, int(rng.integers(205, 245)), int(rng.integers(0, 60))) if rng.random() < 0.6 else (245, 245, 240)
-        return _blank(size, _midtone(rng), None), light
+        return _blank(size, _midtone(rng, light), None), light
     if pick < US_DARK_SHARE + US_YELLOW_SHARE + US_MIDTONE_SHARE + 0.4:
         return _painted(size, rng), ink
     return _blank(size, (235, 235, 228), None), ink
