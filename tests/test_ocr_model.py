@@ -312,7 +312,7 @@ def test_the_grey_look_gives_the_characters_only_where_it_is_surer_than_the_inve
 
 
 def test_stretched_grey_spreads_a_dull_plate_over_every_grey_level():
-    from lpr_models.ocr.preprocess import stretched_grey
+    from lpr_models.contrast import stretched_grey
 
     dull = np.zeros((32, 64, 3), np.uint8)
     dull[...] = (150, 120, 40)  # turquoise-ish ground

@@ -56,6 +56,18 @@ def test_refiner_maps_canvas_answers_back_to_frame_pixels():
     assert refiner.refine(frame, []) == []
 
 
+def test_a_plate_at_night_is_shown_to_the_refiner_stretched_over_every_grey_level_and_a_lit_one_as_it_is():
+    night = np.full((200, 300, 3), 12, np.uint8)
+    cv2.fillConvexPoly(night, CORNERS.astype(np.int32), (45, 45, 45))  # a dim plate on a darker car
+    canvas, matrix = warp_to_canvas(night, CORNERS, TINY)
+    assert canvas.min() < 10 and canvas.max() > 245  # 12 and 45 spread over 0-255
+    _, plain_matrix = warp_to_canvas(255 - night, CORNERS, TINY)
+    np.testing.assert_allclose(matrix, plain_matrix)  # the geometry is the same either way
+    lit = night * 4
+    canvas, _ = warp_to_canvas(lit, CORNERS, TINY)
+    assert canvas.min() >= 48 and canvas.max() <= 180  # 48 and 180 as they were
+
+
 def test_a_degenerate_detection_keeps_its_corners():
     refiner = CornerRefiner(CornerRefinerNet(TINY), backend="eager")
     point = np.full((4, 2), 10.0, np.float32)

@@ -59,23 +59,6 @@ def dark_ground(crop: np.ndarray) -> bool:
     return bool(bright.mean() < 0.5)
 
 
-def stretched(crop: np.ndarray) -> np.ndarray:
-    """Each colour channel stretched (see _stretched_channel): a dark, hazy or dull plate given a clear one's contrast."""
-    return np.dstack([_stretched_channel(crop[..., c]) for c in range(crop.shape[2])])
-
-
-def stretched_grey(crop: np.ndarray) -> np.ndarray:
-    """The crop in grey (3 channels), stretched."""
-    return cv2.cvtColor(_stretched_channel(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)), cv2.COLOR_GRAY2BGR)
-
-
-def _stretched_channel(channel: np.ndarray) -> np.ndarray:
-    """The channel's 2nd-98th percentile of brightness stretched over 0-255."""
-    values = channel.astype(np.float32)
-    low, high = np.percentile(values, (2, 98))
-    return np.clip(np.rint((values - low) * (255 / max(high - low, 1.0))), 0, 255).astype(np.uint8)
-
-
 def to_tensor(plates: np.ndarray) -> torch.Tensor:
     """(B, H, W, 3) BGR uint8 -> (B, 3, H, W) float in [-1, 1], RGB (in one OpenCV pass, 4x faster than torch ops)."""
     blob = cv2.dnn.blobFromImages(

@@ -9,10 +9,11 @@ import cv2
 import numpy as np
 import torch
 
+from lpr_models.contrast import stretched, stretched_grey
 from lpr_models.formats import best_fit, fits_format
 from lpr_models.ocr.calibration import Calibration
 from lpr_models.ocr.model import MaskOCR, OcrConfig
-from lpr_models.ocr.preprocess import crop_size, dark_ground, plate_crop, stretched, stretched_grey, to_tensor, view
+from lpr_models.ocr.preprocess import crop_size, dark_ground, plate_crop, to_tensor, view
 from lpr_models.ocr.stacks import LATIN_AND_DIGITS, characters, find_stacks, glyph_reading, glyph_rows, without_stacks
 from lpr_models.optimize import ShapeCache
 from lpr_models.vocab import CHINESE, INDEX, PAD, REGIONS, decode

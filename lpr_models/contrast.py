@@ -1,0 +1,25 @@
+"""Contrast stretching: an image squeezed into a few grey levels (night, haze, a dull plate) spread over all of them,
+for the models that read plates (lpr_models.ocr.reader's second looks) and find their corners
+(lpr_models.detector.refiner)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def stretched(image: np.ndarray) -> np.ndarray:
+    """Each colour channel stretched (see _stretched_channel): a dark, hazy or dull plate given a clear one's contrast."""
+    return np.dstack([_stretched_channel(image[..., c]) for c in range(image.shape[2])])
+
+
+def stretched_grey(image: np.ndarray) -> np.ndarray:
+    """The image in grey (3 channels), stretched."""
+    return cv2.cvtColor(_stretched_channel(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)), cv2.COLOR_GRAY2BGR)
+
+
+def _stretched_channel(channel: np.ndarray) -> np.ndarray:
+    """The channel's 2nd-98th percentile of brightness stretched over 0-255."""
+    values = channel.astype(np.float32)
+    low, high = np.percentile(values, (2, 98))
+    return np.clip(np.rint((values - low) * (255 / max(high - low, 1.0))), 0, 255).astype(np.uint8)
