@@ -8,6 +8,11 @@ import cv2
 import numpy as np
 
 
+def is_dark(image: np.ndarray, below: float) -> bool:
+    """Whether an image's mean grey level (0-255) is under `below`: a plate at night."""
+    return float(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).mean()) < below
+
+
 def stretched(image: np.ndarray) -> np.ndarray:
     """Each colour channel stretched (see _stretched_channel): a dark, hazy or dull plate given a clear one's contrast."""
     return np.dstack([_stretched_channel(image[..., c]) for c in range(image.shape[2])])
