@@ -1,6 +1,6 @@
 """Contrast stretching: an image squeezed into a few grey levels (night, haze, a dull plate) spread over all of them,
-for the models that read plates (lpr_models.ocr.reader's second looks) and find their corners
-(lpr_models.detector.refiner)."""
+for the models that find a plate's corners (lpr_models.detector.refiner, at night) and read it
+(lpr_models.ocr.reader: at night, and in its second looks)."""
 
 from __future__ import annotations
 

@@ -34,7 +34,7 @@ POINTS = 4  # plate corners TL, TR, BR, BL
 STRIDE = 4  # of the heatmaps
 # A canvas darker than this on average (grey levels, 0-255) is a plate at night, and is stretched over every level
 # before the refiner looks at it (lpr_models.contrast): on the CCPD validation photos darkened (`lpr eval ccpd
-# --degrade dark`, where nine canvases in ten fall under it, and one in twenty of the photos as they are), 90.2% ->
+# --degrade dark`, where nine canvases in ten fall under it, against one in twenty on the photos as they are), 90.2% ->
 # 93.0% of the plates are read end to end; the photos as they are read as before (docs/training.md).
 DARK_CANVAS = 40.0
 

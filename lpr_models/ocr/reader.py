@@ -260,9 +260,9 @@ def read_batch(
     stacked: bool = True,
 ) -> list[Reading]:
     """Read (B, 2H, W, 3) BGR crops (`plate_crop`) with `model` (or its compiled form), each in its better view, a
-    crop at night stretched first (DARK_CROP); with second looks (`second_look_below` > 0), a doubtful character of a plate from elsewhere is read again alone
-    (reread_doubtful_characters); with `stacked`, a plate read as American with small characters stacked at one
-    end is read with them (read_stacked)."""
+    crop at night stretched first (DARK_CROP); with second looks (`second_look_below` > 0), a doubtful character
+    of a plate from elsewhere is read again alone (reread_doubtful_characters); with `stacked`, a plate read as
+    American with small characters stacked at one end is read with them (read_stacked)."""
     if len(crops) == 0:
         return []
     crops = np.stack([stretched(crop) if is_dark(crop, DARK_CROP) else crop for crop in crops])
