@@ -180,7 +180,12 @@ def read_views(
     if not retry:
         return chars, regions, rows
     own = decode_batch(chars[retry], regions[retry], rows[retry])
-    looks = [(i, *look) for i, reading in zip(retry, own) for look in second_looks(crops[i], reading.region == "cn")]
+    looks = [
+        (i, *look)
+        for i, reading in zip(retry, own)
+        for look in second_looks(crops[i], reading.region == "cn")
+        if not np.array_equal(look[0], crops[i])  # a crop read_batch stretched already: nothing new to read
+    ]
     if not looks:
         return chars, regions, rows
     owners = np.array([i for i, _, _ in looks])
