@@ -26,6 +26,7 @@ from lpr_models.formats import fits_format
 from lpr_models.geometry import expand_quad
 from lpr_models.ocr.model import OcrConfig
 from lpr_models.ocr.preprocess import plate_crop, to_tensor, view
+from lpr_models.ocr.reader import night_stretched
 from lpr_models.vocab import REGIONS, encode, is_supported
 from train.augment import harsh, photometric
 from train.ccpd import list_ccpd_images, parse_ccpd_name
@@ -323,8 +324,10 @@ class PlateDataset(torch.utils.data.Dataset):
         if sample.region != "cn" and self.rng.random() < self.invert_share:
             plate = 255 - plate  # light characters on a dark ground (see invert_share)
         if self.rng.random() < self.harsh_share:  # alone: on top of the usual degradations it can wipe a plate out
-            return harsh(plate, self.rng)
-        return photometric(plate, self.rng, self.strength)
+            plate = harsh(plate, self.rng)
+        else:
+            plate = photometric(plate, self.rng, self.strength)
+        return night_stretched(plate)  # as the reader is shown a plate at night (read_batch)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor, int]:
         sample = self.samples[index]

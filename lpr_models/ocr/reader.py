@@ -255,6 +255,12 @@ def _average(logits: torch.Tensor) -> torch.Tensor:
     return logits.softmax(-1).mean(0).log()
 
 
+def night_stretched(plate: np.ndarray) -> np.ndarray:
+    """The plate stretched over every level where it is dark (DARK_CROP), as it is otherwise: what the reader is
+    shown of a plate at night, in training as in reading."""
+    return stretched(plate) if is_dark(plate, DARK_CROP) else plate
+
+
 def read_batch(
     model: Model,
     crops: np.ndarray,
@@ -270,7 +276,7 @@ def read_batch(
     American with small characters stacked at one end is read with them (read_stacked)."""
     if len(crops) == 0:
         return []
-    crops = np.stack([stretched(crop) if is_dark(crop, DARK_CROP) else crop for crop in crops])
+    crops = np.stack([night_stretched(crop) for crop in crops])
 
     def read(looks: list[np.ndarray]) -> list[Reading]:
         return decode_batch(*read_views(model, np.stack(looks), cfg, copies, second_look_below), calibration)
