@@ -155,13 +155,23 @@ def test_a_loosely_framed_plate_has_its_surroundings_around_it_in_the_view():
 
 
 def test_plates_from_outside_china_are_shown_inverted_and_chinese_ones_never():
-    image = np.full((20, 100, 3), 230, np.uint8)  # dark characters on a light plate
+    image = np.full((20, 100, 3), 180, np.uint8)  # dark characters on a light plate (inverted, not dark: DARK_CROP)
     image[5:15, 10:90:10] = 20
     corners = full_corners(image)
     for region, inverted in (("us", True), ("cn", False)):
         sample = PlateSample(image, corners, "AB1", "x", region=region)
         plain, shown = (PlateDataset([sample], TINY, invert_share=share)[0][0] for share in (0.0, 1.0))
         assert torch.allclose(shown, -plain, atol=0.02) if inverted else torch.equal(shown, plain)
+
+
+def test_a_plate_at_night_is_trained_on_stretched_as_it_is_read_and_a_lit_one_as_it_is():
+    night = np.full((20, 100, 3), 30, np.uint8)  # dim characters on a dark plate: mean grey under DARK_CROP
+    night[5:15, 10:90:10] = 10
+    for image, stretched in ((night, True), (night * 4, False)):
+        shown = PlateDataset([PlateSample(image, full_corners(image), "AB1", "x", region="us")], TINY)[0][0]
+        # to_tensor maps 0-255 to -1..1: stretched, the plate spans nearly all of it; lit, it keeps its own levels
+        assert (shown.max() - shown.min() > 1.9) == stretched
+        assert stretched or torch.allclose(shown.max(), torch.tensor(120 / 127.5 - 1), atol=0.02)
 
 
 def two_band_crop(height: int = 32, width: int = 64) -> np.ndarray:
