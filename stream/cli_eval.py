@@ -247,7 +247,7 @@ def _eval_video(args, detector, reader, predictions) -> dict:
 
     from stream.config import CameraSection, Config
     from stream.runner import run_camera
-    from train.evaluate import score_video_events
+    from train.evaluate import plate_label, score_video_events
 
     truth = json.loads(args.truth.read_text(encoding="utf-8"))
     events: list[dict] = []
@@ -266,7 +266,7 @@ def _eval_video(args, detector, reader, predictions) -> dict:
         {"text": e["text"], "confidence": e["confidence"], "first_pts": e["first_seen"]["pts"]} for e in events
     ]
     if predictions is not None:
-        plates = set(truth.get("plates", []))
+        plates = {plate_label(p) for p in truth.get("plates", [])}
         for e in events:
             row = {
                 "path": str(args.video),

@@ -65,6 +65,11 @@ def test_video_scoring_without_ranges_matches_by_text_only():
     assert score["found_correct"] == 1 and score["false_events"] == 1
 
 
+def test_video_truth_is_matched_as_the_reader_writes_plates_whatever_the_separators():
+    score = score_video_events([event("LS15EBC", 50, 60)], {"plates": ["LS15 EBC"]})
+    assert score["found_correct"] == 1 and score["false_events"] == 0
+
+
 def test_video_scoring_rejects_mismatched_ranges():
     with pytest.raises(ValueError, match="one \\[start, end\\] per plate"):
         score_video_events([], {"plates": ["A", "B"], "ranges": [[0, 1]]})
@@ -110,6 +115,9 @@ def test_csv_labels(tmp_path):
     (tmp_path / "labels.csv").write_text("relpath,x,y,w,h,text,extra\na.jpg,10,20,30,40,AB123,z\n")
     [item] = csv_items(tmp_path / "labels.csv", tmp_path)
     assert item.path == tmp_path / "a.jpg" and item.text == "AB123" and item.box.tolist() == [10, 20, 40, 60]
+    # labels as people write them: separators between the groups, small letters
+    (tmp_path / "written.csv").write_text("relpath,x,y,w,h,text\na.jpg,1,1,1,1, ls15 ebc \nb.jpg,1,1,1,1,ABC-1234\n")
+    assert [i.text for i in csv_items(tmp_path / "written.csv", tmp_path)] == ["LS15EBC", "ABC1234"]
     (tmp_path / "bad.csv").write_text("relpath,x,y,w,text\n")
     with pytest.raises(ValueError, match="missing column"):
         csv_items(tmp_path / "bad.csv", tmp_path)

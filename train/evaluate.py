@@ -172,8 +172,18 @@ def _swap_plate(frame: np.ndarray, item: LabelledImage, art: Path | None) -> tup
     return frame, replace(item, box=box, text=text, corners=corners, groups=groups)
 
 
+# What people write between a plate's groups and the reader never reads: `ABC-1234`, `LS15 EBC`, `M·AB 123`.
+SEPARATORS = str.maketrans("", "", " \t-·.")
+
+
+def plate_label(text: str) -> str:
+    """A label as the reader writes plates: in capitals, without the separators people put between groups."""
+    return text.translate(SEPARATORS).upper()
+
+
 def csv_items(csv_path: Path, root: Path, limit: int | None = None) -> list[LabelledImage]:
-    """Rows of `relpath,x,y,w,h,text` (other columns ignored), the OpenALPR benchmark layout."""
+    """Rows of `relpath,x,y,w,h,text` (other columns ignored), the OpenALPR benchmark layout; texts as `plate_label`
+    writes them."""
     with csv_path.open(newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         missing = {"relpath", "x", "y", "w", "h", "text"} - set(reader.fieldnames or [])
@@ -186,7 +196,9 @@ def csv_items(csv_path: Path, root: Path, limit: int | None = None) -> list[Labe
             except (TypeError, ValueError):
                 raise ValueError(f"{csv_path}:{n}: x, y, w, h must be numbers") from None
             items.append(
-                LabelledImage(root / row["relpath"], np.array([x, y, x + w, y + h], np.float32), row["text"].strip())
+                LabelledImage(
+                    root / row["relpath"], np.array([x, y, x + w, y + h], np.float32), plate_label(row["text"])
+                )
             )
     return items[:limit]
 
@@ -347,10 +359,10 @@ def score_video_events(events: list[dict], truth: dict) -> dict:
     """Match events to expected plates: correct reads, duplicate events, false events, and Chinese characters
     invented (an event of any kind whose text carries one while no plate of its time range does).
 
-    `truth` is {"plates": [...], "ranges": [[start_s, end_s], ...] (optional)}; with ranges an
-    event only counts for a plate whose range overlaps the event's first/last seen times.
+    `truth` is {"plates": [...], "ranges": [[start_s, end_s], ...] (optional)}, each plate as `plate_label` writes
+    it; with ranges an event only counts for a plate whose range overlaps the event's first/last seen times.
     """
-    plates = list(truth.get("plates", []))
+    plates = [plate_label(p) for p in truth.get("plates", [])]
     ranges = truth.get("ranges")
     if ranges is not None and len(ranges) != len(plates):
         raise ValueError("truth: 'ranges' must have one [start, end] per plate")
