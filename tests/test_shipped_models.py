@@ -171,6 +171,23 @@ def test_end_to_end_eval_on_a_few_real_photos(models, validation, tmp_path):
     assert sum(n for *_, n in confidence["deciles (confidence, right, reads)"].values()) == confidence["reads"]
 
 
+def test_an_image_that_cannot_be_read_counts_as_missed_and_the_evaluation_goes_on(models, validation, tmp_path):
+    (tmp_path / "broken.jpg").write_bytes(b"not a picture")
+    broken = [replace(validation[0], path=tmp_path / "broken.jpg"), replace(validation[0], path=tmp_path / "gone.jpg")]
+    whole = evaluate_images(*models, validation[:2])
+    with (tmp_path / "predictions.jsonl").open("w") as predictions:
+        report = evaluate_images(*models, [broken[0], *validation[:2], broken[1]], predictions=predictions)
+    assert report["images"] == 4 and report["unreadable_images"] == sorted(str(b.path) for b in broken)
+    assert report["recognition_rate"] == whole["recognition_rate"] / 2 and report["char_accuracy"] <= 0.5
+    rows = [json.loads(line) for line in (tmp_path / "predictions.jsonl").read_text().splitlines()]
+    assert [r["path"] for r in rows] == [
+        str(broken[0].path),
+        *(str(v.path) for v in validation[:2]),
+        str(broken[1].path),
+    ]
+    assert not rows[0]["detected"] and not rows[3]["detected"] and not rows[0]["correct"]
+
+
 def test_sample_clip_yields_one_event_per_plate_at_a_zeromq_subscriber(models, endpoint):
     truth = json.loads((ROOT / "samples" / "sample.truth.json").read_text(encoding="utf-8"))
     camera = CameraSection(id="sample", source=str(ROOT / "samples" / "sample.mp4"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import time
 from collections import defaultdict
 from dataclasses import dataclass, replace
@@ -29,6 +30,8 @@ from train.ccpd import list_ccpd_images, parse_ccpd_name
 from train.det_eval import average_precision, corner_error, match_single_plate
 from train.ocr_eval import char_accuracy, confusions, has_chinese
 from train.splits import is_validation
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -241,15 +244,31 @@ def evaluate_images(
     art: Path | None = None,
     predictions: TextIO | None = None,
 ) -> dict:
-    """Detection and end-to-end reading figures; `predictions` gets one JSON line per labelled plate."""
+    """Detection and end-to-end reading figures; `predictions` gets one JSON line per labelled plate. A plate whose
+    image cannot be read is counted as missed and its image named (`unreadable_images`): one broken file in a large
+    set leaves a figure for the rest instead of none."""
     detected = recognised = gt_recognised = found_iou50 = 0
     chars, gt_chars, corner_errors, scored, pairs, seconds = [], [], [], [], [], []
     confidences: list[tuple[float, bool]] = []  # (confidence, right) of every plate read
     by_group: dict[str, list[tuple[bool, bool]]] = defaultdict(list)  # (detected, read) per plate
+    unreadable: list[str] = []  # images that could not be read: their plates are counted as missed, and named
     if errors_dir:
         errors_dir.mkdir(parents=True, exist_ok=True)
     for item in tqdm(items, desc="evaluating", leave=False):
-        frame, item = load_frame(item, art)
+        try:
+            frame, item = load_frame(item, art)
+        except ValueError as err:
+            log.warning("%s: its plate is counted as missed", err)
+            unreadable.append(str(item.path))
+            chars.append(0.0)
+            pairs.append(("", item.text))
+            for group in item.groups:
+                by_group[group].append((False, False))
+            if predictions is not None:
+                predictions.write(
+                    json.dumps(prediction_row(str(item.path), item.text, None, False), ensure_ascii=False) + "\n"
+                )
+            continue
         started = time.perf_counter()
         detections = detector.detect(frame)
         ious, best = overlaps(detections, item.box)
@@ -296,6 +315,8 @@ def evaluate_images(
         "confusions": confusions(pairs),
         "confidence": confidence_figures(confidences),
     }
+    if unreadable:
+        report["unreadable_images"] = sorted(set(unreadable))
     if by_group:
         report["groups"] = {
             name: {
