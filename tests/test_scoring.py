@@ -118,6 +118,11 @@ def test_csv_labels(tmp_path):
     # labels as people write them: separators between the groups, small letters
     (tmp_path / "written.csv").write_text("relpath,x,y,w,h,text\na.jpg,1,1,1,1, ls15 ebc \nb.jpg,1,1,1,1,ABC-1234\n")
     assert [i.text for i in csv_items(tmp_path / "written.csv", tmp_path)] == ["LS15EBC", "ABC1234"]
+    # Chinese plates are also scored per province and length, so a photo set shows which provinces fail
+    (tmp_path / "cn.csv").write_text("relpath,x,y,w,h,text\na.jpg,1,1,1,1,湘A12345\nb.jpg,1,1,1,1,粤BD12345\n")
+    groups = [i.groups for i in csv_items(tmp_path / "cn.csv", tmp_path)]
+    assert groups == [("province 湘", "chinese, 7 characters"), ("province 粤", "chinese, 8 characters")]
+    assert all(i.groups == () for i in csv_items(tmp_path / "written.csv", tmp_path))
     (tmp_path / "bad.csv").write_text("relpath,x,y,w,text\n")
     with pytest.raises(ValueError, match="missing column"):
         csv_items(tmp_path / "bad.csv", tmp_path)

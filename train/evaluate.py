@@ -26,6 +26,7 @@ from lpr_models.detector.detector import PlateDetector
 from lpr_models.geometry import box_iou, quad_box, rotation_matrix, tilt_matrix, transform_points
 from lpr_models.ocr.calibration import expected_calibration_error, reliability
 from lpr_models.ocr.reader import PlateReader
+from lpr_models.vocab import PROVINCES
 from train.ccpd import list_ccpd_images, parse_ccpd_name
 from train.det_eval import average_precision, corner_error, match_single_plate
 from train.ocr_eval import char_accuracy, confusions, has_chinese
@@ -184,9 +185,17 @@ def plate_label(text: str) -> str:
     return text.translate(SEPARATORS).upper()
 
 
+def label_groups(text: str) -> tuple[str, ...]:
+    """What a labelled plate's figures are also broken down by, from its text alone: a Chinese plate's province and
+    length (8 characters: a green new-energy plate)."""
+    if not text or text[0] not in PROVINCES:
+        return ()
+    return (f"province {text[0]}", f"chinese, {len(text)} characters")
+
+
 def csv_items(csv_path: Path, root: Path, limit: int | None = None) -> list[LabelledImage]:
     """Rows of `relpath,x,y,w,h,text` (other columns ignored), the OpenALPR benchmark layout; texts as `plate_label`
-    writes them."""
+    writes them, Chinese plates grouped by `label_groups`."""
     with csv_path.open(newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         missing = {"relpath", "x", "y", "w", "h", "text"} - set(reader.fieldnames or [])
@@ -198,11 +207,9 @@ def csv_items(csv_path: Path, root: Path, limit: int | None = None) -> list[Labe
                 x, y, w, h = (float(row[k]) for k in "xywh")
             except (TypeError, ValueError):
                 raise ValueError(f"{csv_path}:{n}: x, y, w, h must be numbers") from None
-            items.append(
-                LabelledImage(
-                    root / row["relpath"], np.array([x, y, x + w, y + h], np.float32), plate_label(row["text"])
-                )
-            )
+            text = plate_label(row["text"])
+            box = np.array([x, y, x + w, y + h], np.float32)
+            items.append(LabelledImage(root / row["relpath"], box, text, groups=label_groups(text)))
     return items[:limit]
 
 
