@@ -13,6 +13,12 @@ def is_dark(image: np.ndarray, below: float) -> bool:
     return float(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).mean()) < below
 
 
+def stretched_if_dark(image: np.ndarray, below: float) -> np.ndarray:
+    """The image stretched where its mean grey is under `below` (a plate at night), as it is otherwise: one rule for
+    the refiner's canvas and the reader's crop, each with its own limit."""
+    return stretched(image) if is_dark(image, below) else image
+
+
 def stretched(image: np.ndarray) -> np.ndarray:
     """Each colour channel stretched (see _stretched_channel): a dark, hazy or dull plate given a clear one's contrast."""
     return np.dstack([_stretched_channel(np.ascontiguousarray(image[..., c])) for c in range(image.shape[2])])

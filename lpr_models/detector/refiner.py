@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lpr_models.contrast import is_dark, stretched
+from lpr_models.contrast import stretched_if_dark
 from lpr_models.detection import Detection
 from lpr_models.detector.mobilenetv4 import UIB, conv_bn
 from lpr_models.detector.preprocess import to_tensor
@@ -89,7 +89,7 @@ def warp_to_canvas(image: np.ndarray, corners: np.ndarray, cfg: RefinerConfig) -
     """The refiner's view around the quad `corners` of `image` (stretched where dark, see DARK_CANVAS), and the
     matrix from image pixels to it."""
     canvas, matrix = warp_quad(image, expand_quad(corners, cfg.margin_x, cfg.margin_y), (cfg.height, cfg.width))
-    return (stretched(canvas) if is_dark(canvas, DARK_CANVAS) else canvas), matrix
+    return stretched_if_dark(canvas, DARK_CANVAS), matrix
 
 
 def canvas_size(cfg: RefinerConfig) -> np.ndarray:

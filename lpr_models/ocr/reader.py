@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import torch
 
-from lpr_models.contrast import is_dark, stretched, stretched_grey
+from lpr_models.contrast import stretched, stretched_grey, stretched_if_dark
 from lpr_models.formats import best_fit, fits_format
 from lpr_models.ocr.calibration import Calibration
 from lpr_models.ocr.model import MaskOCR, OcrConfig
@@ -258,7 +258,7 @@ def _average(logits: torch.Tensor) -> torch.Tensor:
 def night_stretched(plate: np.ndarray) -> np.ndarray:
     """The plate stretched over every level where it is dark (DARK_CROP), as it is otherwise: what the reader is
     shown of a plate at night, in training as in reading."""
-    return stretched(plate) if is_dark(plate, DARK_CROP) else plate
+    return stretched_if_dark(plate, DARK_CROP)
 
 
 def read_batch(
