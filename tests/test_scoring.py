@@ -156,11 +156,24 @@ def test_any_csv_is_read_or_refused_clearly(rows):
 def test_only_the_best_scored_overlapping_detection_is_a_hit():
     from types import SimpleNamespace
 
-    from train.det_eval import match_single_plate
+    from train.det_eval import match_plates
 
     dets = [SimpleNamespace(score=s) for s in (0.5, 0.9, 0.7)]
-    ious = np.array([0.8, 0.6, 0.2])
-    assert match_single_plate(dets, ious) == [(0.9, True), (0.7, False), (0.5, False)]
+    ious = np.array([[0.8], [0.6], [0.2]])
+    assert match_plates(dets, ious) == [(0.9, True), (0.7, False), (0.5, False)]
+
+
+def test_each_plate_of_a_photo_is_hit_once_by_the_detection_overlapping_it_most():
+    """Two labelled plates in one photo: each detection over a plate is a hit, a second one on the same plate and
+    one overlapping none are false, the way VOC counts."""
+    from types import SimpleNamespace
+
+    from train.det_eval import match_plates
+
+    dets = [SimpleNamespace(score=s) for s in (0.95, 0.9, 0.8, 0.3)]
+    ious = np.array([[0.8, 0.0], [0.0, 0.7], [0.6, 0.1], [0.1, 0.2]])
+    assert match_plates(dets, ious) == [(0.95, True), (0.9, True), (0.8, False), (0.3, False)]
+    assert match_plates(dets, np.zeros((4, 0))) == [(d.score, False) for d in dets]
 
 
 def test_unreadable_events_are_counted_apart_from_misreads():

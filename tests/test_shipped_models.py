@@ -21,6 +21,7 @@ from tests.conftest import ROOT, RUN_DIR
 from train.det_eval import corner_error
 from train.evaluate import (
     ccpd_items,
+    csv_items,
     evaluate_images,
     load_frame,
     read_share,
@@ -186,6 +187,25 @@ def test_an_image_that_cannot_be_read_counts_as_missed_and_the_evaluation_goes_o
         str(broken[1].path),
     ]
     assert not rows[0]["detected"] and not rows[3]["detected"] and not rows[0]["correct"]
+
+
+def test_a_photo_with_two_labelled_plates_is_detected_once_and_neither_plate_is_a_false_detection(
+    models, validation, tmp_path
+):
+    """`lpr eval csv` rows sharing a photo: two real validation photos side by side as one photo, one row each."""
+    left, right = (cv2.imread(str(item.path)) for item in validation[:2])
+    height = min(left.shape[0], right.shape[0])
+    cv2.imwrite(str(tmp_path / "pair.jpg"), np.hstack([left[:height], right[:height]]))
+    shift = np.array([left.shape[1], 0, left.shape[1], 0], np.float32)
+    rows = [(validation[0].box, validation[0].text), (validation[1].box + shift, validation[1].text)]
+    with (tmp_path / "pair.csv").open("w", encoding="utf-8") as fh:
+        fh.write("relpath,x,y,w,h,text\n")
+        for (x1, y1, x2, y2), text in rows:
+            fh.write(f"pair.jpg,{x1},{y1},{x2 - x1},{y2 - y1},{text}\n")
+    report = evaluate_images(*models, csv_items(tmp_path / "pair.csv", tmp_path), 0.5, 0.5)
+    assert report["images"] == 1 and report["plates"] == 2 and report["found_iou50"] == 1.0, report
+    assert report["ap50"] == 1.0, "each plate's detection was counted as a false detection of the other"
+    assert report["recognition_rate"] == 1.0, report
 
 
 def test_sample_clip_yields_one_event_per_plate_at_a_zeromq_subscriber(models, endpoint):

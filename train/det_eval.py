@@ -29,13 +29,16 @@ def average_precision(scored: list[tuple[float, bool]], num_truths: int) -> floa
     return float(np.sum((recall[1:] - recall[:-1]) * precision[1:]))
 
 
-def match_single_plate(detections: list, ious: np.ndarray, iou_threshold: float = 0.5) -> list[tuple[float, bool]]:
-    """(score, is true positive) per detection of an image with one labelled plate, for AP:
-    by descending score, the first detection over `iou_threshold` is the hit, the rest are false."""
-    scored, matched = [], False
+def match_plates(detections: list, ious: np.ndarray, iou_threshold: float = 0.5) -> list[tuple[float, bool]]:
+    """(score, is true positive) per detection of one image, for AP (VOC's rule): by descending score, each detection
+    is a hit when the labelled plate it overlaps most (`ious`: detections x labelled plates) overlaps it above
+    `iou_threshold` and no surer detection took that plate already; every other detection is false."""
+    scored, taken = [], set()
     for k in np.argsort([-d.score for d in detections]):
-        hit = not matched and ious[k] > iou_threshold
-        matched |= hit
+        plate = int(np.argmax(ious[k])) if ious.shape[1] else -1
+        hit = plate >= 0 and plate not in taken and ious[k, plate] > iou_threshold
+        if hit:
+            taken.add(plate)
         scored.append((detections[k].score, bool(hit)))
     return scored
 
@@ -69,7 +72,7 @@ def evaluate_detector(
             continue
         ious = box_iou(np.stack([d.box for d in detections]), label.box[None])[:, 0]
         best = int(np.argmax(ious))
-        scored += match_single_plate(detections, ious)
+        scored += match_plates(detections, ious[:, None])
         if ious[best] > iou_threshold:
             found += 1
             corner_errors.append(corner_error(detections[best].corners, label.corners))

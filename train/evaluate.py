@@ -28,7 +28,7 @@ from lpr_models.ocr.calibration import expected_calibration_error, reliability
 from lpr_models.ocr.reader import PlateReader
 from lpr_models.vocab import PROVINCES
 from train.ccpd import list_ccpd_images, parse_ccpd_name
-from train.det_eval import average_precision, corner_error, match_single_plate
+from train.det_eval import average_precision, corner_error, match_plates
 from train.ocr_eval import char_accuracy, confusions, has_chinese
 from train.splits import is_validation
 
@@ -241,6 +241,17 @@ def read_share(
     return read / max(1, len(frames))
 
 
+def photos_of(items: list[LabelledImage]) -> list[list[LabelledImage]]:
+    """The items grouped by the photo they are read from, in order of first appearance: the labelled plates of one
+    untouched photo share it, so it is detected once and its other plates are not taken for false detections; an
+    item that pastes, turns or tilts changes its photo and stands alone."""
+    photos: dict[object, list[LabelledImage]] = {}
+    for item in items:
+        untouched = item.swap is None and not item.turn and not any(item.tilt)
+        photos.setdefault((item.path, item.degrade) if untouched else id(item), []).append(item)
+    return list(photos.values())
+
+
 def evaluate_images(
     detector: PlateDetector,
     reader: PlateReader,
@@ -251,9 +262,9 @@ def evaluate_images(
     art: Path | None = None,
     predictions: TextIO | None = None,
 ) -> dict:
-    """Detection and end-to-end reading figures; `predictions` gets one JSON line per labelled plate. A plate whose
-    image cannot be read is counted as missed and its image named (`unreadable_images`): one broken file in a large
-    set leaves a figure for the rest instead of none."""
+    """Detection and end-to-end reading figures, each photo detected once (`photos_of`); `predictions` gets one
+    JSON line per labelled plate. A plate whose image cannot be read is counted as missed and its image named
+    (`unreadable_images`): one broken file in a large set leaves a figure for the rest instead of none."""
     detected = recognised = gt_recognised = found_iou50 = 0
     chars, gt_chars, corner_errors, scored, pairs, seconds = [], [], [], [], [], []
     confidences: list[tuple[float, bool]] = []  # (confidence, right) of every plate read
@@ -261,58 +272,59 @@ def evaluate_images(
     unreadable: list[str] = []  # images that could not be read: their plates are counted as missed, and named
     if errors_dir:
         errors_dir.mkdir(parents=True, exist_ok=True)
-    for item in tqdm(items, desc="evaluating", leave=False):
+    photos = photos_of(items)
+    for photo in tqdm(photos, desc="evaluating", leave=False):
         try:
-            frame, item = load_frame(item, art)
+            frame, first = load_frame(photo[0], art)
         except ValueError as err:
-            log.warning("%s: its plate is counted as missed", err)
-            unreadable.append(str(item.path))
-            chars.append(0.0)
-            pairs.append(("", item.text))
-            for group in item.groups:
-                by_group[group].append((False, False))
-            if predictions is not None:
-                predictions.write(
-                    json.dumps(prediction_row(str(item.path), item.text, None, False), ensure_ascii=False) + "\n"
-                )
+            log.warning("%s: its plates are counted as missed", err)
+            unreadable.append(str(photo[0].path))
+            for item in photo:
+                chars.append(0.0)
+                pairs.append(("", item.text))
+                for group in item.groups:
+                    by_group[group].append((False, False))
+                if predictions is not None:
+                    row = prediction_row(str(item.path), item.text, None, False)
+                    predictions.write(json.dumps(row, ensure_ascii=False) + "\n")
             continue
         started = time.perf_counter()
         detections = detector.detect(frame)
-        ious, best = overlaps(detections, item.box)
-        reading = None
-        if best >= 0 and ious[best] > iou_read:
-            reading = reader.read([reader.crop(frame, detections[best].corners)])[0]
-        text = reading.text if reading else ""
+        plates = [first, *photo[1:]]  # only an untouched photo holds several plates, so only the first can change
+        all_ious = box_iou(np.array([d.box for d in detections]), np.stack([p.box for p in plates]))
+        scored += match_plates(detections, all_ious)
+        for item, ious in zip(plates, all_ious.T):
+            best = int(np.argmax(ious)) if detections else -1
+            reading = None
+            if best >= 0 and ious[best] > iou_read:
+                reading = reader.read([reader.crop(frame, detections[best].corners)])[0]
+            text = reading.text if reading else ""
+            is_detected = best >= 0 and ious[best] > iou_detect
+            detected += is_detected
+            found_iou50 += best >= 0 and ious[best] > 0.5
+            recognised += text == item.text
+            for group in item.groups:
+                by_group[group].append((bool(is_detected), text == item.text))
+            chars.append(char_accuracy(text, item.text))
+            pairs.append((text, item.text))
+            if reading is not None:
+                confidences.append((reading.confidence, text == item.text))
+            if item.corners is not None:
+                truth_read = reader.read([reader.crop(frame, item.corners)])[0].text
+                gt_recognised += truth_read == item.text
+                gt_chars.append(char_accuracy(truth_read, item.text))
+                if is_detected:
+                    corner_errors.append(corner_error(detections[best].corners, item.corners))
+            if predictions is not None:
+                row = prediction_row(_where(item), item.text, reading, bool(is_detected))
+                predictions.write(json.dumps(row, ensure_ascii=False) + "\n")
+            if errors_dir and text != item.text:
+                _draw_error(frame, item, detections[best] if best >= 0 else None, text, errors_dir)
         seconds.append(time.perf_counter() - started)
-        scored += match_single_plate(detections, ious)
-        is_detected = best >= 0 and ious[best] > iou_detect
-        detected += is_detected
-        found_iou50 += best >= 0 and ious[best] > 0.5
-        recognised += text == item.text
-        for group in item.groups:
-            by_group[group].append((bool(is_detected), text == item.text))
-        chars.append(char_accuracy(text, item.text))
-        pairs.append((text, item.text))
-        if reading is not None:
-            confidences.append((reading.confidence, text == item.text))
-        if item.corners is not None:
-            truth_read = reader.read([reader.crop(frame, item.corners)])[0].text
-            gt_recognised += truth_read == item.text
-            gt_chars.append(char_accuracy(truth_read, item.text))
-            if is_detected:
-                corner_errors.append(corner_error(detections[best].corners, item.corners))
-        if predictions is not None:
-            where = str(item.path) + (f"#swap={item.swap[0]}:{item.swap[1]}" if item.swap else "")
-            where += f"#turn={item.turn:.1f}" if item.turn else ""
-            where += f"#tilt={item.tilt[0]:.1f},{item.tilt[1]:.1f}" if any(item.tilt) else ""
-            where += f"#{item.degrade}" if item.degrade else ""
-            row = prediction_row(where, item.text, reading, bool(is_detected))
-            predictions.write(json.dumps(row, ensure_ascii=False) + "\n")
-        if errors_dir and text != item.text:
-            _draw_error(frame, item, detections[best] if best >= 0 else None, text, errors_dir)
     n = max(1, len(items))
     report = {
-        "images": len(items),
+        "images": len(photos),
+        "plates": len(items),
         "detection_rate": detected / n,
         "found_iou50": found_iou50 / n,
         "recognition_rate": recognised / n,
@@ -338,6 +350,14 @@ def evaluate_images(
         report["char_accuracy_gt_corners"] = float(np.mean(gt_chars))
         report["corner_error"] = float(np.mean(corner_errors)) if corner_errors else float("nan")
     return report
+
+
+def _where(item: LabelledImage) -> str:
+    """The item's photo and what was done to it, as `--predictions` names a plate."""
+    where = str(item.path) + (f"#swap={item.swap[0]}:{item.swap[1]}" if item.swap else "")
+    where += f"#turn={item.turn:.1f}" if item.turn else ""
+    where += f"#tilt={item.tilt[0]:.1f},{item.tilt[1]:.1f}" if any(item.tilt) else ""
+    return where + (f"#{item.degrade}" if item.degrade else "")
 
 
 def prediction_row(path: str, expected: str, reading, detected: bool = True) -> dict:
