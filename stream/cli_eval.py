@@ -133,8 +133,8 @@ def reading_flags(parser: argparse.ArgumentParser) -> None:
         "--no-second-looks",
         dest="second_looks",
         action="store_false",
-        help="never read a doubtful plate again stretched or inverted, nor its doubtful characters alone, as [ocr] "
-        "second_looks = false does",
+        help="never read a doubtful plate again stretched or inverted, nor its doubtful characters alone, nor a US "
+        "plate with its emblem painted over, as [ocr] second_looks = false does",
     )
     parser.add_argument(
         "--no-stacked-characters",

@@ -62,7 +62,7 @@ class OcrSection:
     weights: str = ""
     backend: str = "auto"
     shifted_reads: bool = True  # also read each plate shifted and zoomed (reader.COPIES) and average (more read)
-    second_looks: bool = True  # read a doubtful plate again stretched or inverted, its doubtful characters alone
+    second_looks: bool = True  # a doubtful plate again stretched or inverted, doubtful characters alone, past emblems
     stacked_characters: bool = True  # read a US plate's small stacked characters too (reader.read_stacked)
 
 

@@ -12,6 +12,7 @@ import torch
 from lpr_models.contrast import stretched, stretched_grey, stretched_if_dark
 from lpr_models.formats import best_fit, fits_format
 from lpr_models.ocr.calibration import Calibration
+from lpr_models.ocr.emblems import without_emblems
 from lpr_models.ocr.model import MaskOCR, OcrConfig
 from lpr_models.ocr.preprocess import crop_size, dark_ground, plate_crop, to_tensor, view
 from lpr_models.ocr.stacks import LATIN_AND_DIGITS, characters, find_stacks, glyph_reading, glyph_rows, without_stacks
@@ -57,6 +58,9 @@ SECOND_LOOK_BELOW = 0.7
 # (reread_doubtful_characters): 4 more of the 1068 real plates from elsewhere read and none fewer, 4 more of 1500
 # rendered ones, and a sixth more of the rendered US plates with an emblem (README).
 GLYPH_RECHECK_BELOW = 0.7
+# A plate read again with an emblem painted over (read_past_emblems) takes that reading where it is this many times
+# surer: half as sure again, so a reading only a little surer, which as often has lost a character, does not.
+EMBLEM_GAIN = 1.5
 # A crop darker than this on average (grey levels, 0-255) is a plate at night, and is read stretched over every level
 # (lpr_models.contrast) instead of as it is, like the refiner's canvas (DARK_CANVAS there): the rendered plates of
 # every region pasted into the CCPD validation photos darkened, read end to end, 91.9% -> 93.4% (docs/training.md).
@@ -272,7 +276,8 @@ def read_batch(
 ) -> list[Reading]:
     """Read (B, 2H, W, 3) BGR crops (`plate_crop`) with `model` (or its compiled form), each in its better view, a
     crop at night stretched first (DARK_CROP); with second looks (`second_look_below` > 0), a doubtful character
-    of a plate from elsewhere is read again alone (reread_doubtful_characters); with `stacked`, a plate read as
+    of a plate from elsewhere is read again alone (reread_doubtful_characters) and a US plate with an emblem beside
+    its characters again with the emblem painted over (read_past_emblems); with `stacked`, a plate read as
     American with small characters stacked at one end is read with them (read_stacked)."""
     if len(crops) == 0:
         return []
@@ -284,7 +289,43 @@ def read_batch(
     readings = decode_batch(*read_views(model, crops, cfg, copies, second_look_below), calibration)
     if second_look_below:
         readings = reread_doubtful_characters(crops, readings, read)
+        readings = read_past_emblems(crops, readings, read)
     return read_stacked(crops, readings, read) if stacked else readings
+
+
+def read_past_emblems(
+    crops: np.ndarray, readings: list[Reading], read: Callable[[list[np.ndarray]], list[Reading]]
+) -> list[Reading]:
+    """`readings` with each plate read as American in one row whose crop shows an emblem beside its own characters
+    and no stack (lpr_models.ocr.emblems) read again with the emblem painted over, all in one batch: that reading
+    replaces the plate's where it is EMBLEM_GAIN times surer and only Latin letters and digits. `read` reads crops as the plates
+    were."""
+    found = [
+        (i, clean)
+        for i, r in enumerate(readings)
+        if r.region == "us"
+        and r.rows == 1
+        and (own := characters(crops[i])) is not None
+        and not find_stacks(own)
+        and (clean := without_emblems(crops[i], own)) is not None
+    ]
+    if not found:
+        return readings
+    out = list(readings)
+    for (i, _), again in zip(found, read([clean for _, clean in found])):
+        if (
+            again.text
+            and set(again.text) <= LATIN_AND_DIGITS
+            and again.confidence > EMBLEM_GAIN * readings[i].confidence
+        ):
+            out[i] = replace(
+                readings[i],
+                text=again.text,
+                confidence=again.confidence,
+                char_confidences=again.char_confidences,
+                format_valid=again.format_valid,
+            )
+    return out
 
 
 def reread_doubtful_characters(
@@ -394,8 +435,8 @@ class PlateReader:
     """`crop(image, corners)` a plate, then `read(plates) -> list[Reading]` a batch of crops; `shifted_reads`
     reads each plate also in shifted and zoomed copies (COPIES), three to six times the work for more plates read;
     `second_looks` reads a doubtful plate again stretched, inverted where light on dark (SECOND_LOOK_BELOW), and
-    a doubtful character of a plate from elsewhere alone (GLYPH_RECHECK_BELOW);
-    `stacked_characters` reads a US plate's small stacked characters (read_stacked)."""
+    a doubtful character of a plate from elsewhere alone (GLYPH_RECHECK_BELOW), and a US plate past its emblem
+    (EMBLEM_GAIN); `stacked_characters` reads a US plate's small stacked characters (read_stacked)."""
 
     def __init__(
         self,

@@ -154,9 +154,15 @@ def without_stacks(crop: np.ndarray, own: Characters, stacks: tuple[Stack, ...])
 
 
 def _paint_over(out: np.ndarray, own: Characters, stack: Stack) -> None:
-    """Paint the stack's box, across the characters' band, in `out` in the median of its pixels off the ink."""
+    """Paint the stack's box, across the characters' band, in `out`."""
     x0 = max(0, min(x for x, _, _, _ in stack.boxes) - 2)
     x1 = min(out.shape[1], max(x + w for x, _, w, _ in stack.boxes) + 2)
+    paint_band(out, own, x0, x1)
+
+
+def paint_band(out: np.ndarray, own: Characters, x0: int, x1: int) -> None:
+    """Paint columns `x0:x1` of `out`, across the characters' band (`own`, give or take a tenth of their height), in
+    the median of the pixels there off the ink: the plate's ground, where a stack or an emblem stood."""
     slack = 0.1 * own.height
     y0, y1 = max(0, int(own.band[0] - slack)), int(round(own.band[1] + slack))
     region, ground = out[y0:y1, x0:x1], own.ink[y0:y1, x0:x1] == 0
