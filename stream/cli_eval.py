@@ -76,6 +76,13 @@ def add_parser(sub) -> None:
         "horizontal one), the photo warped with it: a car seen from the roadside, as in CCPD's tilt subset: 30 55",
     )
     ccpd.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        help="shrink each photo to this share of its width and height first, labels with it (0.33: a 720x1160 "
+        "photo at 240x387, its plate about 60 px wide, a web photo's size)",
+    )
+    ccpd.add_argument(
         "--degrade",
         metavar="CONDITION",
         help="score the photos under one fixed condition of CCPD's hard subsets (train.evaluate.DEGRADATIONS): "
@@ -190,6 +197,7 @@ def _eval_ccpd(args, detector, reader, predictions) -> dict:
         ccpd_items,
         degraded_items,
         evaluate_images,
+        scaled_items,
         swapped_items,
         tilted_items,
         turned_items,
@@ -204,6 +212,8 @@ def _eval_ccpd(args, detector, reader, predictions) -> dict:
         items = turned_items(items, *args.turn)
     if args.tilt:
         items = tilted_items(items, *args.tilt)
+    if args.scale != 1.0:
+        items = scaled_items(items, args.scale)
     if args.degrade:
         items = degraded_items(items, args.degrade)
     return evaluate_images(detector, reader, items, 0.7, 0.6, args.errors, args.art, predictions)

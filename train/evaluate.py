@@ -45,6 +45,7 @@ class LabelledImage:
     swap: tuple[str, int] | None = None  # (style, seed): paste a rendered plate over the labelled one first
     turn: float = 0.0  # degrees: then turn the photo in its plane about the plate (labels turned with it)
     tilt: tuple[float, float] = (0.0, 0.0)  # (yaw, pitch) degrees: or show the plate from the side (labels with it)
+    scale: float = 1.0  # then shrink the photo to this share of its size (labels with it): a web photo's size
     degrade: str = ""  # a name in DEGRADATIONS: the photo blurred, darkened, overexposed or hazy last
 
 
@@ -129,6 +130,14 @@ def tilted_items(
     ]
 
 
+def scaled_items(items: list[LabelledImage], scale: float) -> list[LabelledImage]:
+    """Each photo shrunk to `scale` of its width and height (see load_frame): a web photo of 400x300 or a far
+    camera's frame, whose plates are a few dozen pixels wide."""
+    if not 0.0 < scale <= 1.0:
+        raise ValueError(f"scale {scale} must be in (0, 1]")
+    return [replace(item, scale=scale) for item in items]
+
+
 def degraded_items(items: list[LabelledImage], condition: str) -> list[LabelledImage]:
     """Each photo under `condition` (a name in DEGRADATIONS)."""
     if condition not in DEGRADATIONS:
@@ -137,15 +146,27 @@ def degraded_items(items: list[LabelledImage], condition: str) -> list[LabelledI
 
 
 def load_frame(item: LabelledImage, art: Path | None = None) -> tuple[np.ndarray, LabelledImage]:
-    """The item's image and labels; a swap item gets its rendered plate pasted in and its labels replaced, and a
-    turned or tilted item is then warped about its plate, its corners with it and its box their bounding box, and
-    a degraded item degraded."""
+    """The item's image and labels; a swap item gets its rendered plate pasted in and its labels replaced, a
+    turned or tilted item is then warped about its plate, its corners with it and its box their bounding box, a
+    scaled item shrunk with its labels, and a degraded item degraded."""
     frame = cv2.imread(str(item.path), cv2.IMREAD_COLOR)
     if frame is None:
         raise ValueError(f"cannot read image {item.path}")
     frame, item = _swap_plate(frame, item, art)
     frame, item = _warp(frame, item)
+    frame, item = _shrink(frame, item)
     return (DEGRADATIONS[item.degrade](frame) if item.degrade else frame), item
+
+
+def _shrink(frame: np.ndarray, item: LabelledImage) -> tuple[np.ndarray, LabelledImage]:
+    if item.scale == 1.0:
+        return frame, item
+    height, width = frame.shape[:2]
+    size = (max(1, round(width * item.scale)), max(1, round(height * item.scale)))
+    frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)  # as a camera or a web page makes a small photo
+    factor = np.array([size[0] / width, size[1] / height], np.float32)
+    corners = item.corners * factor if item.corners is not None else None
+    return frame, replace(item, box=item.box * np.tile(factor, 2), corners=corners)
 
 
 def _warp(frame: np.ndarray, item: LabelledImage) -> tuple[np.ndarray, LabelledImage]:
@@ -244,10 +265,10 @@ def read_share(
 def photos_of(items: list[LabelledImage]) -> list[list[LabelledImage]]:
     """The items grouped by the photo they are read from, in order of first appearance: the labelled plates of one
     untouched photo share it, so it is detected once and its other plates are not taken for false detections; an
-    item that pastes, turns or tilts changes its photo and stands alone."""
+    item that pastes, turns, tilts or shrinks changes its photo and stands alone."""
     photos: dict[object, list[LabelledImage]] = {}
     for item in items:
-        untouched = item.swap is None and not item.turn and not any(item.tilt)
+        untouched = item.swap is None and not item.turn and not any(item.tilt) and item.scale == 1.0
         photos.setdefault((item.path, item.degrade) if untouched else id(item), []).append(item)
     return list(photos.values())
 
@@ -357,6 +378,7 @@ def _where(item: LabelledImage) -> str:
     where = str(item.path) + (f"#swap={item.swap[0]}:{item.swap[1]}" if item.swap else "")
     where += f"#turn={item.turn:.1f}" if item.turn else ""
     where += f"#tilt={item.tilt[0]:.1f},{item.tilt[1]:.1f}" if any(item.tilt) else ""
+    where += f"#scale={item.scale:g}" if item.scale != 1.0 else ""
     return where + (f"#{item.degrade}" if item.degrade else "")
 
 
