@@ -648,6 +648,7 @@ def test_doubtful_characters_read_again_alone_read_more_plates_from_elsewhere(mo
     from train.ocr_eval import matches
 
     plates = held_out["us"] + held_out["vn_eu"] + held_out["vn_vn"]
+    monkeypatch.setattr(reader_module, "EMBLEM_GAIN", float("inf"))  # whose rereads win one of the same plates
 
     def right() -> list[bool]:
         return [matches(r.text, s.text) for r, s in zip(_reads(models[1], plates), plates)]
