@@ -1,6 +1,8 @@
 """Agree on one plate text from the readings of a track's best crops.
 
-The region first: the readings vote on the plate family, weighted by confidence. A reading
+The region first: the readings vote on the plate family, weighted by confidence. Unless it is
+China, readings with a Chinese character leave the vote (the reader gives a province only to a
+plate it reads as Chinese, and so does the vote). A reading
 that does not fit a known format of that region counts FORMAT_MISS_WEIGHT of its
 confidence: an O read for a 0 in a digit position is outvoted by fewer readings that fit.
 Then length: the readings vote on the plate's length. Then, among readings of that length,
@@ -19,6 +21,7 @@ import numpy as np
 
 from lpr_models.formats import fits_format
 from lpr_models.ocr.reader import FORMAT_PRIOR, Reading
+from lpr_models.vocab import CHINESE
 
 FORMAT_MISS_WEIGHT = FORMAT_PRIOR
 
@@ -34,7 +37,7 @@ class Vote:
 
 
 def vote(readings: list[Reading]) -> Vote | None:
-    """The consensus of `readings`, or None when none of them read any character."""
+    """The consensus of `readings`, or None when none of them read any character (of the voted region's)."""
     readings = [r for r in readings if r.text]
     if not readings:
         return None
@@ -42,6 +45,10 @@ def vote(readings: list[Reading]) -> Vote | None:
     for r in readings:
         by_region[r.region] += max(r.confidence, 1e-6)
     region = max(by_region, key=lambda name: by_region[name])
+    if region != "cn":
+        readings = [r for r in readings if not any(c in CHINESE for c in r.text)]
+        if not readings:  # only where readings of another region carried Chinese, which the reader never gives
+            return None
     # by position in `readings`, not by object: one Reading object may stand for several crops
     fit_factor = [FORMAT_MISS_WEIGHT if fits_format(region, r.text) is False else 1.0 for r in readings]
     weight = [max(r.confidence, 1e-6) * factor for r, factor in zip(readings, fit_factor)]

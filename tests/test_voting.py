@@ -1,11 +1,14 @@
 import pytest
 
 from lpr_models.ocr.reader import Reading
+from lpr_models.vocab import CHINESE
 from stream.voting import vote
 
 
 def reading(text, conf=0.9, chars=None):
-    return Reading(text, conf, tuple(chars or [conf] * len(text)))
+    """A reading as the reader gives it: a text with a Chinese character is read as a Chinese plate."""
+    region = "cn" if any(c in CHINESE for c in text) else "unknown"
+    return Reading(text, conf, tuple(chars or [conf] * len(text)), region)
 
 
 def test_majority_per_position_fixes_single_character_errors():
@@ -126,3 +129,17 @@ def test_at_most_five_runner_up_readings_are_kept():
 def test_one_reading_object_given_twice_counts_twice():
     twice, once = reading("AB12", 0.5), reading("AB13", 0.6)
     assert vote([twice, twice, once]).candidates == (("AB13", 0.375),)  # 0.6 of 1.6, not of 1.1
+
+
+def test_a_vote_for_another_region_takes_no_chinese_character_from_a_reading_read_as_chinese():
+    """A US plate (no known format to weigh readings by) read as such three times, unsure of its first character,
+    and once as a Chinese new-energy plate of the same length, sure of its province: the region vote says US, and the
+    Chinese reading is left out of the text's vote, as the reader leaves a province off every plate it does not
+    read as Chinese."""
+    american = Reading("6AD12345", 0.5, (0.3,) + (0.9,) * 7, "us")
+    chinese = Reading("皖AD12345", 0.9, (0.99,) * 8, "cn")
+    result = vote([american, american, american, chinese])
+    assert result.region == "us" and result.text == "6AD12345", result
+    assert not any("皖" in text for text, _ in result.candidates)
+    assert vote([chinese, chinese, american]).text == "皖AD12345"  # read as Chinese, the province stands
+    assert vote([Reading("皖AD12345", 0.9, (0.99,) * 8, "us")]) is None  # a province only on a Chinese reading
