@@ -13,11 +13,13 @@ from lpr_models.ocr.stacks import Characters, paint_band
 # height, and narrower than MAX_EMBLEM (wider, the "characters" are bits of the plate's rim on either side).
 EMBLEM_GAP = 0.6
 MAX_EMBLEM = 3.0
-# An emblem at an end: a shape of the ink beyond the first or the last character, reaching into their band, more
-# than END_HEIGHT of their height tall (a stacked character is at most that: lpr_models.ocr.stacks, STACKED_HEIGHT)
-# and narrower than MAX_EMBLEM heights. At 0.3, stacks not found as such were painted over too, and their plates
-# read surely without them (4 more of 200 rendered stacked plates read wrong at 0.5 sure or more; 1 at 0.6).
-END_HEIGHT = 0.6
+# An emblem at an end: a shape of the ink beyond the first or the last character, reaching into their band, at
+# least END_HEIGHT of their height tall, narrower than MAX_EMBLEM heights and wider than END_ASPECT of its own
+# height, as a badge, a state's outline or an animal is and a character is not: a stack of small characters not
+# found as one (lpr_models.ocr.stacks: they touch each other or the rim) stays, where painted over its plate was read
+# surely without it (4 more of 200 rendered stacked plates read wrong at 0.5 sure or more without the rule, 1 with).
+END_HEIGHT = 0.3
+END_ASPECT = 0.8
 # Fewer characters than this found, the plate's own are not known well enough to tell an emblem from them.
 MIN_CHARACTERS = 3
 
@@ -40,7 +42,8 @@ def emblem_spans(own: Characters) -> list[tuple[int, int]]:
         for s in own.solid
         if s not in characters
         and (s[0] + s[2] <= first or s[0] >= last)
-        and s[3] > END_HEIGHT * height
+        and s[3] >= END_HEIGHT * height
+        and s[2] > END_ASPECT * s[3]
         and s[2] < MAX_EMBLEM * height
         and s[1] < bottom
         and s[1] + s[3] > top
