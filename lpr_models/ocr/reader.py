@@ -298,8 +298,8 @@ def read_past_emblems(
 ) -> list[Reading]:
     """`readings` with each plate read as American in one row whose crop shows an emblem beside its own characters
     and no stack (lpr_models.ocr.emblems) read again with the emblem painted over, all in one batch: that reading
-    replaces the plate's where it is EMBLEM_GAIN times surer and only Latin letters and digits. `read` reads crops as the plates
-    were."""
+    replaces the plate's where it is EMBLEM_GAIN times surer and only Latin letters and digits. `read` reads crops
+    as the plates were."""
     found = [
         (i, clean)
         for i, r in enumerate(readings)
