@@ -56,3 +56,13 @@ def test_a_plain_plate_shows_no_emblem():
 def test_with_fewer_than_three_characters_no_emblem_is_looked_for():
     own = characters(plate((("A", 40), ("1", 140)), emblem_at=95))
     assert own is not None and len(own.shapes) == 2 and emblem_spans(own) == []
+
+
+def test_a_sliver_at_the_crop_s_edge_is_no_character_to_measure_a_gap_from():
+    """The rim or the car at the crop's edge, as tall as the characters, then a stack or margin before them: not an
+    emblem between two characters (a rendered US plate's unfound stack was painted over from such a sliver)."""
+    crop = plate((("4K27ZB", 34),))
+    crop[37:66, 0:6] = INK  # a bar at the crop's left edge, the characters' height
+    own = characters(crop)
+    assert own is not None and own.shapes[0][0] == 0, "the bar is taken for one of the characters"
+    assert emblem_spans(own) == []

@@ -27,7 +27,8 @@ MIN_CHARACTERS = 3
 def emblem_spans(own: Characters) -> list[tuple[int, int]]:
     """The columns (from, to) of a plate crop where emblems stand beside its own characters (`own`): the wide
     gaps between them, and the ink shapes beyond their ends."""
-    shapes, height = own.shapes, own.height
+    width = own.ink.shape[1]  # a shape at the crop's edge is the rim or the car beyond the plate, not a character
+    shapes, height = [s for s in own.shapes if s[0] > 0 and s[0] + s[2] < width], own.height
     if len(shapes) < MIN_CHARACTERS:
         return []
     spans = [
@@ -36,7 +37,7 @@ def emblem_spans(own: Characters) -> list[tuple[int, int]]:
         if EMBLEM_GAP * height < b[0] - (a[0] + a[2]) < MAX_EMBLEM * height
     ]
     (top, bottom), first, last = own.band, shapes[0][0], max(s[0] + s[2] for s in shapes)
-    characters = set(shapes)
+    characters = set(own.shapes)
     spans += [
         (s[0] - 2, s[0] + s[2] + 2)
         for s in own.solid
