@@ -16,6 +16,11 @@ CHINESE = PROVINCES + SPECIAL  # the characters only a Chinese plate shows
 INDEX = {c: i + 1 for i, c in enumerate(CHARSET)}  # character -> class index (0 is PAD)
 
 
+def has_chinese(text: str) -> bool:
+    """Whether `text` holds a character only a Chinese plate shows (a province, 警, 使...)."""
+    return any(c in CHINESE for c in text)
+
+
 def vocab_size() -> int:
     """Number of output classes, the pad class included."""
     return len(CHARSET) + 1

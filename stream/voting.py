@@ -21,7 +21,7 @@ import numpy as np
 
 from lpr_models.formats import fits_format
 from lpr_models.ocr.reader import FORMAT_PRIOR, Reading
-from lpr_models.vocab import CHINESE
+from lpr_models.vocab import has_chinese
 
 FORMAT_MISS_WEIGHT = FORMAT_PRIOR
 
@@ -46,7 +46,7 @@ def vote(readings: list[Reading]) -> Vote | None:
         by_region[r.region] += max(r.confidence, 1e-6)
     region = max(by_region, key=lambda name: by_region[name])
     if region != "cn":
-        readings = [r for r in readings if not any(c in CHINESE for c in r.text)]
+        readings = [r for r in readings if not has_chinese(r.text)]
         if not readings:  # only where readings of another region carried Chinese, which the reader never gives
             return None
     # by position in `readings`, not by object: one Reading object may stand for several crops

@@ -181,9 +181,9 @@ def test_a_virtual_video_of_plates_from_elsewhere_carries_the_rendered_texts(dat
     import av
 
     from lpr_models.formats import fits_format
+    from lpr_models.vocab import has_chinese
     from train import virtual_video
     from train.evaluate import ccpd_items
-    from train.ocr_eval import has_chinese
 
     photos = [str(item.path) for item in ccpd_items(data_root / "ccpd" / "images", "val")[:3]]
     out = tmp_path / "world.mp4"

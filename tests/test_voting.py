@@ -1,13 +1,13 @@
 import pytest
 
 from lpr_models.ocr.reader import Reading
-from lpr_models.vocab import CHINESE
+from lpr_models.vocab import has_chinese
 from stream.voting import vote
 
 
 def reading(text, conf=0.9, chars=None):
     """A reading as the reader gives it: a text with a Chinese character is read as a Chinese plate."""
-    region = "cn" if any(c in CHINESE for c in text) else "unknown"
+    region = "cn" if has_chinese(text) else "unknown"
     return Reading(text, conf, tuple(chars or [conf] * len(text)), region)
 
 

@@ -26,10 +26,10 @@ from lpr_models.detector.detector import PlateDetector
 from lpr_models.geometry import box_iou, quad_box, rotation_matrix, tilt_matrix, transform_points
 from lpr_models.ocr.calibration import expected_calibration_error, reliability
 from lpr_models.ocr.reader import PlateReader
-from lpr_models.vocab import PROVINCES
+from lpr_models.vocab import PROVINCES, has_chinese
 from train.ccpd import list_ccpd_images, parse_ccpd_name
 from train.det_eval import average_precision, corner_error, match_plates
-from train.ocr_eval import char_accuracy, confusions, has_chinese
+from train.ocr_eval import char_accuracy, confusions
 from train.splits import is_validation
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ import torch
 from lpr_models.ocr.model import MaskOCR
 from lpr_models.ocr.preprocess import plate_crop
 from lpr_models.ocr.reader import COPIES, SECOND_LOOK_BELOW, read_batch
-from lpr_models.vocab import CHINESE
+from lpr_models.vocab import has_chinese
 from train.ocr_data import UNREADABLE, PlateSample
 
 
@@ -40,11 +40,6 @@ def char_accuracy(predicted: str, truth: str) -> float:
     hidden = truth.count(UNREADABLE)
     right = sum(p == t for p, t in zip(predicted, truth) if t != UNREADABLE)
     return right / max(len(truth) - hidden, len(predicted) - hidden, 1)
-
-
-def has_chinese(text: str) -> bool:
-    """Whether `text` holds a character only a Chinese plate shows (a province, 警, 使...)."""
-    return any(c in CHINESE for c in text)
 
 
 def invents_province(predicted: str, region: str) -> bool:
