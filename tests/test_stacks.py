@@ -3,6 +3,7 @@
 import cv2
 import numpy as np
 
+from lpr_models.ocr.reader import OwnCharacters
 from lpr_models.ocr.stacks import (
     GLYPH_REPEATS,
     characters,
@@ -43,6 +44,15 @@ def test_a_plate_s_own_characters_are_its_full_height_shapes_left_to_right():
     assert [x for x, _, _, _ in own.boxes] == sorted(x for x, _, _, _ in own.boxes)
     assert own.band[0] < own.band[1] and abs(own.height - (own.band[1] - own.band[0])) <= 2
     assert characters(np.full((HEIGHT, WIDTH, 3), 200, np.uint8)) is None
+
+
+def test_each_crop_s_own_characters_are_found_once_for_all_the_second_looks():
+    crops = np.stack([plate(left="NG"), np.full((HEIGHT, WIDTH, 3), 200, np.uint8)])
+    own_characters = OwnCharacters(crops)
+    first = own_characters[0]
+    assert first is not None and first.boxes == characters(crops[0]).boxes
+    assert own_characters[0] is first  # kept, not measured again
+    assert own_characters[1] is None
 
 
 def test_a_stack_before_the_characters_is_found_top_to_bottom():

@@ -15,7 +15,15 @@ from lpr_models.ocr.calibration import Calibration
 from lpr_models.ocr.emblems import without_emblems
 from lpr_models.ocr.model import MaskOCR, OcrConfig
 from lpr_models.ocr.preprocess import crop_size, dark_ground, plate_crop, to_tensor, view
-from lpr_models.ocr.stacks import LATIN_AND_DIGITS, characters, find_stacks, glyph_reading, glyph_rows, without_stacks
+from lpr_models.ocr.stacks import (
+    LATIN_AND_DIGITS,
+    Characters,
+    characters,
+    find_stacks,
+    glyph_reading,
+    glyph_rows,
+    without_stacks,
+)
 from lpr_models.optimize import ShapeCache
 from lpr_models.vocab import CHINESE, INDEX, PAD, REGIONS, decode
 
@@ -287,25 +295,43 @@ def read_batch(
         return decode_batch(*read_views(model, np.stack(looks), cfg, copies, second_look_below), calibration)
 
     readings = decode_batch(*read_views(model, crops, cfg, copies, second_look_below), calibration)
+    own_characters = OwnCharacters(crops)
     if second_look_below:
-        readings = reread_doubtful_characters(crops, readings, read)
-        readings = read_past_emblems(crops, readings, read)
-    return read_stacked(crops, readings, read) if stacked else readings
+        readings = reread_doubtful_characters(crops, readings, read, own_characters)
+        readings = read_past_emblems(crops, readings, read, own_characters)
+    return read_stacked(crops, readings, read, own_characters) if stacked else readings
+
+
+class OwnCharacters:
+    """Each crop's own characters (lpr_models.ocr.stacks.characters), found when a second look first asks for them
+    and kept: the looks at a US plate (its doubtful characters, emblems and stacks) all measure the same crop."""
+
+    def __init__(self, crops: np.ndarray) -> None:
+        self._crops = crops
+        self._found: dict[int, Characters | None] = {}
+
+    def __getitem__(self, i: int) -> Characters | None:
+        if i not in self._found:
+            self._found[i] = characters(self._crops[i])
+        return self._found[i]
 
 
 def read_past_emblems(
-    crops: np.ndarray, readings: list[Reading], read: Callable[[list[np.ndarray]], list[Reading]]
+    crops: np.ndarray,
+    readings: list[Reading],
+    read: Callable[[list[np.ndarray]], list[Reading]],
+    own_characters: OwnCharacters,
 ) -> list[Reading]:
     """`readings` with each plate read as American in one row whose crop shows an emblem beside its own characters
     and no stack (lpr_models.ocr.emblems) read again with the emblem painted over, all in one batch: that reading
     replaces the plate's where it is EMBLEM_GAIN times surer and only Latin letters and digits. `read` reads crops
-    as the plates were."""
+    as the plates were; `own_characters` gives each crop's own characters."""
     found = [
         (i, clean)
         for i, r in enumerate(readings)
         if r.region == "us"
         and r.rows == 1
-        and (own := characters(crops[i])) is not None
+        and (own := own_characters[i]) is not None
         and not find_stacks(own)
         and (clean := without_emblems(crops[i], own)) is not None
     ]
@@ -329,19 +355,23 @@ def read_past_emblems(
 
 
 def reread_doubtful_characters(
-    crops: np.ndarray, readings: list[Reading], read: Callable[[list[np.ndarray]], list[Reading]]
+    crops: np.ndarray,
+    readings: list[Reading],
+    read: Callable[[list[np.ndarray]], list[Reading]],
+    own_characters: OwnCharacters,
 ) -> list[Reading]:
     """`readings` with each doubtful character (under GLYPH_RECHECK_BELOW) of a plate read in one row, not as
     Chinese, read again alone: the crop's own characters (lpr_models.ocr.stacks.characters), where there are as many
     as the text has, give its shape, read repeated in a row (glyph_rows), all in one batch. A Latin letter or digit
     read surer than the plate's reading of it replaces it, unless the plate's text fitted its region's format and
-    the new one does not; the confidence is scaled by the characters' gain. `read` reads crops as the plates were."""
+    the new one does not; the confidence is scaled by the characters' gain. `read` reads crops as the plates were,
+    `own_characters` gives each crop's own characters."""
     jobs = []  # (plate, its doubtful positions, its own characters)
     for i, reading in enumerate(readings):
         if reading.region == "cn" or reading.rows != 1 or not reading.text:
             continue
         doubtful = [j for j, c in enumerate(reading.char_confidences) if c < GLYPH_RECHECK_BELOW]
-        own = characters(crops[i]) if doubtful else None
+        own = own_characters[i] if doubtful else None
         if own is not None and len(own.shapes) == len(reading.text):
             jobs.append((i, doubtful, own))
     if not jobs:
@@ -374,17 +404,21 @@ def reread_doubtful_characters(
 
 
 def read_stacked(
-    crops: np.ndarray, readings: list[Reading], read: Callable[[list[np.ndarray]], list[Reading]]
+    crops: np.ndarray,
+    readings: list[Reading],
+    read: Callable[[list[np.ndarray]], list[Reading]],
+    own_characters: OwnCharacters,
 ) -> list[Reading]:
     """`readings` with each plate read as American whose crop holds stacks (lpr_models.ocr.stacks) read again:
     the plate with its stacks painted over, and each stacked character in a row of its own, all in one batch. A
     stack's characters go before or after the rest, as they stand; a plate with a stack that reads as a jumble, or
     whose rest reads nothing or more than Latin letters and digits, keeps its reading. The confidence is the rest's
-    times each stacked character's. `read` reads crops as the plates were."""
+    times each stacked character's. `read` reads crops as the plates were, `own_characters` gives each crop's own
+    characters."""
     found = [
         (i, own, stacks)
         for i, r in enumerate(readings)
-        if r.region == "us" and (own := characters(crops[i])) is not None and (stacks := find_stacks(own))
+        if r.region == "us" and (own := own_characters[i]) is not None and (stacks := find_stacks(own))
     ]
     if not found:
         return readings
