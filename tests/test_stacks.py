@@ -53,6 +53,9 @@ def test_each_crop_s_own_characters_are_found_once_for_all_the_second_looks():
     assert first is not None and first.boxes == characters(crops[0]).boxes
     assert own_characters[0] is first  # kept, not measured again
     assert own_characters[1] is None
+    stacks = own_characters.stacks(0)
+    assert stacks == find_stacks(first) and len(stacks) == 1 and stacks[0].at_left
+    assert own_characters.stacks(0) is stacks and own_characters.stacks(1) == ()
 
 
 def test_a_stack_before_the_characters_is_found_top_to_bottom():

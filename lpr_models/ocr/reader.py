@@ -18,6 +18,7 @@ from lpr_models.ocr.preprocess import crop_size, dark_ground, plate_crop, to_ten
 from lpr_models.ocr.stacks import (
     LATIN_AND_DIGITS,
     Characters,
+    Stack,
     characters,
     find_stacks,
     glyph_reading,
@@ -303,17 +304,26 @@ def read_batch(
 
 
 class OwnCharacters:
-    """Each crop's own characters (lpr_models.ocr.stacks.characters), found when a second look first asks for them
-    and kept: the looks at a US plate (its doubtful characters, emblems and stacks) all measure the same crop."""
+    """Each crop's own characters (lpr_models.ocr.stacks.characters) and the stacks beside them, found when a second
+    look first asks for them and kept: the looks at a US plate (its doubtful characters, emblems and stacks) all
+    measure the same crop."""
 
     def __init__(self, crops: np.ndarray) -> None:
         self._crops = crops
         self._found: dict[int, Characters | None] = {}
+        self._stacks: dict[int, tuple[Stack, ...]] = {}
 
     def __getitem__(self, i: int) -> Characters | None:
         if i not in self._found:
             self._found[i] = characters(self._crops[i])
         return self._found[i]
+
+    def stacks(self, i: int) -> tuple[Stack, ...]:
+        """The stacks beside crop `i`'s own characters (lpr_models.ocr.stacks.find_stacks); none where it has none."""
+        if i not in self._stacks:
+            own = self[i]
+            self._stacks[i] = find_stacks(own) if own is not None else ()
+        return self._stacks[i]
 
 
 def read_past_emblems(
@@ -332,7 +342,7 @@ def read_past_emblems(
         if r.region == "us"
         and r.rows == 1
         and (own := own_characters[i]) is not None
-        and not find_stacks(own)
+        and not own_characters.stacks(i)
         and (clean := without_emblems(crops[i], own)) is not None
     ]
     if not found:
@@ -418,7 +428,7 @@ def read_stacked(
     found = [
         (i, own, stacks)
         for i, r in enumerate(readings)
-        if r.region == "us" and (own := own_characters[i]) is not None and (stacks := find_stacks(own))
+        if r.region == "us" and (stacks := own_characters.stacks(i)) and (own := own_characters[i]) is not None
     ]
     if not found:
         return readings
