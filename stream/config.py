@@ -35,7 +35,7 @@ class EventOptions:
     min_confidence: float = 0.3  # confidence (calibrated: the chance the text is right) needed to publish early
     min_event_confidence: float = 0.15  # tracks read less surely are still published, marked readable: false
     min_text_chars: int = 3  # shorter readings too (clutter, a plate cut off; no plate format is shorter)
-    min_frames: int = 2  # tracks seen fewer times are dropped as noise
+    min_frames: int = 5  # tracks seen fewer times are dropped as noise (clutter flickers for 2-4 frames)
     max_reads_per_frame: int = 8  # bounds the OCR work done for one frame
 
 
