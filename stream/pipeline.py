@@ -42,7 +42,7 @@ class PipelineStats:
     frames: int = 0
     detections: int = 0
     events: int = 0
-    dropped_tracks: int = 0  # ended tracks too short, never read, or read too unsurely
+    dropped_tracks: int = 0  # tracks seen in fewer than min_frames frames: noise, no event
     skipped: int = 0  # frames the detector did not see (stream.gating: motion gate, detection rate)
     stage_ms: dict[str, deque] = field(default_factory=lambda: defaultdict(lambda: deque(maxlen=10_000)))  # recent laps
 

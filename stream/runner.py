@@ -72,8 +72,9 @@ class CameraResult:
     def summary(self) -> str:
         s, p = self.source, self.pipeline
         text = (
-            f"{s.decoded} frames decoded, {p.frames} processed, {p.detections} detections, {p.events} events; "
-            f"{s.dropped} dropped, {s.corrupt} corrupt, {s.reconnects} reconnects"
+            f"{s.decoded} frames decoded, {p.frames} processed, {p.detections} detections, {p.events} events, "
+            f"{p.dropped_tracks} tracks too short to count (events.min_frames); "
+            f"{s.dropped} frames dropped, {s.corrupt} corrupt, {s.reconnects} reconnects"
         )
         return text + (f"; error: {s.error}" if s.error else "")
 
