@@ -17,6 +17,7 @@ from lpr_models.ocr.reader import Reading
 from stream.config import EventOptions
 from stream.direction import CountingLine, crossings, motion_direction
 from stream.events import SCHEMA_VERSION, utc_iso
+from stream.frame_rate import FrameRateCheck
 from stream.frames import Frame
 from stream.gating import DetectionGate
 from stream.snapshot import SnapshotOptions, snapshot_jpeg, snapshot_name
@@ -86,6 +87,7 @@ class CameraPipeline:
             self.options = replace(self.options, min_frames=1)
         self.tracks: dict[int, TrackState] = {}
         self.stats = PipelineStats()
+        self.rate_check = FrameRateCheck(camera_id, self.options.min_frames)
 
     def run(self, frames: Iterable[Frame]) -> PipelineStats:
         """Process every frame, then flush the tracks still open."""
@@ -100,6 +102,8 @@ class CameraPipeline:
         if frame.cut:  # a gap in the recording: what was in view before it has left
             self.flush("gap")
             self.tracker.reset()
+        if not self.still_images:
+            self.rate_check.see(_time_of(frame))
         timer = _Timer(self.stats.stage_ms)
         if not self.still_images and not self.gate.should_detect(frame, [s.frames_seen for s in self.tracks.values()]):
             self.stats.skipped += 1

@@ -245,6 +245,21 @@ def _frames(images, fps=25.0, start=1_800_000_000.0):
     return [Frame("cam", i, i / fps, start + i / fps, image) for i, image in enumerate(images)]
 
 
+def test_a_camera_too_slow_for_min_frames_is_told_so_once(caplog):
+    """At 4 frames a second a plate needs 1.25 s in view to reach min_frames (5): the log says so, once, with the
+    value to set; at 25 frames a second it says nothing."""
+    still = np.full((240, 320, 3), 200, np.uint8)
+    with caplog.at_level("WARNING", logger="stream.frame_rate"):
+        collect(_frames([still] * 60, fps=4.0), EventOptions(publish_after_s=100))
+    (warning,) = [r.getMessage() for r in caplog.records]
+    assert "4.0 frames a second" in warning and "1.2 s" in warning and "min_frames to 2" in warning
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="stream.frame_rate"):
+        collect(_frames([still] * 300, fps=25.0), EventOptions(publish_after_s=100))
+        collect(_frames([still] * 60, fps=4.0), EventOptions(publish_after_s=100, min_frames=2))
+    assert caplog.records == []
+
+
 def _watched_pipeline(on_frame, **options) -> CameraPipeline:
     """The test detector and reader, events thrown away, each frame's tracks given to `on_frame`."""
     return CameraPipeline(
