@@ -24,10 +24,13 @@ class FrameRateCheck:
         self.start: float | None = None
         self.rate: float | None = None  # frames a second, once measured
 
-    def see(self, time_s: float) -> None:
-        """Count a frame that reached the pipeline at `time_s`; warn once if the rate is too low."""
+    def see(self, time_s: float, cut: bool = False) -> None:
+        """Count a frame that reached the pipeline at `time_s`; warn once if the rate is too low. `cut`: the first
+        frame after a gap in a footage set, where the measurement starts again (the gap is no frame rate)."""
         if self.rate is not None:
             return
+        if cut:
+            self.start, self.frames = None, 0
         self.start = time_s if self.start is None else self.start
         self.frames += 1
         elapsed = time_s - self.start

@@ -103,7 +103,7 @@ class CameraPipeline:
             self.flush("gap")
             self.tracker.reset()
         if not self.still_images:
-            self.rate_check.see(_time_of(frame))
+            self.rate_check.see(_time_of(frame), frame.cut)
         timer = _Timer(self.stats.stage_ms)
         if not self.still_images and not self.gate.should_detect(frame, [s.frames_seen for s in self.tracks.values()]):
             self.stats.skipped += 1

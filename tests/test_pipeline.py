@@ -257,6 +257,9 @@ def test_a_camera_too_slow_for_min_frames_is_told_so_once(caplog):
     with caplog.at_level("WARNING", logger="stream.frame_rate"):
         collect(_frames([still] * 300, fps=25.0), EventOptions(publish_after_s=100))
         collect(_frames([still] * 60, fps=4.0), EventOptions(publish_after_s=100, min_frames=2))
+        gapped = _frames([still] * 300, fps=25.0)  # a footage set: 2 s, an hour's gap, then the next file
+        gapped[50:] = [replace(f, pts=f.pts + 3600, cut=i == 50) for i, f in enumerate(gapped[50:], 50)]
+        collect(gapped, EventOptions(publish_after_s=100))
     assert caplog.records == []
 
 
