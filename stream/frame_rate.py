@@ -18,6 +18,8 @@ NOISE_SPAN_S = 0.5  # a plate in view this long should be seen in min_frames fra
 
 
 class FrameRateCheck:
+    """Measures one camera's frames a second over its first RATE_WINDOW_S and warns if min_frames needs too long."""
+
     def __init__(self, camera_id: str, min_frames: int) -> None:
         self.camera_id, self.min_frames = camera_id, min_frames
         self.frames = 0
