@@ -270,6 +270,7 @@ def _eval_video(args, detector, reader, predictions) -> dict:
     started = time.perf_counter()
     result = run_camera(Config(cameras=(camera,)), camera, collect, threading.Event(), models=(detector, reader))
     report = score_video_events(events, truth)
+    report["tracks_too_short"] = result.pipeline.dropped_tracks  # under events.min_frames: no event, noise
     report["frames"] = result.pipeline.frames
     report["fps"] = result.pipeline.frames / (time.perf_counter() - started)
     report["readings"] = [

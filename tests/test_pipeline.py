@@ -70,6 +70,23 @@ def test_tracks_seen_in_fewer_than_min_frames_are_dropped_as_noise(tmp_path):
     assert sorted(e["text"] for e, _ in events) == ["BLU333", "GRN222", "RED111"] and stats.dropped_tracks == 1
 
 
+def test_lpr_eval_video_counts_the_tracks_too_short_to_count(tmp_path):
+    """A video's evaluation reports the clutter tracks left out as noise beside the plates read."""
+    import argparse
+
+    from stream.cli_eval import _eval_video
+
+    frames = moving_plates_frames(60)
+    for blip in range(50, 53):  # clutter for 3 frames
+        frames[blip] = frames[blip].copy()
+        cv2.rectangle(frames[blip], (5, 200), (60, 220), (0, 200, 0), -1)
+    truth = tmp_path / "truth.json"
+    truth.write_text(json.dumps({"plates": ["RED111", "BLU333"]}))
+    args = argparse.Namespace(video=write_video(tmp_path / "v.mp4", frames), truth=truth)
+    report = _eval_video(args, ColourPlateDetector(), ColourPlateReader(), None)
+    assert (report["found_correct"], report["events"], report["tracks_too_short"]) == (2, 2, 1)
+
+
 def test_events_reach_a_zeromq_subscriber_and_the_jsonl_file(plates_video, endpoint, tmp_path):
     jsonl = tmp_path / "events.jsonl"
     cfg = Config(
