@@ -82,6 +82,42 @@ def test_unreachable_stream_gives_up_after_the_allowed_reconnects():
     assert "reconnecting" in states
 
 
+def test_reconnect_waits_double_up_to_their_limit(caplog):
+    """A camera that stays down is retried ever more seldom, never less often than backoff_max_s allows."""
+    options = GrabberOptions(
+        open_timeout_s=1, read_timeout_s=1, backoff_initial_s=0.1, backoff_max_s=0.4, max_reconnects=5
+    )
+    with caplog.at_level("WARNING", logger="stream.sources"):
+        assert list(FrameGrabber("rtsp://127.0.0.1:9/none", "c", options)) == []
+    waits = [float(r.getMessage().rsplit("reconnecting in ", 1)[1].rstrip("s")) for r in caplog.records]
+    assert waits == [0.1, 0.2, 0.4, 0.4, 0.4]
+
+
+def test_a_camera_that_came_back_is_retried_soon_again(tmp_path, caplog):
+    """Each connection that gave frames starts the waits from backoff_initial_s again: an HTTP stream that plays
+    a short clip and ends is reconnected after the first wait every time, never after a grown one."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    clip = mpegts_clip(tmp_path, frames=10)
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(clip.parent))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    options = GrabberOptions(
+        open_timeout_s=2, read_timeout_s=2, backoff_initial_s=0.1, backoff_max_s=0.4, max_reconnects=3
+    )
+    try:
+        with caplog.at_level("WARNING", logger="stream.sources"):
+            grabber = FrameGrabber(f"http://127.0.0.1:{server.server_port}/{clip.name}", "c", options)
+            frames = list(grabber)
+    finally:
+        server.shutdown()
+    waits = [r.getMessage() for r in caplog.records if "reconnecting in" in r.getMessage()]
+    assert len(frames) == 4 * 10 and grabber.stats.reconnects == 3
+    assert waits == ["camera c: stream ended; reconnecting in 0.1s"] * 3
+
+
 def test_a_file_with_no_video_stream_is_reported(tmp_path):
     import av
 
