@@ -153,6 +153,51 @@ def test_exported_weights_hold_plain_values_even_from_a_checkpoint_with_paths(tm
     assert describe_weights(shipped)["provenance"]["settings"] == {"scenes": ["a/scenes.csv"], "data": "b"}
 
 
+def test_export_ships_half_precision_weights_that_the_digest_check_accepts(tmp_path, monkeypatch):
+    """Exported into the weights folder, a checkpoint is stored in half precision beside the other models' digests,
+    loads as shipped weights and computes what the checkpoint computed; a changed byte, or the wrong kind, is refused."""
+    import json
+
+    import pytest
+
+    from lpr_models import weights
+    from lpr_models.detector.model import DetectorConfig, PlateDetectorNet
+    from train import export as export_module
+    from train.loop import save_checkpoint
+
+    folder = tmp_path / "weights"
+    folder.mkdir()
+    digests = folder / "SHA256SUMS.json"
+    digests.write_text(json.dumps({"ocr.pt": "0" * 64}))  # another model's digest, which must be kept
+    monkeypatch.setattr(weights, "DIGESTS_FILE", digests)
+    monkeypatch.setattr(export_module, "DIGESTS_FILE", digests)
+    monkeypatch.setitem(weights.SHIPPED, "detector", folder / "detector.pt")
+
+    torch.manual_seed(0)
+    net = PlateDetectorNet(DetectorConfig(width=0.25, depth=1, neck_channels=16, neck_repeats=1, head_convs=1)).eval()
+    save_checkpoint(tmp_path / "last.pt", kind="detector", config=net.cfg.to_dict(), model=net.state_dict())
+    with pytest.raises(ValueError, match="holds detector weights, not ocr"):
+        export_module.export("ocr", tmp_path / "last.pt", folder / "ocr.pt")
+    assert not (folder / "ocr.pt").exists()
+
+    shipped = export_module.export("detector", tmp_path / "last.pt")
+    assert shipped == folder / "detector.pt"
+    assert json.loads(digests.read_text()) == {"ocr.pt": "0" * 64, "detector.pt": weights.sha256(shipped)}
+    state = weights.load_weights("detector")  # the shipped path: checked against its digest
+    floats = [v for v in state["model"].values() if v.is_floating_point()]
+    assert floats and all(v.dtype == torch.float16 for v in floats)
+    loaded = weights.build_model("detector", None, lambda cfg: PlateDetectorNet(DetectorConfig(**cfg))).eval()
+    image = torch.rand(1, 3, 128, 128)
+    with torch.inference_mode():
+        assert torch.allclose(net(image), loaded(image), atol=2e-2, rtol=2e-2)
+
+    data = bytearray(shipped.read_bytes())
+    data[-10] ^= 0xFF
+    shipped.write_bytes(bytes(data))
+    with pytest.raises(weights.WeightsError, match="SHA-256"):
+        weights.load_weights("detector")
+
+
 def test_provenance_names_every_changed_file_whole(tmp_path, monkeypatch):
     """`git status --porcelain` starts an unstaged change with a space: stripping the output cut the first name."""
     import subprocess
