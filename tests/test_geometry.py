@@ -8,8 +8,11 @@ from lpr_models.geometry import (
     expand_quad,
     letterbox,
     order_corners,
+    quad_box,
     quad_to_rect,
     rectify,
+    rotation_matrix,
+    tilt_matrix,
     transform_points,
 )
 
@@ -162,3 +165,58 @@ def test_rectify_repeats_the_image_edge_beyond_the_frame():
     image = np.full((20, 20, 3), 200, np.uint8)
     plate = rectify(image, np.array([[10, 0], [30, 0], [30, 10], [10, 10]]), (10, 20))  # half outside on the right
     assert plate.min() == 200  # the edge repeated, not black
+
+
+PLATE = np.array([[300, 200], [440, 200], [440, 244], [300, 244]], np.float32)  # 140 x 44, centred at (370, 222)
+
+
+def test_quad_box_bounds_any_quadrilateral():
+    quad = np.array([[12, 30], [50, 8], [61, 40], [5, 47]])
+    box = quad_box(quad)
+    assert box.dtype == np.float32 and box.tolist() == [5, 8, 61, 47]
+
+
+def test_rotation_matrix_turns_counter_clockwise_on_screen_about_its_centre():
+    centre = np.array([100.0, 50.0])
+    matrix = rotation_matrix(centre, 90)
+    points = transform_points(matrix, np.array([[110, 50], [100, 50], [100, 40]], np.float32))
+    np.testing.assert_allclose(points, [[100, 40], [100, 50], [90, 50]], atol=1e-4)  # y grows downwards
+
+
+def test_tilt_matrix_of_no_turn_leaves_a_level_plate_where_it_is():
+    np.testing.assert_allclose(transform_points(tilt_matrix(PLATE, 0, 0), PLATE), PLATE, atol=1e-3)
+
+
+@pytest.mark.parametrize("yaw", [-40.0, 25.0, 50.0])
+def test_tilt_matrix_yaw_shows_the_nearer_edge_taller_as_a_pinhole_camera_does(yaw):
+    """Turned about its upright axis by `yaw` (the right edge nearer for a positive yaw), seen by a lens 6 plate
+    widths away: each edge's height and the plate's width scale as focal / distance."""
+    width, height, focal = 140.0, 44.0, 6 * 140.0
+    seen = transform_points(tilt_matrix(PLATE, yaw, 0), PLATE)
+    nearer = np.sin(np.radians(yaw)) * width / 2  # how much nearer the right edge comes
+    right, left = seen[2, 1] - seen[1, 1], seen[3, 1] - seen[0, 1]
+    assert right == pytest.approx(height * focal / (focal - nearer), rel=1e-3)
+    assert left == pytest.approx(height * focal / (focal + nearer), rel=1e-3)
+    half = width / 2 * np.cos(np.radians(yaw))
+    across = half * focal / (focal - nearer) + half * focal / (focal + nearer)
+    assert seen[1, 0] - seen[0, 0] == pytest.approx(across, rel=1e-3)
+    assert seen[:, 1].mean() == pytest.approx(PLATE[:, 1].mean(), abs=1e-2)  # turned about a level axis
+
+
+@pytest.mark.parametrize("pitch", [-20.0, 15.0])
+def test_tilt_matrix_pitch_shows_the_nearer_edge_wider(pitch):
+    """Turned about its horizontal axis by `pitch` (the top edge nearer for a positive pitch)."""
+    width, height, focal = 140.0, 44.0, 6 * 140.0
+    seen = transform_points(tilt_matrix(PLATE, 0, pitch), PLATE)
+    nearer = np.sin(np.radians(pitch)) * height / 2
+    top, bottom = seen[1, 0] - seen[0, 0], seen[2, 0] - seen[3, 0]
+    assert top == pytest.approx(width * focal / (focal - nearer), rel=1e-3)
+    assert bottom == pytest.approx(width * focal / (focal + nearer), rel=1e-3)
+
+
+def test_tilt_matrix_with_a_longer_lens_shows_less_perspective():
+    def taper(focal: float) -> float:
+        seen = transform_points(tilt_matrix(PLATE, 45, 0, focal=focal), PLATE)
+        return float((seen[2, 1] - seen[1, 1]) / (seen[3, 1] - seen[0, 1]))
+
+    assert taper(3.0) > taper(6.0) > taper(24.0) > 1.0

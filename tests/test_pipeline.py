@@ -269,6 +269,7 @@ def test_a_camera_too_slow_for_min_frames_is_told_so_once(caplog):
     with caplog.at_level("WARNING", logger="stream.frame_rate"):
         collect(_frames([still] * 60, fps=4.0), EventOptions(publish_after_s=100))
     (warning,) = [r.getMessage() for r in caplog.records]
+    assert warning.startswith("camera cam: ")  # which of many cameras it is
     assert "4.0 frames a second" in warning and "1.2 s" in warning and "min_frames to 2" in warning
     caplog.clear()
     with caplog.at_level("WARNING", logger="stream.frame_rate"):
