@@ -220,3 +220,13 @@ def test_tilt_matrix_with_a_longer_lens_shows_less_perspective():
         return float((seen[2, 1] - seen[1, 1]) / (seen[3, 1] - seen[0, 1]))
 
     assert taper(3.0) > taper(6.0) > taper(24.0) > 1.0
+
+
+def test_tilt_matrix_turned_both_ways_drops_the_nearer_end_as_a_rigid_plate_does():
+    """Yawed (right edge nearer), then pitched about the camera's horizontal axis (top nearer): what is in front of
+    that axis moves down, so the top edge slopes down to its nearer right end, by sin(pitch) tan(yaw) as a very
+    long lens (near orthographic) shows it."""
+    yaw, pitch = 40.0, 20.0
+    seen = transform_points(tilt_matrix(PLATE, yaw, pitch, focal=1000.0), PLATE)
+    slope = (seen[1, 1] - seen[0, 1]) / (seen[1, 0] - seen[0, 0])
+    assert slope == pytest.approx(np.sin(np.radians(pitch)) * np.tan(np.radians(yaw)), rel=1e-2)
