@@ -3,10 +3,11 @@
 import pytest
 import torch
 
-from lpr_models.detector.model import DetectorConfig, PlateDetectorNet
+from lpr_models.detector.model import PlateDetectorNet
 from lpr_models.detector.refiner import CornerRefinerNet, RefinerConfig
 from lpr_models.ocr.model import MaskOCR
 from lpr_models.optimize import ShapeCache, compile_for_inference, onnx_available, resolve
+from tests.test_detector_model import TINY as TINY_DETECTOR
 from tests.test_ocr_model import TINY
 
 BACKENDS = ["jit"] + (["onnx"] if onnx_available() else [])
@@ -15,7 +16,7 @@ BACKENDS = ["jit"] + (["onnx"] if onnx_available() else [])
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_detector_backends_match_eager(backend):
     torch.manual_seed(0)
-    net = PlateDetectorNet(DetectorConfig(width=0.25, depth=1, neck_channels=16, neck_repeats=1, head_convs=1)).eval()
+    net = PlateDetectorNet(TINY_DETECTOR).eval()
     x = torch.rand(1, 3, 96, 160)
     compiled = compile_for_inference(net, x, backend)
     assert compiled is not net, "the back-end fell back to eager"

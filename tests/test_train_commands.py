@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from tests.test_detector_model import TINY as TINY_DETECTOR
 from train import det_train, ocr_train
 from train.loop import load_checkpoint
 
@@ -134,12 +135,12 @@ def test_checkpoints_record_their_provenance_and_export_keeps_it(data_root, tmp_
 def test_exported_weights_hold_plain_values_even_from_a_checkpoint_with_paths(tmp_path):
     from pathlib import Path
 
-    from lpr_models.detector.model import DetectorConfig, PlateDetectorNet
+    from lpr_models.detector.model import PlateDetectorNet
     from lpr_models.weights import describe_weights
     from train.export import export
     from train.loop import save_checkpoint
 
-    net = PlateDetectorNet(DetectorConfig(width=0.25, depth=1, neck_channels=16, neck_repeats=1, head_convs=1))
+    net = PlateDetectorNet(TINY_DETECTOR)
     settings = {"scenes": [Path("a/scenes.csv")], "data": Path("b")}  # as an older run stored them
     save_checkpoint(
         tmp_path / "last.pt",
@@ -174,7 +175,7 @@ def test_export_ships_half_precision_weights_that_the_digest_check_accepts(tmp_p
     monkeypatch.setitem(weights.SHIPPED, "detector", folder / "detector.pt")
 
     torch.manual_seed(0)
-    net = PlateDetectorNet(DetectorConfig(width=0.25, depth=1, neck_channels=16, neck_repeats=1, head_convs=1)).eval()
+    net = PlateDetectorNet(TINY_DETECTOR).eval()
     save_checkpoint(tmp_path / "last.pt", kind="detector", config=net.cfg.to_dict(), model=net.state_dict())
     with pytest.raises(ValueError, match="holds detector weights, not ocr"):
         export_module.export("ocr", tmp_path / "last.pt", folder / "ocr.pt")
