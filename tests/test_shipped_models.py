@@ -328,8 +328,9 @@ def test_reader_reads_rendered_square_eu_plates_upper_row_then_lower(models, dat
 def test_red_spanish_plates_are_not_taken_for_chinese_ones(models, data_root):
     """White on red, a letter at the left (Spanish temporary and trade plates): readers never shown one drifted towards
     a Chinese embassy plate as training went on, and one read the real UC3M plate `-111LS-` as `使111155`. Since some
-    plates are drawn with narrow glyphs, the last release reads a rendered one here `吉D88TRE`; these small plates
-    (160 x 34) are read about 70% by this one (14 and 14 of 20 in two other draws; the last release 9 and 11)."""
+    plates are drawn with narrow glyphs, an earlier release read a rendered one here `吉D88TRE`. The shipped reader
+    reads these small plates (160 x 34) 15 of 15 (16 of 16 and 15 of 16 in the draws of seeds 8 and 9); the
+    3000 plates drawn hold about 15 red ones."""
     from train.ocr_data import PlateSample, full_corners
     from train.ocr_eval import invents_province
     from train.synth.world_plates import render_eu
@@ -337,7 +338,7 @@ def test_red_spanish_plates_are_not_taken_for_chinese_ones(models, data_root):
     image = cv2.imread(str(data_root / "uc3m" / "crops" / "train-00975.jpg"))
     samples = [PlateSample(image, full_corners(image), "-111LS-", "uc3m", "eu")]
     rng = np.random.default_rng(7)
-    for plate in (render_eu(data_root.parent / "plate_art", rng) for _ in range(1500)):
+    for plate in (render_eu(data_root.parent / "plate_art", rng) for _ in range(3000)):
         inside = plate.image[20:90, 100:400].astype(float)
         if inside[..., 2].mean() > 1.5 * inside[..., 1].mean():  # white on red
             small = cv2.resize(plate.image, (160, 34), interpolation=cv2.INTER_AREA)
@@ -345,7 +346,7 @@ def test_red_spanish_plates_are_not_taken_for_chinese_ones(models, data_root):
     readings = _reads(models[1], samples)
     assert len(samples) >= 8
     assert all(r.region != "cn" and not invents_province(r.text, "eu") for r in readings), readings
-    assert sum(r.text == s.text for r, s in zip(readings[1:], samples[1:])) >= 0.6 * (len(samples) - 1)
+    assert sum(r.text == s.text for r, s in zip(readings[1:], samples[1:])) >= 0.8 * (len(samples) - 1)
 
 
 def test_every_region_is_named_and_no_province_is_invented_outside_china(models, held_out):
