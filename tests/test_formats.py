@@ -67,6 +67,14 @@ def test_an_o_read_in_a_vietnamese_series_is_read_as_the_zero_after_it():
     assert reading.text == "35F051015" and reading.format_valid is True
 
 
+def test_an_o_read_in_a_czech_series_is_read_as_zero():
+    # seen on the real Czech plate 4B0 2466, read 4BO2466: that fits the two-letter series DLL until the table
+    # said Czech series issue no O (nor G, Q, W), which leaves the digit as the only fit of the region
+    log_probs = _log_probs("4BO2466", swaps={2: ("0", 0.3)})
+    reading = decode_reading(log_probs, _regions("eu"))
+    assert reading.text == "4B02466" and reading.format_valid is True
+
+
 def test_a_text_far_from_every_format_is_kept_as_read_and_marked():
     reading = decode_reading(_log_probs("ABCDEFGH", confident=0.99), _regions("br"))
     assert reading.text == "ABCDEFGH" and reading.format_valid is False
